@@ -1,0 +1,60 @@
+# Two commands do everything: `make synth` and `make test`. Both set up .venv and node_modules
+# idempotently (re-run only when the lock files change) on a machine with Python 3.11, Node and npm.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_BIN := $(CURDIR)/node_modules/.bin
+# The CDK CLI and jsii both run on the Node 22 that package.json pins (the machine's Node 20 is end-of-life).
+export PATH := $(NODE_BIN):$(PATH)
+export JSII_NODE := $(NODE_BIN)/node
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_CLI_NOTICES := false
+ENV ?= default
+CONFIG ?= config/$(ENV).yaml
+
+.PHONY: help setup synth test lint typecheck unit bench clean
+
+help:
+	@echo "make synth   set up, then cdk synth the default app into cdk.out and print a summary"
+	@echo "make test    set up, then ruff, mypy --strict and pytest"
+	@echo "make bench   run the benchmarks under bench/ and record their results"
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+synth: setup
+	cdk synth --quiet -c config=$(CONFIG)
+	$(PY) -m infra.summary cdk.out
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy app.py infra constructs/bedrock_ops tests bench
+	@for d in lambda/*/; do $(VENV)/bin/mypy --strict "$$d" || exit 1; done
+
+unit: setup
+	$(PY) -m pytest -q
+
+test: lint typecheck unit
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build
