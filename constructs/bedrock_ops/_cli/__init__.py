@@ -1,0 +1,1 @@
+"""Subcommands of the ``bedrock-ops`` command line (see ``bedrock_ops.cli``)."""
