@@ -385,6 +385,7 @@ class _Validator:
         prev: str | None = None
         lead = self.lead
         fast = self.fast
+        reserved = self.reserved
         for i, message in enumerate(messages):
             # Fast path: a well-formed turn in the expected order.
             if fast and type(message) is dict:
@@ -395,7 +396,7 @@ class _Validator:
                     and type(content) is str
                     and content
                     and not content.isspace()
-                    and (lead is None or lead not in content)
+                    and (lead is None or lead not in content or _free_of(content, reserved))
                 ):
                     chars += len(content)
                     prev = role
@@ -512,10 +513,16 @@ class _Validator:
         ok = True
         lead = self.lead
         fast = self.fast
+        reserved = self.reserved
         for j, block in enumerate(content):
             if fast and type(block) is dict and len(block) == 1:
                 text = block.get("text")
-                if type(text) is str and text and not text.isspace() and (lead is None or lead not in text):
+                if (
+                    type(text) is str
+                    and text
+                    and not text.isspace()
+                    and (lead is None or lead not in text or _free_of(text, reserved))
+                ):
                     chars += len(text)
                     continue
             bpath = f"{cpath}[{j}]"
@@ -794,6 +801,10 @@ def check_totals(
             f"{limits.max_total_records} in total"
         )
     return problems
+
+
+def _free_of(text: str, reserved: tuple[str, ...]) -> bool:
+    return all(string not in text for string in reserved)
 
 
 def _json_type(value: Any) -> str:
