@@ -10,6 +10,7 @@ from typing import Any
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from bedrock_ops import DatasetValidationError
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config
 from infra.stacks import DataStack
 
@@ -50,6 +51,10 @@ def main() -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    build_app(config, app)
+    try:
+        build_app(config, app)
+    except DatasetValidationError as exc:  # a local dataset is invalid: file, line and reason, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     app.synth()
     return 0

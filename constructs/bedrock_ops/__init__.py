@@ -1,20 +1,87 @@
 """cdk-bedrock-ops: AWS CDK constructs for running Amazon Bedrock models in production.
 
 The public API is what ``__all__`` lists; modules and names starting with ``_`` are private.
+
+Names are imported on first use (PEP 562): ``import bedrock_ops.dataset_validation`` or the
+``bedrock-ops`` command line do not start aws-cdk-lib's jsii runtime (Node.js) unless a construct is used.
 """
 
 from __future__ import annotations
 
-from bedrock_ops.kms import BedrockKmsKey
-from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
-from bedrock_ops.training_bucket import TrainingDataBucket
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "BedrockJobType": "bedrock_ops.service_role",
+    "BedrockKmsKey": "bedrock_ops.kms",
+    "BedrockServiceRole": "bedrock_ops.service_role",
+    "CustomizationType": "bedrock_ops.model_registry",
+    "DatasetFormat": "bedrock_ops.model_registry",
+    "DatasetSplit": "bedrock_ops.dataset_validation",
+    "DatasetValidationError": "bedrock_ops.local_datasets",
+    "DatasetValidator": "bedrock_ops.dataset_validator",
+    "HyperparameterSpec": "bedrock_ops.model_registry",
+    "LocalDataset": "bedrock_ops.local_datasets",
+    "LocalDatasets": "bedrock_ops.local_datasets",
+    "ModelRegistry": "bedrock_ops.model_registry",
+    "ModelSpec": "bedrock_ops.model_registry",
+    "TrainingDataBucket": "bedrock_ops.training_bucket",
+    "UnknownModelError": "bedrock_ops.model_registry",
+    "ValidationIssue": "bedrock_ops.dataset_validation",
+    "ValidationReport": "bedrock_ops.dataset_validation",
+    "validate_file": "bedrock_ops.dataset_validation",
+}
+
+if TYPE_CHECKING:
+    from bedrock_ops.dataset_validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
+    from bedrock_ops.dataset_validator import DatasetValidator
+    from bedrock_ops.kms import BedrockKmsKey
+    from bedrock_ops.local_datasets import DatasetValidationError, LocalDataset, LocalDatasets
+    from bedrock_ops.model_registry import (
+        CustomizationType,
+        DatasetFormat,
+        HyperparameterSpec,
+        ModelRegistry,
+        ModelSpec,
+        UnknownModelError,
+    )
+    from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
+    from bedrock_ops.training_bucket import TrainingDataBucket
 
 __all__ = [
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "CustomizationType",
+    "DatasetFormat",
+    "DatasetSplit",
+    "DatasetValidationError",
+    "DatasetValidator",
+    "HyperparameterSpec",
+    "LocalDataset",
+    "LocalDatasets",
+    "ModelRegistry",
+    "ModelSpec",
     "TrainingDataBucket",
+    "UnknownModelError",
+    "ValidationIssue",
+    "ValidationReport",
     "__version__",
+    "validate_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bedrock_ops' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -402,10 +402,7 @@ class _Validator:
                     and type(content) is str
                     and content
                     and not content.isspace()
-                    and (
-                        not scan
-                        or (lead is not None and (lead not in content or _free_of(content, reserved)))
-                    )
+                    and (not scan or (lead is not None and (lead not in content or _free_of(content, reserved))))
                 ):
                     chars += len(content)
                     prev = role
@@ -539,8 +536,7 @@ class _Validator:
                 self.err(
                     ln,
                     bpath,
-                    "must be an object with exactly one of text, image or video, "
-                    f"got {_describe_block(block)}",
+                    f"must be an object with exactly one of text, image or video, got {_describe_block(block)}",
                 )
                 ok = False
                 continue
@@ -595,9 +591,7 @@ class _Validator:
             return None
         return messages
 
-    def _role(
-        self, message: Mapping[str, Any], ln: int, path: str, index: int, prev: str | None
-    ) -> str | None:
+    def _role(self, message: Mapping[str, Any], ln: int, path: str, index: int, prev: str | None) -> str | None:
         role = message.get("role")
         if role not in _ROLES:
             if role is None and "role" not in message:
@@ -663,8 +657,7 @@ class _Validator:
             self.err(
                 None,
                 None,
-                f"file is {nbytes} bytes; {model} allows {report.split.value} files of at most "
-                f"{max_bytes} bytes",
+                f"file is {nbytes} bytes; {model} allows {report.split.value} files of at most {max_bytes} bytes",
             )
         return report
 
@@ -767,10 +760,7 @@ def validate_file(
 
     Raises ``UnknownModelError`` for an unknown model id, ``OSError`` when the file cannot be read.
     """
-    if isinstance(base_model, ModelSpec):
-        spec = base_model
-    else:
-        spec = (registry or ModelRegistry.load()).resolve(base_model)
+    spec = base_model if isinstance(base_model, ModelSpec) else (registry or ModelRegistry.load()).resolve(base_model)
     ctype = (
         customization_type
         if isinstance(customization_type, CustomizationType)

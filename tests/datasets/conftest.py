@@ -55,9 +55,7 @@ def cpt(text: str = "Photosynthesis converts light into chemical energy.") -> di
 class Case:
     """A format under test: the model and customization type it trains, and a valid record."""
 
-    def __init__(
-        self, name: str, model: str, ctype: CustomizationType, make: Callable[[], dict[str, Any]]
-    ) -> None:
+    def __init__(self, name: str, model: str, ctype: CustomizationType, make: Callable[[], dict[str, Any]]) -> None:
         self.name = name
         self.model = model
         self.ctype = ctype

@@ -255,9 +255,7 @@ def test_converse_image_block_in_s3_is_valid(check: Check) -> None:
         ({"format": "png", "source": {"bytes": "aGVsbG8="}}, "image.source.s3Location.uri"),
     ],
 )
-def test_converse_image_block_needs_known_format_and_s3_uri(
-    check: Check, image: dict[str, Any], field: str
-) -> None:
+def test_converse_image_block_needs_known_format_and_s3_uri(check: Check, image: dict[str, Any], field: str) -> None:
     record = converse(1)
     record["messages"][0]["content"].append({"image": image})
     issue = only_error(check([record], model=NOVA))
@@ -372,9 +370,7 @@ def test_reserved_string_written_with_unicode_escapes_is_reported(check: Check) 
     assert issue.field == "messages[1].content"
 
 
-def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(
-    check: Check, tmp_path: Any
-) -> None:
+def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(check: Check, tmp_path: Any) -> None:
     from bedrock_ops.model_registry import ModelRegistry
 
     extra = tmp_path / "models.json"
@@ -458,13 +454,7 @@ def test_cohere_completion_over_the_output_token_limit_is_reported(check: Check)
 
 def test_line_far_beyond_any_token_limit_is_skipped_without_buffering(check: Check) -> None:
     body = (
-        json.dumps(instruction())
-        + "\n"
-        + '{"prompt": "'
-        + "x" * 5000
-        + '"}\n'
-        + json.dumps({"prompt": 1})
-        + "\n"
+        json.dumps(instruction()) + "\n" + '{"prompt": "' + "x" * 5000 + '"}\n' + json.dumps({"prompt": 1}) + "\n"
     ).encode()
     report = check(body, max_line_bytes=1000, chunk_size=64)
     assert [(e.line, e.field) for e in report.errors] == [(2, None), (3, "prompt"), (3, "completion")]

@@ -167,9 +167,7 @@ def test_missing_object_is_reported_without_writing_anything(aws: dict[str, Any]
     assert aws["s3"].list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
-def test_multi_megabyte_object_is_streamed_in_chunks(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_multi_megabyte_object_is_streamed_in_chunks(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     body = "".join(_record(i) + "\n" for i in range(900)).encode() * 30  # ~4 MB, 27,000 records
     _put(aws, "validation/big.jsonl", body)
     reads: list[int | None] = []
@@ -234,9 +232,7 @@ def test_existing_tags_are_kept_and_the_validated_version_is_tagged(aws: dict[st
     assert _tags(aws, "training/chat.jsonl") == {}
 
 
-def test_metrics_are_emitted_in_embedded_metric_format(
-    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_metrics_are_emitted_in_embedded_metric_format(aws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     _put(aws, "validation/chat.jsonl", b'{"messages": []}\n')
     index.on_event(_event("validation/chat.jsonl"))
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
