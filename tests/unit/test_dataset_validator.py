@@ -200,3 +200,20 @@ def test_max_errors_out_of_range_is_rejected(bad: int) -> None:
     data = TrainingDataBucket(stack, "Data")
     with pytest.raises(ValueError, match=f"max_errors must be 1-10000, got {bad}"):
         DatasetValidator(stack, "Validator", data_bucket=data, base_model=NOVA, max_errors=bad)
+
+
+def test_registry_file_ships_in_the_asset_and_adds_models(tmp_path: Path) -> None:
+    extra = tmp_path / "models.json"
+    entry = {"model_id": "example.chat-v1", "customization": {"FINE_TUNING": ["converse"]}, "hyperparameters": "nova"}
+    extra.write_text(json.dumps({"models": [entry]}))
+    stack = new_stack()
+    data = TrainingDataBucket(stack, "Data")
+    DatasetValidator(stack, "Validator", data_bucket=data, base_model="example.chat-v1", registry_file=extra)
+    template = Template.from_stack(stack)
+    props = _handler(template)["Properties"]
+    assert props["Environment"]["Variables"]["REGISTRY_FILE"] == "extra_model_registry.json"
+    assembly = stack.node.root.synth()  # type: ignore[attr-defined]
+    staged = Path(assembly.directory) / f"asset.{props['Code']['S3Key'].split('.')[0]}" / "extra_model_registry.json"
+    assert json.loads(staged.read_text()) == {
+        "models": [{"model_id": "example.chat-v1", "customization": entry["customization"]}]
+    }
