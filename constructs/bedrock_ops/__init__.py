@@ -5,6 +5,7 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 
 from __future__ import annotations
 
+from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.kms import BedrockKmsKey
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
@@ -15,6 +16,7 @@ __all__ = [
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "GitHubOidcDeployRoles",
     "TrainingDataBucket",
     "__version__",
 ]
