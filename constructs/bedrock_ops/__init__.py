@@ -23,6 +23,7 @@ _EXPORTS = {
     "DatasetSplit": "bedrock_ops.dataset_validation",
     "DatasetValidationError": "bedrock_ops.local_datasets",
     "DatasetValidator": "bedrock_ops.dataset_validator",
+    "GitHubOidcDeployRoles": "bedrock_ops.github_oidc",
     "HyperparameterSpec": "bedrock_ops.model_registry",
     "LocalDataset": "bedrock_ops.local_datasets",
     "LocalDatasets": "bedrock_ops.local_datasets",
@@ -38,6 +39,7 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from bedrock_ops.dataset_validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
     from bedrock_ops.dataset_validator import DatasetValidator
+    from bedrock_ops.github_oidc import GitHubOidcDeployRoles
     from bedrock_ops.kms import BedrockKmsKey
     from bedrock_ops.local_datasets import DatasetValidationError, LocalDataset, LocalDatasets
     from bedrock_ops.model_registry import (
@@ -60,6 +62,7 @@ __all__ = [
     "DatasetSplit",
     "DatasetValidationError",
     "DatasetValidator",
+    "GitHubOidcDeployRoles",
     "HyperparameterSpec",
     "LocalDataset",
     "LocalDatasets",

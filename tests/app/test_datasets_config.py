@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from aws_cdk import cx_api
 
 from infra.config import ConfigError, load_config
 
@@ -57,12 +56,9 @@ def test_broken_local_dataset_fails_the_synth_with_line_and_reason(tmp_path: Pat
     assert not list(outdir.glob("*.template.json"))
 
 
-def test_default_app_uploads_the_sample_datasets_and_deploys_the_validator(
-    default_assembly: cx_api.CloudAssembly,
-) -> None:
-    template = json.loads(
-        (Path(default_assembly.directory) / "bedrock-ops-data.template.json").read_text(encoding="utf-8")
-    )
+def test_default_app_uploads_the_sample_datasets_and_deploys_the_validator(default_templates: list[Path]) -> None:
+    (data_template,) = [p for p in default_templates if "data" in p.name]
+    template = json.loads(data_template.read_text(encoding="utf-8"))
     resources = template["Resources"].values()
     prefixes = sorted(
         r["Properties"]["DestinationBucketKeyPrefix"] for r in resources if r["Type"] == "Custom::CDKBucketDeployment"
