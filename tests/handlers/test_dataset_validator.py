@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -15,10 +11,11 @@ import pytest
 from botocore.response import StreamingBody
 from moto import mock_aws
 
+from tests.support import load_handler
+
 REGION = "us-east-1"
 BUCKET = "training-data"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-HANDLER_PATH = Path(__file__).resolve().parents[2] / "lambda" / "dataset_validator" / "index.py"
 RULES = [
     {"prefix": "training/", "split": "training", "base_model": HAIKU, "customization_type": "FINE_TUNING"},
     {
@@ -36,17 +33,7 @@ RULES = [
 ]
 
 
-def _load() -> ModuleType:
-    name = "_handler_dataset_validator"
-    spec = importlib.util.spec_from_file_location(name, HANDLER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-index = _load()
+index = load_handler("dataset_validator")
 
 
 def _record(i: int, answer: str | None = None) -> str:
