@@ -100,7 +100,8 @@ class HyperparameterSpec:
     type: str
     minimum: float
     maximum: float
-    default: float | None = None
+    default: int | float | None = None
+    """The API default: an ``int`` for integer hyperparameters, a ``float`` otherwise (None: none documented)."""
     model_id: str = ""
 
     def validate(self, value: object) -> str:
@@ -332,6 +333,13 @@ def _enum(kind: type[_E], value: Any, where: str) -> _E:
         raise ValueError(f"{where}: unknown value {value!r}; allowed: {allowed}") from None
 
 
+def _default(hp: Mapping[str, Any]) -> int | float | None:
+    value = hp.get("default")
+    if value is None:
+        return None
+    return int(value) if hp["type"] == "int" else float(value)
+
+
 def _opt_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -367,7 +375,7 @@ def _parse_entry(entry: Any, sets: Mapping[str, Any]) -> ModelSpec:
             type=hp["type"],
             minimum=float(hp["minimum"]),
             maximum=float(hp["maximum"]),
-            default=None if hp.get("default") is None else float(hp["default"]),
+            default=_default(hp),
             model_id=model_id,
         )
     limits = dict(entry.get("limits", {}))

@@ -16,6 +16,7 @@ from .conftest import (
     CASES,
     COHERE,
     CONVERSATION_CASES,
+    FINE_TUNING_CONVERSATIONS,
     HAIKU,
     LLAMA31,
     LLAMA32,
@@ -307,7 +308,7 @@ def test_roles_must_alternate(check: Check, case: Case) -> None:
     assert "two 'user' turns in a row" in issue.message
 
 
-@pytest.mark.parametrize("case", CONVERSATION_CASES, ids=repr)
+@pytest.mark.parametrize("case", FINE_TUNING_CONVERSATIONS, ids=repr)
 def test_last_turn_must_be_from_the_assistant(check: Check, case: Case) -> None:
     record = case.make()
     record["messages"].pop()
