@@ -46,7 +46,8 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy app.py infra constructs/bedrock_ops tests bench
-	@for d in lambda/*/; do [ -f "$$d/index.py" ] || continue; $(VENV)/bin/mypy --strict "$$d" || exit 1; done
+	@# One file per folder: passing the folder finds no files, because [tool.mypy] excludes ^lambda/.
+	@for d in lambda/*/; do [ -f "$${d}index.py" ] || continue; $(VENV)/bin/mypy --strict "$${d}index.py" || exit 1; done
 
 unit: setup
 	$(PY) -m pytest -q

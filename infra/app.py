@@ -11,7 +11,7 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config
-from infra.stacks import DataStack
+from infra.stacks import DataStack, ModelServingStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,14 @@ def build_app(config: AppConfig, app: App | None = None) -> App:
         env=env,
         description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
     )
+    if config.model_access.enabled or config.provisioned_throughput.enabled:
+        ModelServingStack(
+            app,
+            f"{config.project_name}-models",
+            config=config,
+            env=env,
+            description="cdk-bedrock-ops: model access and provisioned throughput",
+        )
     Tags.of(app).add("project", config.project_name)
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)

@@ -129,9 +129,7 @@ def _entry(model_id: str, entry: Mapping[str, Any], name: str) -> CatalogModel:
     where = f"models.{model_id}"
     for key in entry:
         if key not in _MODEL_FIELDS:
-            raise ValueError(
-                f"{name}: unknown key {key!r} in {where}; allowed keys: {', '.join(_MODEL_FIELDS)}"
-            )
+            raise ValueError(f"{name}: unknown key {key!r} in {where}; allowed keys: {', '.join(_MODEL_FIELDS)}")
     for key in ("provider", "name"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise ValueError(f"{name}: {where}.{key} must be a non-empty string, got {entry.get(key)!r}")

@@ -77,9 +77,7 @@ def call(operation: str, **kwargs: Any) -> Any:
             code = error_code(exc)
             if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
                 raise
-            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (
-                0.5 + random.random() / 2
-            )
+            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
             _sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -96,9 +94,7 @@ def flag(value: Any) -> bool:
 def model_id_of(props: Mapping[str, Any]) -> str:
     model_id = str(props.get("ModelId", ""))
     if not model_id or model_id.startswith("arn:"):
-        raise ValueError(
-            f"ModelId must be a foundation model id such as amazon.nova-lite-v1:0, got {model_id!r}"
-        )
+        raise ValueError(f"ModelId must be a foundation model id such as amazon.nova-lite-v1:0, got {model_id!r}")
     return model_id
 
 
@@ -131,9 +127,7 @@ def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
         ensure_use_case_form(model_id, props.get("UseCaseForm"))
     agreement = availability["agreementAvailability"]
     if agreement["status"] == "ERROR":
-        raise RuntimeError(
-            f"Agreement for {model_id} is in ERROR: {agreement.get('errorMessage') or 'no message'}"
-        )
+        raise RuntimeError(f"Agreement for {model_id} is in ERROR: {agreement.get('errorMessage') or 'no message'}")
     if agreement["status"] == "NOT_AVAILABLE":
         create_agreement(model_id, str(props.get("OfferType") or "PUBLIC"))
     return {"PhysicalResourceId": physical_id(model_id), "Data": {"ModelId": model_id}}
@@ -175,9 +169,7 @@ def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
     check_region(model_id, availability)
     agreement = availability["agreementAvailability"]
     if agreement["status"] == "ERROR":
-        raise RuntimeError(
-            f"Agreement for {model_id} is in ERROR: {agreement.get('errorMessage') or 'no message'}"
-        )
+        raise RuntimeError(f"Agreement for {model_id} is in ERROR: {agreement.get('errorMessage') or 'no message'}")
     log(
         logging.INFO,
         "availability",
@@ -241,9 +233,7 @@ def ensure_use_case_form(model_id: str, form: Any) -> None:
 def create_agreement(model_id: str, offer_type: str) -> None:
     offers = call("list_foundation_model_agreement_offers", modelId=model_id, offerType=offer_type)["offers"]
     if not offers:
-        raise RuntimeError(
-            f"No {offer_type} agreement offer exists for {model_id}; accept one in the console"
-        )
+        raise RuntimeError(f"No {offer_type} agreement offer exists for {model_id}; accept one in the console")
     offer = offers[0]
     call("create_foundation_model_agreement", modelId=model_id, offerToken=offer["offerToken"])
     log(logging.INFO, "agreement requested", model_id=model_id, offer_id=offer.get("offerId"))

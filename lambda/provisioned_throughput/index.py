@@ -75,9 +75,7 @@ def call(operation: str, **kwargs: Any) -> Any:
             code = exc.response.get("Error", {}).get("Code", "")
             if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
                 raise
-            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (
-                0.5 + random.random() / 2
-            )
+            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
             log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
             _sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import load_handler
+
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 FORM = {
     "companyName": "Example Corp",
@@ -26,18 +23,7 @@ FORM = {
 }
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"handler_{name}_ma_tests", ROOT / "lambda" / name / "index.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-handler = _load("model_access")
+handler = load_handler("model_access")
 
 
 @pytest.fixture
@@ -134,9 +120,7 @@ def test_missing_form_is_submitted_then_agreement_created(stub: Stubber) -> None
         "get_use_case_for_model_access", service_error_code="ResourceNotFoundException", http_status_code=404
     )
     stub.add_response("put_use_case_for_model_access", {}, {"formData": json.dumps(FORM).encode("utf-8")})
-    stub.add_response(
-        "list_foundation_model_agreement_offers", OFFERS, {"modelId": HAIKU, "offerType": "PUBLIC"}
-    )
+    stub.add_response("list_foundation_model_agreement_offers", OFFERS, {"modelId": HAIKU, "offerType": "PUBLIC"})
     stub.add_response(
         "create_foundation_model_agreement", {"modelId": HAIKU}, {"modelId": HAIKU, "offerToken": "token-1"}
     )
@@ -199,9 +183,7 @@ def test_pending_agreement_is_not_requested_again(stub: Stubber) -> None:
 
 
 def test_model_not_available_in_the_region_fails_on_create(stub: Stubber) -> None:
-    stub.add_response(
-        "get_foundation_model_availability", availability("NOT_AVAILABLE", region="NOT_AVAILABLE")
-    )
+    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", region="NOT_AVAILABLE"))
     with pytest.raises(RuntimeError, match=rf"Model {HAIKU} is not available in this Region"):
         handler.on_event(event("Create"))
 

@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import load_handler
+
 ARN = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdef123456"
 NEW_ARN = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/fedcba654321"
 FM_ARN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k"
-CUSTOM_ARN = (
-    "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan-text-express-v1:0:8k/abcdef123456"
-)
+CUSTOM_ARN = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.titan-text-express-v1:0:8k/abcdef123456"
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"handler_{name}_pt_tests", ROOT / "lambda" / name / "index.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-handler = _load("provisioned_throughput")
+handler = load_handler("provisioned_throughput")
 
 
 @pytest.fixture
@@ -314,9 +298,7 @@ def test_delete_that_races_a_concurrent_delete_succeeds(stub: Stubber) -> None:
 
 def test_delete_after_a_failed_create_makes_no_call(stub: Stubber) -> None:
     physical_id = "app-ChatPt-ABCDEF"
-    assert handler.on_event(event("Delete", PhysicalResourceId=physical_id)) == {
-        "PhysicalResourceId": physical_id
-    }
+    assert handler.on_event(event("Delete", PhysicalResourceId=physical_id)) == {"PhysicalResourceId": physical_id}
 
 
 def test_delete_of_a_committed_throughput_in_term_is_refused_with_a_clear_message(stub: Stubber) -> None:
@@ -340,9 +322,7 @@ def test_delete_of_a_committed_throughput_in_term_is_refused_with_a_clear_messag
 def test_delete_of_a_committed_throughput_after_its_term_deletes_it(stub: Stubber) -> None:
     stub.add_response(
         "get_provisioned_model_throughput",
-        described(
-            "InService", commitmentDuration="OneMonth", commitmentExpirationTime=NOW - dt.timedelta(days=1)
-        ),
+        described("InService", commitmentDuration="OneMonth", commitmentExpirationTime=NOW - dt.timedelta(days=1)),
     )
     stub.add_response("delete_provisioned_model_throughput", {}, {"provisionedModelId": ARN})
     assert handler.on_event(event("Delete", PhysicalResourceId=ARN)) == {"PhysicalResourceId": ARN}
