@@ -81,7 +81,7 @@ class ProvisionedThroughput(Construct):
         if not 5 <= timeout.to_minutes() <= 60:
             raise ValueError(f"timeout must be 5-60 minutes, got {timeout.to_minutes()} minutes")
 
-        self.model_id, model_resource_arn, foundation_id = self._resolve_model(
+        self.model_id, model_resource_arns, foundation_id = self._resolve_model(
             model, stack, model_catalog or load_model_catalog()
         )
         priced_id = base_model_id or getattr(model, "base_model_id", None) or foundation_id
@@ -121,7 +121,7 @@ class ProvisionedThroughput(Construct):
             query_interval=Duration.seconds(30),
             total_timeout=timeout.minus(Duration.minutes(2)),
         )
-        self._grant_provider(handle.on_event_role, stack, model_resource_arn)
+        self._grant_provider(handle.on_event_role, stack, model_resource_arns)
 
         properties: dict[str, Any] = {
             "ModelId": self.model_id,
@@ -200,21 +200,19 @@ class ProvisionedThroughput(Construct):
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _resolve_model(self, model: Any, stack: Stack, catalog: ModelCatalog) -> tuple[str, str, str | None]:
-        """(model id for the API, model ARN for IAM, foundation model id if known)."""
+    def _resolve_model(self, model: Any, stack: Stack, catalog: ModelCatalog) -> tuple[str, list[str], str | None]:
+        """(model id for the API, model ARNs for IAM, foundation model id if known)."""
         if not isinstance(model, str):
             for attribute in _MODEL_ARN_ATTRIBUTES:
                 value = getattr(model, attribute, None)
                 if isinstance(value, str):
-                    return value, value, None
+                    return value, [value], None
             raise ValueError(
                 f"model must be a model id, a model ARN or a construct with one of "
                 f"{', '.join(_MODEL_ARN_ATTRIBUTES)}, got {type(model).__name__}"
             )
-        if Token.is_unresolved(model):
-            return model, model, None
-        if _CUSTOM_MODEL_ARN.match(model):
-            return model, model, None
+        if Token.is_unresolved(model) or _CUSTOM_MODEL_ARN.match(model):
+            return model, [model], None
         arn_match = _FOUNDATION_MODEL_ARN.match(model)
         foundation_id = arn_match.group("id") if arn_match else model
         entry = catalog.resolve(foundation_id, prop="model")
@@ -223,14 +221,12 @@ class ProvisionedThroughput(Construct):
                 f"model {model!r} ({entry.name}) is not offered with provisioned throughput; "
                 "use on-demand inference or a model whose catalog entry has provisioned_throughput=true"
             )
-        arn = (
-            model
-            if arn_match
-            else stack.format_arn(
-                service="bedrock", account="", resource="foundation-model", resource_name=foundation_id
-            )
-        )
-        return model, arn, foundation_id
+        # The id as given (possibly context-suffixed) and the catalog's plain id: IAM sees one of them.
+        arns = [
+            stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
+            for model_id in dict.fromkeys([foundation_id, entry.model_id])
+        ]
+        return model, arns, foundation_id
 
     def _hourly_cost(self, table: PricingTable, priced_id: str | None) -> float | None:
         if priced_id is None or Token.is_unresolved(self.model_units):
@@ -273,7 +269,7 @@ class ProvisionedThroughput(Construct):
             "provisioned_throughput.acknowledge_commitment_cost: true) to proceed."
         )
 
-    def _grant_provider(self, role: iam.IRole, stack: Stack, model_arn: str) -> None:
+    def _grant_provider(self, role: iam.IRole, stack: Stack, model_arns: list[str]) -> None:
         provisioned_models = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -281,7 +277,7 @@ class ProvisionedThroughput(Construct):
                     "bedrock:CreateProvisionedModelThroughput",
                     "bedrock:UpdateProvisionedModelThroughput",
                 ],
-                resources=[model_arn],
+                resources=model_arns,
             )
         )
         role.add_to_principal_policy(

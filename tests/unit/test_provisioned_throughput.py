@@ -111,7 +111,9 @@ def test_handler_may_create_only_for_the_requested_models(built: Built) -> None:
                                     "bedrock:UpdateProvisionedModelThroughput",
                                 ],
                                 "Resource": [
+                                    "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1",
                                     "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k",
+                                    "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-lite-v1",
                                     "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-lite-v1:0:4k",
                                 ],
                             }
