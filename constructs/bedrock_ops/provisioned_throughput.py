@@ -69,7 +69,8 @@ class ProvisionedThroughput(Construct):
         :param pricing_table: prices for the estimate (default: the packaged table).
         :param model_catalog: known foundation models (default: the packaged catalog).
         :param timeout: how long CloudFormation waits for the throughput to be InService
-            (default: 35 minutes; 5-60 minutes).
+            (default: 35 minutes; 5-60 minutes). The provider is shared by every throughput of the
+            stack and polls for the first throughput's timeout minus 2 minutes.
         """
         super().__init__(scope, id)
         stack = Stack.of(self)

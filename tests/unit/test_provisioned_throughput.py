@@ -8,7 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from bedrock_ops.pricing import Commitment, load_pricing_table
 from bedrock_ops.provisioned_throughput import ProvisionedThroughput
@@ -285,3 +285,18 @@ def test_model_without_provisioned_throughput_is_rejected() -> None:
 def test_bad_props_fail_naming_the_prop(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ProvisionedThroughput(_stack(), "Pt", model="amazon.titan-text-express-v1", **kwargs)
+
+
+def test_destroy_on_a_committed_throughput_warns_that_delete_will_fail() -> None:
+    stack = _stack()
+    ProvisionedThroughput(
+        stack,
+        "Pt",
+        model="amazon.titan-text-express-v1",
+        commitment=Commitment.ONE_MONTH,
+        acknowledge_commitment_cost=True,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    Annotations.from_stack(stack).has_warning(
+        "/Guard/Pt", Match.string_like_regexp("cannot be deleted before its term ends")
+    )
