@@ -15,9 +15,12 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    "HOURS_PER_MONTH": "bedrock_ops.pricing",
     "BedrockJobType": "bedrock_ops.service_role",
     "BedrockKmsKey": "bedrock_ops.kms",
     "BedrockServiceRole": "bedrock_ops.service_role",
+    "CatalogModel": "bedrock_ops.model_catalog",
+    "Commitment": "bedrock_ops.pricing",
     "CustomizationType": "bedrock_ops.model_registry",
     "DatasetFormat": "bedrock_ops.model_registry",
     "DatasetSplit": "bedrock_ops.dataset_validation",
@@ -27,12 +30,20 @@ _EXPORTS = {
     "HyperparameterSpec": "bedrock_ops.model_registry",
     "LocalDataset": "bedrock_ops.local_datasets",
     "LocalDatasets": "bedrock_ops.local_datasets",
+    "ModelAccess": "bedrock_ops.model_access",
+    "ModelCatalog": "bedrock_ops.model_catalog",
+    "ModelPrice": "bedrock_ops.pricing",
     "ModelRegistry": "bedrock_ops.model_registry",
     "ModelSpec": "bedrock_ops.model_registry",
+    "PricingTable": "bedrock_ops.pricing",
+    "ProvisionedThroughput": "bedrock_ops.provisioned_throughput",
     "TrainingDataBucket": "bedrock_ops.training_bucket",
-    "UnknownModelError": "bedrock_ops.model_registry",
+    # the model catalog's; the model registry's is bedrock_ops.model_registry.UnknownModelError
+    "UnknownModelError": "bedrock_ops.model_catalog",
     "ValidationIssue": "bedrock_ops.dataset_validation",
     "ValidationReport": "bedrock_ops.dataset_validation",
+    "load_model_catalog": "bedrock_ops.model_catalog",
+    "load_pricing_table": "bedrock_ops.pricing",
     "validate_file": "bedrock_ops.dataset_validation",
 }
 
@@ -42,21 +53,27 @@ if TYPE_CHECKING:
     from bedrock_ops.github_oidc import GitHubOidcDeployRoles
     from bedrock_ops.kms import BedrockKmsKey
     from bedrock_ops.local_datasets import DatasetValidationError, LocalDataset, LocalDatasets
+    from bedrock_ops.model_access import ModelAccess
+    from bedrock_ops.model_catalog import CatalogModel, ModelCatalog, UnknownModelError, load_model_catalog
     from bedrock_ops.model_registry import (
         CustomizationType,
         DatasetFormat,
         HyperparameterSpec,
         ModelRegistry,
         ModelSpec,
-        UnknownModelError,
     )
+    from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
+    from bedrock_ops.provisioned_throughput import ProvisionedThroughput
     from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
     from bedrock_ops.training_bucket import TrainingDataBucket
 
 __all__ = [
+    "HOURS_PER_MONTH",
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "CatalogModel",
+    "Commitment",
     "CustomizationType",
     "DatasetFormat",
     "DatasetSplit",
@@ -66,13 +83,20 @@ __all__ = [
     "HyperparameterSpec",
     "LocalDataset",
     "LocalDatasets",
+    "ModelAccess",
+    "ModelCatalog",
+    "ModelPrice",
     "ModelRegistry",
     "ModelSpec",
+    "PricingTable",
+    "ProvisionedThroughput",
     "TrainingDataBucket",
     "UnknownModelError",
     "ValidationIssue",
     "ValidationReport",
     "__version__",
+    "load_model_catalog",
+    "load_pricing_table",
     "validate_file",
 ]
 
