@@ -199,9 +199,9 @@ class _Validator:
             self.checker = self._checker_for(self.report.dataset_format)
         self.reserved = spec.reserved_strings
         # Reserved strings are looked for in two steps. Per line: without \u escapes, a reserved
-        # string can only be inside a field if its JSON-escaped form is in the line's text (three
-        # fast substring searches for Claude). Only then, per field: fields holding the first
-        # character of a reserved string (a memchr) are searched for each of them.
+        # string can only be inside a field if its JSON-escaped form is in the line's text (one regex
+        # search, see _line_pattern). Only then, per field: fields holding the first character of a
+        # reserved string (a memchr) are searched for each of them.
         self.line_pattern = _line_pattern(spec.reserved_strings)
         # "/" may also be written "\/" in JSON: such reserved strings are searched in every field.
         self.line_test = not any("/" in r for r in spec.reserved_strings)
@@ -252,9 +252,12 @@ class _Validator:
             obj, end = _SCAN(text, 0)
             if end != len(text) and not text[end:].isspace():
                 raise ValueError("extra data")
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             try:  # the slow path, for leading whitespace and for json's own error message
                 obj = json.loads(text)
+            except RecursionError:
+                self.err(line_no, None, "not valid JSON for Bedrock: nested too deeply to parse")
+                return
             except ValueError as exc:
                 msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""

@@ -110,6 +110,12 @@ def test_line_that_is_not_json_is_reported(check: Check, case: Case) -> None:
     assert issue.message.startswith("not valid JSON")
 
 
+def test_deeply_nested_line_is_reported_not_raised(check: Check) -> None:
+    issue = only_error(check([instruction(), '{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}"]))
+    assert issue.line == 2
+    assert "nested too deeply" in issue.message
+
+
 @pytest.mark.parametrize("value", ["[1, 2]", '"text"', "42", "null"])
 def test_line_that_is_not_a_json_object_is_reported(check: Check, value: str) -> None:
     issue = only_error(check([instruction(), value]))
