@@ -34,12 +34,11 @@ def _metric(
     *,
     dimensions: dict[str, str],
     statistic: str,
-    unit: cloudwatch.Unit | None,
     options: dict[str, Any],
 ) -> cloudwatch.Metric:
+    # No unit unless the caller passes one: an alarm whose unit differs from the unit the metric is
+    # published with sees no data at all (and, with missing data "not breaching", never fires).
     props: dict[str, Any] = {"statistic": statistic, "period": DEFAULT_PERIOD, **options}
-    if unit is not None:
-        props.setdefault("unit", unit)
     return cloudwatch.Metric(
         namespace=namespace, metric_name=metric_name, dimensions_map=dimensions or None, **props
     )
@@ -66,69 +65,66 @@ class BedrockModelMetrics:
             raise ValueError("model_id must be a non-empty model id, got ''")
         self.model_id = model_id
 
-    def _m(
-        self, name: str, statistic: str, unit: cloudwatch.Unit | None, options: dict[str, Any]
-    ) -> cloudwatch.Metric:
+    def _m(self, name: str, statistic: str, options: dict[str, Any]) -> cloudwatch.Metric:
         return _metric(
             BEDROCK_NAMESPACE,
             name,
             dimensions={MODEL_ID_DIMENSION: self.model_id},
             statistic=statistic,
-            unit=unit,
             options=options,
         )
 
     def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
         """Requests accepted (Sum)."""
-        return self._m("Invocations", "Sum", None, options)
+        return self._m("Invocations", "Sum", options)
 
     def metric_invocation_latency(self, **options: Any) -> cloudwatch.Metric:
         """Time to the last token in milliseconds (p90)."""
-        return self._m("InvocationLatency", "p90", cloudwatch.Unit.MILLISECONDS, options)
+        return self._m("InvocationLatency", "p90", options)
 
     def metric_time_to_first_token(self, **options: Any) -> cloudwatch.Metric:
         """Time to the first token of streaming calls in milliseconds (p90)."""
-        return self._m("TimeToFirstToken", "p90", cloudwatch.Unit.MILLISECONDS, options)
+        return self._m("TimeToFirstToken", "p90", options)
 
     def metric_invocation_client_errors(self, **options: Any) -> cloudwatch.Metric:
         """Invocations that ended in a client-side error (Sum)."""
-        return self._m("InvocationClientErrors", "Sum", None, options)
+        return self._m("InvocationClientErrors", "Sum", options)
 
     def metric_invocation_server_errors(self, **options: Any) -> cloudwatch.Metric:
         """Invocations that ended in an AWS server-side error (Sum)."""
-        return self._m("InvocationServerErrors", "Sum", None, options)
+        return self._m("InvocationServerErrors", "Sum", options)
 
     def metric_invocation_throttles(self, **options: Any) -> cloudwatch.Metric:
         """Throttled invocations (Sum)."""
-        return self._m("InvocationThrottles", "Sum", None, options)
+        return self._m("InvocationThrottles", "Sum", options)
 
     def metric_input_token_count(self, **options: Any) -> cloudwatch.Metric:
         """Input tokens (Sum)."""
-        return self._m("InputTokenCount", "Sum", None, options)
+        return self._m("InputTokenCount", "Sum", options)
 
     def metric_output_token_count(self, **options: Any) -> cloudwatch.Metric:
         """Output tokens (Sum)."""
-        return self._m("OutputTokenCount", "Sum", None, options)
+        return self._m("OutputTokenCount", "Sum", options)
 
     def metric_output_image_count(self, **options: Any) -> cloudwatch.Metric:
         """Images generated (Sum)."""
-        return self._m("OutputImageCount", "Sum", None, options)
+        return self._m("OutputImageCount", "Sum", options)
 
     def metric_cache_read_input_tokens(self, **options: Any) -> cloudwatch.Metric:
         """Input tokens read from the prompt cache (Sum)."""
-        return self._m("CacheReadInputTokens", "Sum", None, options)
+        return self._m("CacheReadInputTokens", "Sum", options)
 
     def metric_cache_write_input_tokens(self, **options: Any) -> cloudwatch.Metric:
         """Input tokens written to the prompt cache (Sum)."""
-        return self._m("CacheWriteInputTokens", "Sum", None, options)
+        return self._m("CacheWriteInputTokens", "Sum", options)
 
     def metric_estimated_tpm_quota_usage(self, **options: Any) -> cloudwatch.Metric:
         """Estimated tokens-per-minute quota consumed (Sum)."""
-        return self._m("EstimatedTPMQuotaUsage", "Sum", None, options)
+        return self._m("EstimatedTPMQuotaUsage", "Sum", options)
 
     def metric_legacy_model_invocations(self, **options: Any) -> cloudwatch.Metric:
         """Invocations of a model in legacy state (Sum)."""
-        return self._m("LegacyModelInvocations", "Sum", None, options)
+        return self._m("LegacyModelInvocations", "Sum", options)
 
 
 class BedrockLoggingMetrics:
@@ -138,7 +134,7 @@ class BedrockLoggingMetrics:
     """
 
     def _m(self, name: str, options: dict[str, Any]) -> cloudwatch.Metric:
-        return _metric(BEDROCK_NAMESPACE, name, dimensions={}, statistic="Sum", unit=None, options=options)
+        return _metric(BEDROCK_NAMESPACE, name, dimensions={}, statistic="Sum", options=options)
 
     def metric_cloud_watch_delivery_success(self, **options: Any) -> cloudwatch.Metric:
         """Records delivered to CloudWatch Logs (Sum)."""
@@ -179,41 +175,39 @@ class GuardrailMetrics:
         self.guardrail_arn = guardrail_arn
         self.guardrail_version = guardrail_version
 
-    def _m(
-        self, name: str, statistic: str, unit: cloudwatch.Unit | None, options: dict[str, Any]
-    ) -> cloudwatch.Metric:
+    def _m(self, name: str, statistic: str, options: dict[str, Any]) -> cloudwatch.Metric:
         dimensions = {"GuardrailArn": self.guardrail_arn, "GuardrailVersion": self.guardrail_version}
         return _metric(
-            GUARDRAILS_NAMESPACE, name, dimensions=dimensions, statistic=statistic, unit=unit, options=options
+            GUARDRAILS_NAMESPACE, name, dimensions=dimensions, statistic=statistic, options=options
         )
 
     def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
         """ApplyGuardrail evaluations (Sum)."""
-        return self._m("Invocations", "Sum", None, options)
+        return self._m("Invocations", "Sum", options)
 
     def metric_invocations_intervened(self, **options: Any) -> cloudwatch.Metric:
         """Evaluations in which the guardrail intervened (Sum)."""
-        return self._m("InvocationsIntervened", "Sum", None, options)
+        return self._m("InvocationsIntervened", "Sum", options)
 
     def metric_invocation_latency(self, **options: Any) -> cloudwatch.Metric:
         """Evaluation latency in milliseconds (p90)."""
-        return self._m("InvocationLatency", "p90", cloudwatch.Unit.MILLISECONDS, options)
+        return self._m("InvocationLatency", "p90", options)
 
     def metric_invocation_client_errors(self, **options: Any) -> cloudwatch.Metric:
         """Evaluations that ended in a client-side error (Sum)."""
-        return self._m("InvocationClientErrors", "Sum", None, options)
+        return self._m("InvocationClientErrors", "Sum", options)
 
     def metric_invocation_server_errors(self, **options: Any) -> cloudwatch.Metric:
         """Evaluations that ended in a server-side error (Sum)."""
-        return self._m("InvocationServerErrors", "Sum", None, options)
+        return self._m("InvocationServerErrors", "Sum", options)
 
     def metric_invocation_throttles(self, **options: Any) -> cloudwatch.Metric:
         """Throttled evaluations (Sum)."""
-        return self._m("InvocationThrottles", "Sum", None, options)
+        return self._m("InvocationThrottles", "Sum", options)
 
     def metric_text_unit_count(self, **options: Any) -> cloudwatch.Metric:
         """Text units evaluated (Sum)."""
-        return self._m("TextUnitCount", "Sum", None, options)
+        return self._m("TextUnitCount", "Sum", options)
 
 
 class BedrockOpsMetrics:
@@ -237,7 +231,6 @@ class BedrockOpsMetrics:
             CONTENT_FILTERED_COUNT,
             dimensions={MODEL_ID_DIMENSION: self.model_id},
             statistic="Sum",
-            unit=None,
             options=options,
         )
 
