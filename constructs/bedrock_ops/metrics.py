@@ -39,9 +39,7 @@ def _metric(
     # No unit unless the caller passes one: an alarm whose unit differs from the unit the metric is
     # published with sees no data at all (and, with missing data "not breaching", never fires).
     props: dict[str, Any] = {"statistic": statistic, "period": DEFAULT_PERIOD, **options}
-    return cloudwatch.Metric(
-        namespace=namespace, metric_name=metric_name, dimensions_map=dimensions or None, **props
-    )
+    return cloudwatch.Metric(namespace=namespace, metric_name=metric_name, dimensions_map=dimensions or None, **props)
 
 
 class BedrockModelMetrics:
@@ -177,9 +175,7 @@ class GuardrailMetrics:
 
     def _m(self, name: str, statistic: str, options: dict[str, Any]) -> cloudwatch.Metric:
         dimensions = {"GuardrailArn": self.guardrail_arn, "GuardrailVersion": self.guardrail_version}
-        return _metric(
-            GUARDRAILS_NAMESPACE, name, dimensions=dimensions, statistic=statistic, options=options
-        )
+        return _metric(GUARDRAILS_NAMESPACE, name, dimensions=dimensions, statistic=statistic, options=options)
 
     def metric_invocations(self, **options: Any) -> cloudwatch.Metric:
         """ApplyGuardrail evaluations (Sum)."""

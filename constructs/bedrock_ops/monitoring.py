@@ -69,8 +69,7 @@ class AlarmThresholds:
             raise ValueError(f"latency_ms must be > 0, got {self.latency_ms}")
         if self.latency_statistic not in LATENCY_STATISTICS:
             raise ValueError(
-                f"latency_statistic must be one of {', '.join(LATENCY_STATISTICS)}, "
-                f"got {self.latency_statistic!r}"
+                f"latency_statistic must be one of {', '.join(LATENCY_STATISTICS)}, got {self.latency_statistic!r}"
             )
         for name in ("content_filtered_count", "throttles", "server_errors", "log_delivery_failures"):
             if getattr(self, name) < 1:
@@ -106,9 +105,7 @@ class MonitoredModel:
         if not self.model_id:
             raise ValueError("model_id must be a non-empty model id, got ''")
         if self.latency_threshold_ms is not None and self.latency_threshold_ms <= 0:
-            raise ValueError(
-                f"latency_threshold_ms of {self.model_id} must be > 0, got {self.latency_threshold_ms}"
-            )
+            raise ValueError(f"latency_threshold_ms of {self.model_id} must be > 0, got {self.latency_threshold_ms}")
 
 
 @dataclass(frozen=True)
@@ -184,13 +181,11 @@ class BedrockMonitoring(Construct):
         self.thresholds = thresholds or AlarmThresholds()
         if not 10 <= max_widgets_per_dashboard <= MAX_DASHBOARD_WIDGETS:
             raise ValueError(
-                f"max_widgets_per_dashboard must be 10-{MAX_DASHBOARD_WIDGETS}, "
-                f"got {max_widgets_per_dashboard}"
+                f"max_widgets_per_dashboard must be 10-{MAX_DASHBOARD_WIDGETS}, got {max_widgets_per_dashboard}"
             )
         if not _DASHBOARD_NAME.match(dashboard_name_prefix):
             raise ValueError(
-                "dashboard_name_prefix must be 1-200 characters of A-Z a-z 0-9 _ -, "
-                f"got {dashboard_name_prefix!r}"
+                f"dashboard_name_prefix must be 1-200 characters of A-Z a-z 0-9 _ -, got {dashboard_name_prefix!r}"
             )
         if not alarm_name_prefix or len(alarm_name_prefix) > 100:
             raise ValueError(f"alarm_name_prefix must be 1-100 characters, got {alarm_name_prefix!r}")
@@ -212,9 +207,7 @@ class BedrockMonitoring(Construct):
         self._alarms: dict[str, _ModelAlarms] = {}
         for index, model in enumerate(self.models):
             self._alarms[model.model_id] = self._model_alarms(index, model)
-        self.log_delivery_alarms: list[cloudwatch.Alarm] = (
-            self._log_delivery_alarms() if log_delivery_alarms else []
-        )
+        self.log_delivery_alarms: list[cloudwatch.Alarm] = self._log_delivery_alarms() if log_delivery_alarms else []
         self.overview_dashboard = self._overview(invocation_log_group)
         self.model_dashboards = self._model_dashboards()
 
@@ -266,9 +259,7 @@ class BedrockMonitoring(Construct):
             )
             key = new_key
         stack = Stack.of(self)
-        topic = sns.Topic(
-            self, "AlarmTopic", display_name="Bedrock model alarms", master_key=key, enforce_ssl=True
-        )
+        topic = sns.Topic(self, "AlarmTopic", display_name="Bedrock model alarms", master_key=key, enforce_ssl=True)
         topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowThisAccountsCloudWatchAlarms",
@@ -278,8 +269,7 @@ class BedrockMonitoring(Construct):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {
-                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:"
-                        f"{stack.account}:alarm:*"
+                        "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
                     },
                 },
             )
@@ -326,8 +316,7 @@ class BedrockMonitoring(Construct):
                 metric=metrics.metric_invocation_throttles(period=t.period),
                 threshold=t.throttles,
                 comparison=at_least,
-                description=f"{mid}: {t.throttles:g} or more throttled invocations "
-                f"in {t.period_minutes} minutes",
+                description=f"{mid}: {t.throttles:g} or more throttled invocations in {t.period_minutes} minutes",
             ),
             server_errors=self._scoped_alarm(
                 scope,
@@ -403,9 +392,7 @@ class BedrockMonitoring(Construct):
         )
         model_dim = (MODEL_ID_DIMENSION,)
 
-        def search(
-            title: str, namespace: str, dims: tuple[str, ...], name: str, stat: str
-        ) -> cloudwatch.GraphWidget:
+        def search(title: str, namespace: str, dims: tuple[str, ...], name: str, stat: str) -> cloudwatch.GraphWidget:
             expression = cloudwatch.MathExpression(
                 expression=search_expression(namespace, dims, name, stat),
                 label="",
@@ -522,9 +509,7 @@ class BedrockMonitoring(Construct):
 
     def _model_dashboards(self) -> list[cloudwatch.Dashboard]:
         dashboards = []
-        for n, (name, chunk) in enumerate(
-            zip(self._model_dashboard_names(), self._model_chunks(), strict=True)
-        ):
+        for n, (name, chunk) in enumerate(zip(self._model_dashboard_names(), self._model_chunks(), strict=True)):
             dashboard = cloudwatch.Dashboard(
                 self, f"Models{n + 1}", dashboard_name=name, default_interval=Duration.hours(3)
             )
@@ -540,9 +525,7 @@ class BedrockMonitoring(Construct):
         ops = BedrockOpsMetrics(mid, namespace=self.content_filter_namespace)
         threshold = model.latency_threshold_ms or t.latency_ms
         price = self.model_prices.get(mid)
-        price_text = (
-            f" · on-demand price: ${price[0]:g} / ${price[1]:g} per 1k input / output tokens" if price else ""
-        )
+        price_text = f" · on-demand price: ${price[0]:g} / ${price[1]:g} per 1k input / output tokens" if price else ""
         dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"### {mid}{price_text}", width=24, height=1))
         graphs: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
@@ -593,9 +576,7 @@ class BedrockMonitoring(Construct):
             cloudwatch.GraphWidget(
                 title="ContentFilteredCount",
                 left=[ops.metric_content_filtered_count(label="Filtered responses")],
-                left_annotations=[
-                    cloudwatch.HorizontalAnnotation(value=t.content_filtered_count, label="alarm")
-                ],
+                left_annotations=[cloudwatch.HorizontalAnnotation(value=t.content_filtered_count, label="alarm")],
                 width=12,
                 height=4,
             ),
@@ -628,9 +609,7 @@ def _normalize_models(models: Sequence[str | MonitoredModel]) -> list[MonitoredM
     seen: dict[str, str] = {}
     for model in normalized:
         if Token.is_unresolved(model.model_id):
-            raise ValueError(
-                "models must be literal model ids (they name alarms and dashboards), got a token"
-            )
+            raise ValueError("models must be literal model ids (they name alarms and dashboards), got a token")
         key = _NAME_PART.sub("-", model.model_id)
         if key in seen:
             raise ValueError(

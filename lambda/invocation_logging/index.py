@@ -115,9 +115,7 @@ def on_update(event: dict[str, Any]) -> dict[str, Any]:
         _save_state(parameter, previous=state.get("previous") if state else None)
     current = _get_config()
     if current and old_props.get("LoggingConfig") and not _matches(current, _desired_config(old_props)):
-        _log(
-            logging.WARNING, "configuration changed outside this stack; overwriting", found=_describe(current)
-        )
+        _log(logging.WARNING, "configuration changed outside this stack; overwriting", found=_describe(current))
     _put_config(desired)
     if old_parameter != parameter:
         _delete_state(old_parameter)
@@ -133,9 +131,7 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
     current = _get_config()
     physical_id = event["PhysicalResourceId"]
     if current and "LoggingConfig" in props and not _matches(current, _desired_config(props)):
-        _log(
-            logging.WARNING, "configuration is no longer ours; leaving it in place", found=_describe(current)
-        )
+        _log(logging.WARNING, "configuration is no longer ours; leaving it in place", found=_describe(current))
     elif previous:
         _put_config(previous)
         _log(logging.INFO, "restored previous configuration", restored=_describe(previous))
@@ -202,9 +198,7 @@ def _describe(config: dict[str, Any]) -> str:
 
 
 def _save_state(parameter: str, *, previous: dict[str, Any] | None) -> None:
-    value = json.dumps(
-        {"version": STATE_VERSION, "previous": previous}, sort_keys=True, separators=(",", ":")
-    )
+    value = json.dumps({"version": STATE_VERSION, "previous": previous}, sort_keys=True, separators=(",", ":"))
     _call(
         _client("ssm").put_parameter,
         Name=parameter,
@@ -258,9 +252,7 @@ def _call(fn: Callable[..., Any], *, retry_codes: frozenset[str] = _RETRYABLE, *
 def _parameter_name(props: dict[str, Any]) -> str:
     name = props.get("StateParameterName")
     if not isinstance(name, str) or not name.startswith("/"):
-        raise ValueError(
-            f"property StateParameterName must be an SSM parameter path such as /a/b, got {name!r}"
-        )
+        raise ValueError(f"property StateParameterName must be an SSM parameter path such as /a/b, got {name!r}")
     return name
 
 

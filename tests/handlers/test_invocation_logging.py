@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.handlers._loader import load_lambda_module
+from tests.support import load_handler
 
 REGION = "us-east-1"
 PARAMETER = "/bedrock-ops/invocation-logging/state"
@@ -38,9 +38,7 @@ FOREIGN = {
 }
 
 
-def _props(
-    config: dict[str, Any] = OURS, *, adopt: bool = False, parameter: str = PARAMETER
-) -> dict[str, Any]:
+def _props(config: dict[str, Any] = OURS, *, adopt: bool = False, parameter: str = PARAMETER) -> dict[str, Any]:
     return {
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "LoggingConfig": json.dumps(config),
@@ -65,7 +63,7 @@ def _event(request_type: str, props: dict[str, Any], old: dict[str, Any] | None 
 
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    module = load_lambda_module("invocation_logging")
+    module = load_handler("invocation_logging")
     with mock_aws():
         module._CLIENTS["bedrock"] = boto3.client("bedrock", region_name=REGION)
         module._CLIENTS["ssm"] = boto3.client("ssm", region_name=REGION)
@@ -223,18 +221,12 @@ def test_a_failed_put_on_create_leaves_no_state_behind(handler: ModuleType) -> N
         handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)
 
 
-def test_throttling_is_retried_with_exponential_backoff(
-    handler: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_throttling_is_retried_with_exponential_backoff(handler: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
     monkeypatch.setattr(handler, "sleep", waits.append)
     stub = Stubber(handler._CLIENTS["bedrock"])
-    stub.add_client_error(
-        "get_model_invocation_logging_configuration", service_error_code="ThrottlingException"
-    )
-    stub.add_client_error(
-        "get_model_invocation_logging_configuration", service_error_code="ThrottlingException"
-    )
+    stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="ThrottlingException")
+    stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="ThrottlingException")
     stub.add_response("get_model_invocation_logging_configuration", {})
     stub.add_response("put_model_invocation_logging_configuration", {}, {"loggingConfig": OURS})
 
@@ -247,9 +239,7 @@ def test_throttling_is_retried_with_exponential_backoff(
 
 def test_access_denied_is_not_retried(handler: ModuleType) -> None:
     stub = Stubber(handler._CLIENTS["bedrock"])
-    stub.add_client_error(
-        "get_model_invocation_logging_configuration", service_error_code="AccessDeniedException"
-    )
+    stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="AccessDeniedException")
 
     with stub, pytest.raises(ClientError, match="AccessDeniedException"):
         handler.on_event(_event("Create", _props()), None)

@@ -17,11 +17,9 @@ from bedrock_ops.content_filter import (
     content_filtered_filter_pattern,
     content_filtered_insights_filter,
 )
-from tests.support.cw_filter_pattern import matches
+from tests.cw_filter_pattern import matches
 
-SAMPLES: list[dict[str, Any]] = json.loads(
-    (Path(__file__).parent / "data" / "invocation_log_events.json").read_text()
-)
+SAMPLES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "data" / "invocation_log_events.json").read_text())
 
 
 @pytest.fixture(scope="module")

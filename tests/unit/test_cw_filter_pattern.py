@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support.cw_filter_pattern import PatternSyntaxError, matches
+from tests.cw_filter_pattern import PatternSyntaxError, matches
 
 EVENT = json.dumps(
     {

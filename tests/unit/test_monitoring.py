@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from bedrock_ops.monitoring import AlarmThresholds, BedrockMonitoring, MonitoredModel
-from tests.support.templates import alarms_by_name, dashboard_bodies, flatten, resources_of_type
+from tests.templates import alarms_by_name, dashboard_bodies, flatten, resources_of_type
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
@@ -80,9 +80,7 @@ def test_latency_alarm_watches_the_configured_percentile_of_the_models_latency(
 ) -> None:
     alarm = alarms["BedrockOps-amazon.titan-text-express-v1-InvocationLatencyP99"]
 
-    assert {
-        k: alarm[k] for k in ("Namespace", "MetricName", "Dimensions", "ExtendedStatistic", "Period")
-    } == {
+    assert {k: alarm[k] for k in ("Namespace", "MetricName", "Dimensions", "ExtendedStatistic", "Period")} == {
         "Namespace": "AWS/Bedrock",
         "MetricName": "InvocationLatency",
         "Dimensions": [{"Name": "ModelId", "Value": TITAN}],
@@ -137,9 +135,9 @@ def test_log_delivery_alarms_watch_the_account_wide_metric(
 def test_every_alarm_treats_missing_data_as_not_breaching_over_two_of_three_periods(
     alarms: dict[str, dict[str, Any]],
 ) -> None:
-    assert {
-        (a["TreatMissingData"], a["EvaluationPeriods"], a["DatapointsToAlarm"]) for a in alarms.values()
-    } == {("notBreaching", 3, 2)}
+    assert {(a["TreatMissingData"], a["EvaluationPeriods"], a["DatapointsToAlarm"]) for a in alarms.values()} == {
+        ("notBreaching", 3, 2)
+    }
 
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_on_ok(
@@ -224,9 +222,7 @@ def test_cost_widget_multiplies_tokens_by_the_price_per_thousand(template: dict[
 
 def test_dashboards_split_before_reaching_the_widget_limit() -> None:
     models = [f"vendor.model-{n}-v1:0" for n in range(5)]
-    _, template = _synth(
-        models=models, model_prices={m: (0.001, 0.002) for m in models}, max_widgets_per_dashboard=20
-    )
+    _, template = _synth(models=models, model_prices={m: (0.001, 0.002) for m in models}, max_widgets_per_dashboard=20)
     bodies = dashboard_bodies(template)
 
     assert sorted(bodies) == [

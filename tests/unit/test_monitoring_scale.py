@@ -41,9 +41,7 @@ def test_no_dashboard_reaches_the_widget_limit(hundred: tuple[Measurement, Any, 
     assert hundred[0].dashboards == 3  # the overview and two model dashboards (71 + 29 models)
 
 
-def test_each_extra_model_adds_at_most_five_resources(
-    hundred: tuple[Measurement, Any, str], one: Measurement
-) -> None:
+def test_each_extra_model_adds_at_most_five_resources(hundred: tuple[Measurement, Any, str], one: Measurement) -> None:
     assert (hundred[0].resources - one.resources) / 99 <= 5
 
 

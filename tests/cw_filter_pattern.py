@@ -56,9 +56,7 @@ def _tokenize(pattern: str) -> list[_Token]:
     while position < len(stripped):
         match = _TOKEN.match(stripped, position)
         if match is None or match.end() == position:
-            raise PatternSyntaxError(
-                f"unsupported text at {position}: {stripped[position : position + 20]!r}"
-            )
+            raise PatternSyntaxError(f"unsupported text at {position}: {stripped[position : position + 20]!r}")
         kind = match.lastgroup
         assert kind is not None
         tokens.append(_Token(kind, match.group(kind)))
