@@ -11,7 +11,7 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config
-from infra.stacks import DataStack
+from infra.stacks import DataStack, ObservabilityStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,13 @@ def build_app(config: AppConfig, app: App | None = None) -> App:
         config=config,
         env=env,
         description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
+    )
+    ObservabilityStack(
+        app,
+        f"{config.project_name}-observability",
+        config=config,
+        env=env,
+        description="cdk-bedrock-ops: model invocation logging, alarms and dashboards",
     )
     Tags.of(app).add("project", config.project_name)
     for key, value in config.tags.items():

@@ -5,16 +5,29 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 
 from __future__ import annotations
 
+from bedrock_ops.content_filter import ContentFilteredCountMetricFilter
+from bedrock_ops.invocation_logging import InvocationLogging
 from bedrock_ops.kms import BedrockKmsKey
+from bedrock_ops.metrics import BedrockLoggingMetrics, BedrockModelMetrics, BedrockOpsMetrics, GuardrailMetrics
+from bedrock_ops.monitoring import AlarmThresholds, BedrockMonitoring, MonitoredModel
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlarmThresholds",
     "BedrockJobType",
     "BedrockKmsKey",
+    "BedrockLoggingMetrics",
+    "BedrockModelMetrics",
+    "BedrockMonitoring",
+    "BedrockOpsMetrics",
     "BedrockServiceRole",
+    "ContentFilteredCountMetricFilter",
+    "GuardrailMetrics",
+    "InvocationLogging",
+    "MonitoredModel",
     "TrainingDataBucket",
     "__version__",
 ]
