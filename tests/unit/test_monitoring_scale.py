@@ -1,4 +1,9 @@
-"""100 monitored models in one stack stay within CloudFormation's and CloudWatch's limits (one synth)."""
+"""100 monitored models in one stack stay within CloudFormation's and CloudWatch's limits (one synth).
+
+The monitoring alone is synthesized here to keep the test fast; ``bench/monitoring_scale.py`` records the
+figures with InvocationLogging in the same stack (about 23 more resources and 21 kB), and the limits below
+keep that margin.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +25,20 @@ from bench.monitoring_scale import (
 
 @pytest.fixture(scope="module")
 def hundred() -> tuple[Measurement, cdk.App, str]:
-    return measure(100)
+    return measure(100, with_invocation_logging=False)
 
 
 @pytest.fixture(scope="module")
 def one() -> Measurement:
-    return measure(1)[0]
+    return measure(1, with_invocation_logging=False)[0]
 
 
 def test_hundred_models_stay_under_the_resource_limit(hundred: tuple[Measurement, Any, str]) -> None:
-    assert hundred[0].resources <= MAX_RESOURCES
+    assert hundred[0].resources <= MAX_RESOURCES - 50
 
 
 def test_hundred_models_stay_under_the_template_size_limit(hundred: tuple[Measurement, Any, str]) -> None:
-    assert hundred[0].template_bytes <= MAX_TEMPLATE_BYTES
+    assert hundred[0].template_bytes <= MAX_TEMPLATE_BYTES - 100_000
 
 
 def test_no_dashboard_reaches_the_widget_limit(hundred: tuple[Measurement, Any, str]) -> None:
