@@ -205,8 +205,8 @@ class BedrockMonitoring(Construct):
         self._action = cw_actions.SnsAction(self.alarm_topic)
 
         self._alarms: dict[str, _ModelAlarms] = {}
-        for index, model in enumerate(self.models):
-            self._alarms[model.model_id] = self._model_alarms(index, model)
+        for model in self.models:
+            self._alarms[model.model_id] = self._model_alarms(model)
         self.log_delivery_alarms: list[cloudwatch.Alarm] = self._log_delivery_alarms() if log_delivery_alarms else []
         self.overview_dashboard = self._overview(invocation_log_group)
         self.model_dashboards = self._model_dashboards()
@@ -278,7 +278,7 @@ class BedrockMonitoring(Construct):
 
     # --- alarms ----------------------------------------------------------------------------------------
 
-    def _model_alarms(self, index: int, model: MonitoredModel) -> _ModelAlarms:
+    def _model_alarms(self, model: MonitoredModel) -> _ModelAlarms:
         t = self.thresholds
         metrics = BedrockModelMetrics(model.model_id)
         ops = BedrockOpsMetrics(model.model_id, namespace=self.content_filter_namespace)
@@ -286,7 +286,8 @@ class BedrockMonitoring(Construct):
         stat = t.latency_statistic
         stat_name = stat.upper().replace(".", "_")
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        scope = Construct(self, f"Model{index}")
+        # Scoped by the model id, not its position: reordering the list must not replace named alarms.
+        scope = Construct(self, f"Model-{_NAME_PART.sub('-', model.model_id)}")
         mid = model.model_id
 
         return _ModelAlarms(

@@ -273,3 +273,15 @@ def test_bad_props_are_rejected_with_the_value(kwargs: dict[str, Any], message: 
 def test_bad_thresholds_are_rejected_with_the_value(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AlarmThresholds(**kwargs)
+
+
+def test_reordering_models_keeps_each_alarms_logical_id() -> None:
+    def latency_ids(models: list[str]) -> dict[str, str]:
+        _, template = _synth(models=models)
+        return {
+            r["Properties"]["AlarmName"]: k
+            for k, r in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+            if "InvocationLatency" in r["Properties"]["AlarmName"]
+        }
+
+    assert latency_ids([HAIKU, TITAN]) == latency_ids([TITAN, HAIKU])
