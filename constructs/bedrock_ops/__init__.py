@@ -6,6 +6,7 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 from __future__ import annotations
 
 from bedrock_ops.content_filter import ContentFilteredCountMetricFilter
+from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.invocation_logging import InvocationLogging
 from bedrock_ops.kms import BedrockKmsKey
 from bedrock_ops.metrics import BedrockLoggingMetrics, BedrockModelMetrics, BedrockOpsMetrics, GuardrailMetrics
@@ -25,6 +26,7 @@ __all__ = [
     "BedrockOpsMetrics",
     "BedrockServiceRole",
     "ContentFilteredCountMetricFilter",
+    "GitHubOidcDeployRoles",
     "GuardrailMetrics",
     "InvocationLogging",
     "MonitoredModel",

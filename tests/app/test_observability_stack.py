@@ -13,7 +13,7 @@ from infra.config import ConfigError, parse_config
 
 @pytest.fixture(scope="module")
 def template(default_templates: list[Path]) -> dict[str, Any]:
-    (path,) = [p for p in default_templates if p.name == "bedrock-ops-observability.template.json"]
+    (path,) = [p for p in default_templates if "observability" in p.name]
     loaded: dict[str, Any] = json.loads(path.read_text())
     return loaded
 
