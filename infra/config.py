@@ -146,16 +146,22 @@ class MonitoredModelConfig(_Model):
     price_per_1k_output_tokens: float | None = Field(default=None, ge=0)
 
 
+#: The base models the customization and evaluation features of the default app use.
+_DEFAULT_MONITORED_MODELS = (
+    "amazon.titan-text-express-v1",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "amazon.nova-micro-v1:0",
+    "meta.llama3-2-1b-instruct-v1:0",
+)
+
+
 class MonitoringConfig(_Model):
     """Alarms, the alarm topic and dashboards."""
 
     enabled: bool = Field(default=True, description="Create the BedrockMonitoring construct.")
     models: list[MonitoredModelConfig] = Field(
-        default_factory=lambda: [
-            MonitoredModelConfig(model_id="amazon.titan-text-express-v1"),
-            MonitoredModelConfig(model_id="anthropic.claude-3-haiku-20240307-v1:0"),
-        ],
-        description="The models to alarm on and chart.",
+        default_factory=lambda: [MonitoredModelConfig(model_id=m) for m in _DEFAULT_MONITORED_MODELS],
+        description="The models to alarm on and chart (default: the base models the other features use).",
     )
     alarm_emails: list[str] = Field(default_factory=list, description="Addresses subscribed to the alarm topic.")
     alarms: AlarmsConfig = AlarmsConfig()
