@@ -285,3 +285,27 @@ def test_reordering_models_keeps_each_alarms_logical_id() -> None:
         }
 
     assert latency_ids([HAIKU, TITAN]) == latency_ids([TITAN, HAIKU])
+
+
+def test_an_existing_topic_receives_the_alarms_and_no_topic_or_key_is_created() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Monitoring", env=ENV)
+    topic = cdk.aws_sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:123456789012:oncall")
+    BedrockMonitoring(stack, "Monitoring", models=[TITAN], alarm_topic=topic, log_delivery_alarms=False)
+    template = dict(Template.from_stack(stack).to_json())
+
+    assert not resources_of_type(template, "AWS::SNS::Topic")
+    assert not resources_of_type(template, "AWS::KMS::Key")
+    alarms = alarms_by_name(template)
+    assert len(alarms) == 4
+    assert {json.dumps(a["AlarmActions"]) for a in alarms.values()} == {
+        json.dumps(["arn:aws:sns:us-east-1:123456789012:oncall"])
+    }
+
+
+def test_without_log_delivery_alarms_the_overview_has_no_alarm_widget() -> None:
+    _, template = _synth(models=[TITAN], log_delivery_alarms=False)
+    overview = dashboard_bodies(template)["BedrockOps-Overview"]
+
+    assert [w for w in overview["widgets"] if w["type"] == "alarm"] == []
+    assert not [n for n in alarms_by_name(template) if "InvocationLogging" in n]
