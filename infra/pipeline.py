@@ -129,9 +129,7 @@ class PipelineStack(Stack):
                     "CodeBuild names log streams and report groups at run time; the grant is scoped to this "
                     "one build project's log group and report groups.",
                 )
-        # File assets (the custom-resource providers' Lambda code) are published by CodeBuild projects that CDK
-        # Pipelines generates per asset; their shared FileRole is granted those projects' logs and reports by
-        # the /aws/codebuild/ and report-group/ prefixes.
+        # One role serves every asset-publishing project, whose names CDK Pipelines generates per asset.
         for service, resource, name in (("logs", "log-group", "/aws/codebuild/*"), ("codebuild", "report-group", "*")):
             arn = self.format_arn(
                 service=service,
@@ -142,8 +140,8 @@ class PipelineStack(Stack):
             acknowledge(
                 self.pipeline,
                 iam5_resource_finding(self, arn),
-                "CDK Pipelines' asset-publishing role serves every generated asset project, whose log groups and "
-                "report groups are named at synthesis by CDK Pipelines; it is scoped to CodeBuild's prefixes.",
+                "The asset-publishing role of CDK Pipelines serves one CodeBuild project per asset, named at "
+                "synthesis; it writes only CodeBuild logs and reports of this account and Region.",
             )
         acknowledge(
             self.pipeline,

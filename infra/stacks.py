@@ -14,11 +14,15 @@ from bedrock_ops import (
     BedrockMonitoring,
     BedrockServiceRole,
     InvocationLogging,
+    ModelAccess,
     MonitoredModel,
+    ProvisionedThroughput,
     TrainingDataBucket,
+    load_model_catalog,
+    load_pricing_table,
 )
 from constructs import Construct
-from infra.config import AppConfig
+from infra.config import AppConfig, MonitoringConfig
 
 
 class DataStack(Stack):
@@ -106,11 +110,7 @@ class ObservabilityStack(Stack):
                 alarm_name_prefix=monitoring_config.alarm_name_prefix,
                 dashboard_name_prefix=monitoring_config.dashboard_name_prefix,
                 alarm_emails=monitoring_config.alarm_emails,
-                model_prices={
-                    m.model_id: (m.price_per_1k_input_tokens, m.price_per_1k_output_tokens)
-                    for m in monitoring_config.models
-                    if m.price_per_1k_input_tokens is not None and m.price_per_1k_output_tokens is not None
-                },
+                model_prices=_token_prices(monitoring_config),
                 log_delivery_alarms=logging_config.enabled,
                 invocation_log_group=self.invocation_logging.log_group if self.invocation_logging else None,
             )
@@ -120,6 +120,21 @@ class ObservabilityStack(Stack):
                 CfnOutput(self, "InvocationLogGroupName", value=self.invocation_logging.log_group.log_group_name)
             if self.invocation_logging.bucket is not None:
                 CfnOutput(self, "InvocationLogBucketName", value=self.invocation_logging.bucket.bucket_name)
+
+
+def _token_prices(monitoring: MonitoringConfig) -> dict[str, tuple[float, float]]:
+    """USD per 1,000 (input, output) tokens per monitored model: the configuration's own figures, else the
+    dated pricing table (``bedrock_ops.pricing``); models priced in neither get no cost widget."""
+    table = load_pricing_table(monitoring.pricing_file)
+    prices: dict[str, tuple[float, float]] = {}
+    for model in monitoring.models:
+        if model.price_per_1k_input_tokens is not None and model.price_per_1k_output_tokens is not None:
+            prices[model.model_id] = (model.price_per_1k_input_tokens, model.price_per_1k_output_tokens)
+            continue
+        price = table.price(model.model_id)
+        if price is not None and price.input_per_1k_tokens is not None and price.output_per_1k_tokens is not None:
+            prices[model.model_id] = (price.input_per_1k_tokens, price.output_per_1k_tokens)
+    return prices
 
 
 _RETENTION = {
@@ -151,3 +166,37 @@ _RETENTION = {
 def _retention(days: int) -> logs.RetentionDays:
     """The RetentionDays member for a number of days (the config allows only these values)."""
     return _RETENTION[days]
+
+
+class ModelServingStack(Stack):
+    """Model access for the configured foundation models and, when enabled, a provisioned throughput."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        access = config.model_access
+        self.model_access: ModelAccess | None = None
+        if access.enabled:
+            self.model_access = ModelAccess(
+                self,
+                "ModelAccess",
+                models=access.models,
+                use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
+                revoke_agreement_on_delete=access.revoke_agreement_on_delete,
+                model_catalog=load_model_catalog(access.catalog_file),
+            )
+        pt = config.provisioned_throughput
+        self.provisioned_throughput: ProvisionedThroughput | None = None
+        if pt.enabled:
+            self.provisioned_throughput = ProvisionedThroughput(
+                self,
+                "ProvisionedThroughput",
+                model=pt.model_id,
+                base_model_id=pt.base_model_id,
+                model_units=pt.model_units,
+                commitment=pt.commitment,
+                provisioned_model_name=pt.name or f"{config.project_name}-pt",
+                acknowledge_commitment_cost=pt.acknowledge_commitment_cost,
+                pricing_table=load_pricing_table(pt.pricing_file),
+                model_catalog=load_model_catalog(pt.catalog_file),
+            )
+            CfnOutput(self, "ProvisionedModelArn", value=self.provisioned_throughput.provisioned_model_arn)

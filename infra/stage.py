@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import DataStack, ObservabilityStack
+from infra.stacks import DataStack, ModelServingStack, ObservabilityStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -36,6 +36,15 @@ class BedrockOpsStage(Stage):
             stack_name=f"{config.project_name}-{config.environment.name}-observability",
             description="cdk-bedrock-ops: model invocation logging, alarms and dashboards",
         )
+        self.models: ModelServingStack | None = None
+        if config.model_access.enabled or config.provisioned_throughput.enabled:
+            self.models = ModelServingStack(
+                self,
+                "models",
+                config=config,
+                stack_name=f"{config.project_name}-{config.environment.name}-models",
+                description="cdk-bedrock-ops: model access and provisioned throughput",
+            )
         Tags.of(self).add("project", config.project_name)
         Tags.of(self).add("environment", config.environment.name)
         for key, value in config.tags.items():
