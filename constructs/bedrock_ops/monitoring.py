@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -286,8 +287,10 @@ class BedrockMonitoring(Construct):
         stat = t.latency_statistic
         stat_name = stat.upper().replace(".", "_")
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        # Scoped by the model id, not its position: reordering the list must not replace named alarms.
-        scope = Construct(self, f"Model-{_NAME_PART.sub('-', model.model_id)}")
+        # Scoped by (a short digest of) the model id, not its position: reordering the list must not replace
+        # named alarms; the digest keeps logical ids, which the dashboards repeat, short.
+        digest = hashlib.sha256(model.model_id.encode()).hexdigest()[:8]
+        scope = Construct(self, f"Model{digest}")
         mid = model.model_id
 
         return _ModelAlarms(
