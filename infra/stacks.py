@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
@@ -13,8 +14,13 @@ from bedrock_ops import (
     BedrockKmsKey,
     BedrockMonitoring,
     BedrockServiceRole,
+    CustomizationType,
+    DatasetSplit,
+    DatasetValidator,
     GitHubOidcDeployRoles,
     InvocationLogging,
+    LocalDataset,
+    LocalDatasets,
     ModelAccess,
     MonitoredModel,
     ProvisionedThroughput,
@@ -23,7 +29,7 @@ from bedrock_ops import (
     load_pricing_table,
 )
 from constructs import Construct
-from infra.config import AppConfig, MonitoringConfig
+from infra.config import AppConfig, DatasetsConfig, MonitoringConfig
 
 
 class DataStack(Stack):
@@ -46,6 +52,7 @@ class DataStack(Stack):
             abort_incomplete_multipart_upload_after=Duration.days(data.abort_incomplete_upload_days),
             access_log_retention=Duration.days(data.access_log_retention_days),
         )
+        self.local_datasets, self.dataset_validator = _datasets(self, self.data_bucket, config.datasets)
         self.customization_role = BedrockServiceRole(
             self, "CustomizationRole", data_bucket=self.data_bucket, custom_model_key=self.key
         )
@@ -60,6 +67,45 @@ class DataStack(Stack):
         CfnOutput(self, "DataKeyArn", value=self.key.key_arn)
         CfnOutput(self, "CustomizationRoleArn", value=self.customization_role.role_arn)
         CfnOutput(self, "EvaluationRoleArn", value=self.evaluation_role.role_arn)
+
+
+def _datasets(
+    scope: Construct, data_bucket: TrainingDataBucket, config: DatasetsConfig
+) -> tuple[LocalDatasets | None, DatasetValidator | None]:
+    """Validate the local datasets (an invalid one stops the synth), upload them, watch the bucket."""
+    local = [
+        LocalDataset(
+            name=d.name,
+            path=Path(d.path),
+            base_model=d.base_model,
+            customization_type=CustomizationType.parse(d.task),
+            split=DatasetSplit(d.split),
+        )
+        for d in config.local
+    ]
+    uploads = (
+        LocalDatasets(
+            scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, registry_file=config.model_registry_file
+        )
+        if local
+        else None
+    )
+    validator = None
+    if config.validator.enabled:
+        validator = DatasetValidator(
+            scope,
+            "DatasetValidator",
+            data_bucket=data_bucket,
+            base_model=config.validator.base_model,
+            customization_type=CustomizationType.parse(config.validator.task),
+            registry_file=config.model_registry_file,
+            max_errors=config.validator.max_errors,
+        )
+        for dataset in local:  # objects under a local dataset's name are checked against its own model
+            validator.add_dataset(
+                dataset.name, base_model=dataset.base_model, customization_type=dataset.customization_type
+            )
+    return uploads, validator
 
 
 class ObservabilityStack(Stack):
