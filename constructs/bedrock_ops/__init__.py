@@ -5,6 +5,15 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 
 from __future__ import annotations
 
+from bedrock_ops.evaluation import (
+    BuiltinDataset,
+    EvaluationDataset,
+    EvaluationKind,
+    EvaluationTaskType,
+    HumanMetric,
+    HumanRatingMethod,
+    ModelEvaluation,
+)
 from bedrock_ops.kms import BedrockKmsKey
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
@@ -15,6 +24,13 @@ __all__ = [
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "BuiltinDataset",
+    "EvaluationDataset",
+    "EvaluationKind",
+    "EvaluationTaskType",
+    "HumanMetric",
+    "HumanRatingMethod",
+    "ModelEvaluation",
     "TrainingDataBucket",
     "__version__",
 ]

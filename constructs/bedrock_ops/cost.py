@@ -132,9 +132,7 @@ def load_service_prices(path: str | Path | None = None) -> ServicePrices:
     Raises ``ValueError`` naming the file, the key and the bad value.
     """
     name = "bedrock_ops/data/service_prices.json"
-    data = _json_object(
-        resources.files("bedrock_ops").joinpath("data/service_prices.json").read_text("utf-8"), name
-    )
+    data = _json_object(resources.files("bedrock_ops").joinpath("data/service_prices.json").read_text("utf-8"), name)
     prices: dict[str, Any] = dict(data.get("prices", {}))
     if path is not None:
         name = str(path)
@@ -145,9 +143,7 @@ def load_service_prices(path: str | Path | None = None) -> ServicePrices:
         override = _json_object(text, name)
         unknown = [k for k in override if k not in _SERVICE_TOP_KEYS]
         if unknown:
-            raise ValueError(
-                f"{name}: unknown key {unknown[0]!r}; allowed keys: {', '.join(_SERVICE_TOP_KEYS)}"
-            )
+            raise ValueError(f"{name}: unknown key {unknown[0]!r}; allowed keys: {', '.join(_SERVICE_TOP_KEYS)}")
         if "prices" in override and not isinstance(override["prices"], dict):
             raise ValueError(f"{name}: prices must be an object of name -> rate, got {override['prices']!r}")
         prices.update(override.get("prices", {}))
@@ -155,12 +151,7 @@ def load_service_prices(path: str | Path | None = None) -> ServicePrices:
     for key, value in prices.items():
         if key not in _SERVICE_PRICE_KEYS:
             raise ValueError(f"{name}: unknown price {key!r}; allowed: {', '.join(_SERVICE_PRICE_KEYS)}")
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < 0
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{name}: prices.{key} must be a non-negative number, got {value!r}")
     missing = [k for k in _SERVICE_PRICE_KEYS if k not in prices]
     if missing:
@@ -235,8 +226,7 @@ def _provisioned_item(stack: str, logical_id: str, props: Mapping[str, Any]) -> 
         commitment = Commitment(term)
     except ValueError:
         raise ValueError(
-            f"{stack}/{logical_id}: CommitmentDuration {term!r} is not one of "
-            f"{', '.join(c.value for c in Commitment)}"
+            f"{stack}/{logical_id}: CommitmentDuration {term!r} is not one of {', '.join(c.value for c in Commitment)}"
         ) from None
     return ProvisionedItem(
         stack=stack,
@@ -348,8 +338,7 @@ def break_even(price: ModelPrice, traffic: Traffic, *, model_units: int = 1) -> 
         volume = traffic.tokens_per_minute
     on_demand = None if per_unit_minute is None else per_unit_minute * volume * MINUTES_PER_MONTH
     provisioned = {
-        term: rate * model_units * HOURS_PER_MONTH
-        for term, rate in price.provisioned_per_model_unit_hour.items()
+        term: rate * model_units * HOURS_PER_MONTH for term, rate in price.provisioned_per_model_unit_hour.items()
     }
     breaks: dict[Commitment, float] = {}
     if per_unit_minute:
@@ -358,9 +347,7 @@ def break_even(price: ModelPrice, traffic: Traffic, *, model_units: int = 1) -> 
     options: dict[str, float] = {term.value: monthly for term, monthly in provisioned.items()}
     if on_demand is not None:
         options["on-demand"] = on_demand
-    cheapest = (
-        min(options, key=lambda k: (options[k], k != "on-demand")) if on_demand is not None else "unknown"
-    )
+    cheapest = min(options, key=lambda k: (options[k], k != "on-demand")) if on_demand is not None else "unknown"
     return BreakEven(
         model_id=price.model_id,
         kind=price.kind,
@@ -549,17 +536,13 @@ def format_report(report: CostReport) -> str:
         width = max(len(f"{line.category}: {line.item}") for line in report.lines)
         for line in report.lines:
             label = f"{line.category}: {line.item}".ljust(width)
-            out.append(
-                f"  {label}  {line.quantity:>10g} {line.unit:<11} {_money(line.monthly, report.currency):>16}"
-            )
+            out.append(f"  {label}  {line.quantity:>10g} {line.unit:<11} {_money(line.monthly, report.currency):>16}")
         out.append(f"  {'total'.ljust(width)}  {'':>22} {_money(report.total_monthly, report.currency):>16}")
     else:
         out.append("  nothing billed by the month")
     if report.break_evens:
         out.append("")
-        out.append(
-            "On-demand vs provisioned throughput (break-even: traffic above which the term is cheaper)"
-        )
+        out.append("On-demand vs provisioned throughput (break-even: traffic above which the term is cheaper)")
         for b in report.break_evens:
             per = "images/min" if b.kind == "image" else "tokens/min"
             volume = b.traffic.images_per_minute if b.kind == "image" else b.traffic.tokens_per_minute

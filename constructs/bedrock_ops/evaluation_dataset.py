@@ -86,9 +86,7 @@ def _check_record(report: PromptDatasetReport, number: int, obj: Any, *, require
     if not isinstance(prompt, str) or not prompt.strip():
         error(
             "prompt",
-            "required: a non-empty string"
-            if prompt is None
-            else f"must be a non-empty string, got {prompt!r}"[:120],
+            "required: a non-empty string" if prompt is None else f"must be a non-empty string, got {prompt!r}"[:120],
         )
     reference = obj.get("referenceResponse")
     if reference is not None:
@@ -107,17 +105,13 @@ def _check_record(report: PromptDatasetReport, number: int, obj: Any, *, require
     responses = obj.get("modelResponses")
     if responses is not None:
         if not isinstance(responses, list) or not 1 <= len(responses) <= _MAX_MODEL_RESPONSES:
-            error(
-                "modelResponses", f"must be a list of 1-{_MAX_MODEL_RESPONSES} {{response, modelIdentifier}}"
-            )
+            error("modelResponses", f"must be a list of 1-{_MAX_MODEL_RESPONSES} {{response, modelIdentifier}}")
         else:
             for i, item in enumerate(responses):
                 if not isinstance(item, dict) or not isinstance(item.get("response"), str):
                     error(f"modelResponses[{i}].response", "required: a string")
                 elif not isinstance(item.get("modelIdentifier"), str) or not item["modelIdentifier"]:
-                    error(
-                        f"modelResponses[{i}].modelIdentifier", "required: the name of the response's source"
-                    )
+                    error(f"modelResponses[{i}].modelIdentifier", "required: the name of the response's source")
     unknown = sorted(set(obj) - _KNOWN_KEYS)
     if unknown:
         report.warnings.append(
@@ -162,17 +156,13 @@ def validate_prompt_dataset(
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            report.errors.append(
-                PromptDatasetIssue(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            )
+            report.errors.append(PromptDatasetIssue(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
         _check_record(report, number, obj, require_reference=require_reference)
     if report.records == 0 and not report.errors:
         report.errors.append(PromptDatasetIssue(None, None, "no prompts: the file is empty"))
     if report.records > max_prompts:
         report.errors.append(
-            PromptDatasetIssue(
-                None, None, f"{report.records} prompts; a job reads at most {max_prompts} per dataset"
-            )
+            PromptDatasetIssue(None, None, f"{report.records} prompts; a job reads at most {max_prompts} per dataset")
         )
     return report

@@ -262,14 +262,10 @@ def _logprobs_of(path: Path, number: int, value: Any, field_name: str | None) ->
         or not found
         or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in found)
     ):
-        raise ScoringError(
-            f"{path}:{number}: {name!r} must be a non-empty list of numbers (log-probabilities)"
-        )
+        raise ScoringError(f"{path}:{number}: {name!r} must be a non-empty list of numbers (log-probabilities)")
     bad = [x for x in found if not math.isfinite(x) or x > 0]
     if bad:
-        raise ScoringError(
-            f"{path}:{number}: {name!r} holds {bad[0]!r}; natural-log probabilities are finite and <= 0"
-        )
+        raise ScoringError(f"{path}:{number}: {name!r} holds {bad[0]!r}; natural-log probabilities are finite and <= 0")
     return tuple(float(x) for x in found)
 
 
@@ -280,9 +276,7 @@ def _require(module: str, package: str, install: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ScoringError(
-            f"this metric needs the package {package!r}, which is not installed: {install}"
-        ) from None
+        raise ScoringError(f"this metric needs the package {package!r}, which is not installed: {install}") from None
 
 
 def parse_metrics(spec: str | Sequence[str]) -> tuple[str, ...]:
@@ -389,9 +383,7 @@ def _score_bleu(
         corpus_metric = bleu_module.BLEU(tokenize=tokenize)
         sentence_metric = bleu_module.BLEU(tokenize=tokenize, effective_order=True)
     except KeyError:
-        raise ScoringError(
-            f"bleu tokenizer {tokenize!r} unknown to sacrebleu (try 13a, intl, char, none)"
-        ) from None
+        raise ScoringError(f"bleu tokenizer {tokenize!r} unknown to sacrebleu (try 13a, intl, char, none)") from None
     width = max(len(r) for r in refs)
     # sacrebleu takes reference streams; None pads the records that have fewer references.
     streams = [[r[i] if i < len(r) else None for r in refs] for i in range(width)]
@@ -482,8 +474,7 @@ def format_table(report: ScoreReport, *, per_record: bool = True) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths)]

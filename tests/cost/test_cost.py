@@ -18,9 +18,7 @@ TEXT = ModelPrice(
     kind="text",
     input_per_1k_tokens=0.001,
     output_per_1k_tokens=0.003,
-    provisioned_per_model_unit_hour=MappingProxyType(
-        {Commitment.NO_COMMITMENT: 20.0, Commitment.ONE_MONTH: 10.0}
-    ),
+    provisioned_per_model_unit_hour=MappingProxyType({Commitment.NO_COMMITMENT: 20.0, Commitment.ONE_MONTH: 10.0}),
 )
 EMBED = ModelPrice(model_id="acme.embed-v1", kind="embedding", input_per_1k_tokens=0.0001)
 IMAGE = ModelPrice(
@@ -78,9 +76,7 @@ TEMPLATES: dict[str, dict[str, Any]] = {
 def test_inventory_counts_resources_across_stacks() -> None:
     inv = cost.inventory_from_templates(TEMPLATES)
     assert (inv.alarms, inv.dashboards, inv.kms_keys, inv.log_groups) == (2, 1, 1, 1)
-    assert inv.provisioned == (
-        cost.ProvisionedItem("app-serving", "Pt", "acme.text-v1:0:8k", 2, Commitment.ONE_MONTH),
-    )
+    assert inv.provisioned == (cost.ProvisionedItem("app-serving", "Pt", "acme.text-v1:0:8k", 2, Commitment.ONE_MONTH),)
 
 
 def test_provisioned_throughput_without_commitment_is_read_as_no_commitment() -> None:
@@ -109,9 +105,7 @@ def test_break_even_of_a_text_model_follows_the_formula() -> None:
     per_token = (0.75 * 0.001 + 0.25 * 0.003) / 1000  # 1.5e-6 USD
     assert result.on_demand_monthly == pytest.approx(10_000 * 60 * 730 * per_token)  # 657 USD
     assert result.provisioned_monthly[Commitment.ONE_MONTH] == pytest.approx(7300)
-    assert result.break_even[Commitment.ONE_MONTH] == pytest.approx(
-        10.0 / (60 * per_token)
-    )  # 111,111 tok/min
+    assert result.break_even[Commitment.ONE_MONTH] == pytest.approx(10.0 / (60 * per_token))  # 111,111 tok/min
     assert result.cheapest == "on-demand"
 
 
@@ -123,9 +117,7 @@ def test_provisioned_is_cheapest_above_the_break_even() -> None:
 def test_model_units_scale_the_break_even() -> None:
     one = cost.break_even(TEXT, cost.Traffic(tokens_per_minute=1), model_units=1)
     three = cost.break_even(TEXT, cost.Traffic(tokens_per_minute=1), model_units=3)
-    assert three.break_even[Commitment.NO_COMMITMENT] == pytest.approx(
-        3 * one.break_even[Commitment.NO_COMMITMENT]
-    )
+    assert three.break_even[Commitment.NO_COMMITMENT] == pytest.approx(3 * one.break_even[Commitment.NO_COMMITMENT])
 
 
 def test_embedding_models_are_priced_on_input_tokens_only() -> None:
@@ -200,18 +192,14 @@ def test_service_price_override_is_merged(tmp_path: Path) -> None:
 def test_service_price_override_names_file_and_key(tmp_path: Path) -> None:
     f = tmp_path / "prices.json"
     f.write_text(json.dumps({"prices": {"kms_key_month": -1}}), encoding="utf-8")
-    with pytest.raises(
-        ValueError, match=r"prices\.json: prices\.kms_key_month must be a non-negative number, got -1"
-    ):
+    with pytest.raises(ValueError, match=r"prices\.json: prices\.kms_key_month must be a non-negative number, got -1"):
         cost.load_service_prices(f)
 
 
 def test_templates_are_read_from_a_cloud_assembly(tmp_path: Path) -> None:
     (tmp_path / "s.template.json").write_text(json.dumps(TEMPLATES["app-serving"]), encoding="utf-8")
     manifest = {
-        "artifacts": {
-            "s": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "s.template.json"}}
-        }
+        "artifacts": {"s": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "s.template.json"}}}
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert cost.templates_from_assembly(tmp_path) == {"s": TEMPLATES["app-serving"]}

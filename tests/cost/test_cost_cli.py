@@ -28,9 +28,7 @@ def assembly(tmp_path: Path) -> Path:
     }
     (tmp_path / "app.template.json").write_text(json.dumps(template), encoding="utf-8")
     manifest = {
-        "artifacts": {
-            "app": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "app.template.json"}}
-        }
+        "artifacts": {"app": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "app.template.json"}}}
     }
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return tmp_path
@@ -54,11 +52,7 @@ def test_pricing_override_file_changes_the_rate(
     override = tmp_path / "pricing.json"
     override.write_text(
         json.dumps(
-            {
-                "models": {
-                    "amazon.titan-text-express-v1": {"provisioned_per_model_unit_hour": {"SixMonths": 1.0}}
-                }
-            }
+            {"models": {"amazon.titan-text-express-v1": {"provisioned_per_model_unit_hour": {"SixMonths": 1.0}}}}
         ),
         encoding="utf-8",
     )

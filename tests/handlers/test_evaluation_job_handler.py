@@ -6,10 +6,8 @@ parameters against the installed service model.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -17,7 +15,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import load_handler
+
 JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abcdef123456"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:evaluations"
@@ -41,17 +40,9 @@ REQUEST: dict[str, Any] = {
 }
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"handler_{name}", ROOT / "lambda" / name / "index.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
-    module = _load("evaluation_job")
+    module = load_handler("evaluation_job")
     sleeps: list[float] = []
     monkeypatch.setattr(module, "_sleep", sleeps.append)
     module.sleeps = sleeps  # type: ignore[attr-defined]
@@ -62,9 +53,7 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
 def stubs(handler: ModuleType) -> Iterator[dict[str, Stubber]]:
     stubbers = {}
     for service in ("bedrock", "sns", "events"):
-        client = boto3.client(
-            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
         handler._clients[service] = client
         stubbers[service] = Stubber(client)
         stubbers[service].activate()
@@ -146,9 +135,7 @@ def test_throttling_gives_up_after_max_attempts(handler: ModuleType, stubs: dict
     assert len(handler.sleeps) == handler.MAX_ATTEMPTS - 1
 
 
-def test_update_starts_a_new_job_with_a_new_physical_id(
-    handler: ModuleType, stubs: dict[str, Stubber]
-) -> None:
+def test_update_starts_a_new_job_with_a_new_physical_id(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     new_arn = JOB_ARN.replace("abcdef123456", "zyxwvu654321")
     stubs["bedrock"].add_response("create_evaluation_job", {"jobArn": new_arn}, None)
     result = handler.on_event(_event("Update", PhysicalResourceId=JOB_ARN, OldResourceProperties={}), None)
@@ -158,9 +145,7 @@ def test_update_starts_a_new_job_with_a_new_physical_id(
 def test_delete_stops_a_running_job(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     stubs["bedrock"].add_response("get_evaluation_job", _job("InProgress"), {"jobIdentifier": JOB_ARN})
     stubs["bedrock"].add_response("stop_evaluation_job", {}, {"jobIdentifier": JOB_ARN})
-    assert handler.on_event(_event("Delete", PhysicalResourceId=JOB_ARN), None) == {
-        "PhysicalResourceId": JOB_ARN
-    }
+    assert handler.on_event(_event("Delete", PhysicalResourceId=JOB_ARN), None) == {"PhysicalResourceId": JOB_ARN}
 
 
 def test_delete_keeps_a_completed_job(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
@@ -170,14 +155,10 @@ def test_delete_keeps_a_completed_job(handler: ModuleType, stubs: dict[str, Stub
 
 def test_delete_succeeds_when_the_job_is_gone(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     stubs["bedrock"].add_client_error("get_evaluation_job", "ResourceNotFoundException", "no such job", 404)
-    assert handler.on_event(_event("Delete", PhysicalResourceId=JOB_ARN), None) == {
-        "PhysicalResourceId": JOB_ARN
-    }
+    assert handler.on_event(_event("Delete", PhysicalResourceId=JOB_ARN), None) == {"PhysicalResourceId": JOB_ARN}
 
 
-def test_delete_tolerates_a_job_that_ended_before_the_stop(
-    handler: ModuleType, stubs: dict[str, Stubber]
-) -> None:
+def test_delete_tolerates_a_job_that_ended_before_the_stop(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     stubs["bedrock"].add_response("get_evaluation_job", _job("InProgress"), {"jobIdentifier": JOB_ARN})
     stubs["bedrock"].add_client_error("stop_evaluation_job", "ConflictException", "job is not running", 409)
     handler.on_event(_event("Delete", PhysicalResourceId=JOB_ARN), None)
@@ -185,9 +166,7 @@ def test_delete_tolerates_a_job_that_ended_before_the_stop(
 
 def test_delete_after_a_failed_create_makes_no_call(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     # The provider framework reports the request id as physical id when Create failed.
-    assert handler.on_event(_event("Delete", PhysicalResourceId=REQUEST_ID), None) == {
-        "PhysicalResourceId": REQUEST_ID
-    }
+    assert handler.on_event(_event("Delete", PhysicalResourceId=REQUEST_ID), None) == {"PhysicalResourceId": REQUEST_ID}
 
 
 def test_delete_propagates_access_denied(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
@@ -204,9 +183,7 @@ def test_poll_does_nothing_while_the_job_runs(handler: ModuleType, stubs: dict[s
     assert handler.poll(POLL_EVENT, None) == {"status": "InProgress", "notified": False}
 
 
-def test_poll_publishes_the_outcome_and_disables_its_rule(
-    handler: ModuleType, stubs: dict[str, Stubber]
-) -> None:
+def test_poll_publishes_the_outcome_and_disables_its_rule(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     job = {**_job("Failed"), "failureMessages": ["Dataset not found"]}
     stubs["bedrock"].add_response("get_evaluation_job", job, {"jobIdentifier": JOB_ARN})
     expected = {

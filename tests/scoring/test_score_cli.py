@@ -9,13 +9,14 @@ import pytest
 
 from bedrock_ops.cli import main
 
+pytest.importorskip("rouge_score", reason="install cdk-bedrock-ops[scoring]")
+pytest.importorskip("sacrebleu", reason="install cdk-bedrock-ops[scoring]")
+
 
 @pytest.fixture
 def files(tmp_path: Path) -> tuple[Path, Path]:
     refs = tmp_path / "refs.jsonl"
-    refs.write_text(
-        '{"referenceResponse": "the cat sat"}\n{"referenceResponse": "a dog ran"}\n', encoding="utf-8"
-    )
+    refs.write_text('{"referenceResponse": "the cat sat"}\n{"referenceResponse": "a dog ran"}\n', encoding="utf-8")
     cands = tmp_path / "cands.jsonl"
     cands.write_text('{"response": "the cat sat"}\n{"response": "a cat ran"}\n', encoding="utf-8")
     return refs, cands
@@ -31,9 +32,7 @@ def test_table_has_a_row_per_record_and_a_corpus_row(
     assert any(line.startswith("corpus") for line in lines)
 
 
-def test_json_output_holds_corpus_and_records(
-    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_json_output_holds_corpus_and_records(files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     argv = [
         "score",
         "--references",

@@ -40,9 +40,7 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--config", metavar="FILE", help="app configuration to synthesize (run from the project checkout)"
     )
-    source.add_argument(
-        "--assembly", metavar="DIR", help="an already synthesized cloud assembly (e.g. cdk.out)"
-    )
+    source.add_argument("--assembly", metavar="DIR", help="an already synthesized cloud assembly (e.g. cdk.out)")
     parser.add_argument(
         "--tokens-per-minute",
         action="append",
@@ -66,12 +64,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--model", action="append", default=[], metavar="ID", help="also compare this model (repeatable)"
     )
-    parser.add_argument(
-        "--pricing", metavar="FILE", help="Bedrock pricing file merged over the packaged table"
-    )
-    parser.add_argument(
-        "--service-prices", metavar="FILE", help="service price file merged over the packaged one"
-    )
+    parser.add_argument("--pricing", metavar="FILE", help="Bedrock pricing file merged over the packaged table")
+    parser.add_argument("--service-prices", metavar="FILE", help="service price file merged over the packaged one")
     parser.add_argument(
         "--log-bytes-per-token",
         type=float,
@@ -138,9 +132,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.model:
             templates = {}
         else:
-            raise CostCommandError(
-                "give --config FILE (or --assembly DIR), or at least one --model to compare"
-            )
+            raise CostCommandError("give --config FILE (or --assembly DIR), or at least one --model to compare")
         pricing = load_pricing_table(args.pricing)
         service_prices = cost.load_service_prices(args.service_prices)
         traffic = {

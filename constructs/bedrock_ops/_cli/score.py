@@ -33,14 +33,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--reference-field",
         metavar="PATH",
-        help="field (dotted path) holding the reference (default: first of "
-        f"{', '.join(scoring.REFERENCE_FIELDS)})",
+        help=f"field (dotted path) holding the reference (default: first of {', '.join(scoring.REFERENCE_FIELDS)})",
     )
     parser.add_argument(
         "--candidate-field",
         metavar="PATH",
-        help="field (dotted path) holding the output (default: first of "
-        f"{', '.join(scoring.CANDIDATE_FIELDS)})",
+        help=f"field (dotted path) holding the output (default: first of {', '.join(scoring.CANDIDATE_FIELDS)})",
     )
     parser.add_argument(
         "--logprobs-field",
