@@ -9,11 +9,22 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bedrock_ops.evaluation import (
+    BuiltinDataset,
+    EvaluationDataset,
+    EvaluationKind,
+    EvaluationTaskType,
+    HumanMetric,
+    HumanRatingMethod,
+    check_evaluation,
+)
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -85,6 +96,120 @@ class DataConfig(_Model):
     )
 
 
+# --- model evaluation (issue 7) ----------------------------------------------------------------------
+
+_BUILTIN_DATASETS = tuple(d.value for d in BuiltinDataset)
+_TASK_TYPES = tuple(t.value for t in EvaluationTaskType)
+_RATING_METHODS = tuple(r.value for r in HumanRatingMethod)
+
+
+class EvaluationDatasetConfig(_Model):
+    """One prompt dataset of an evaluation: exactly one of ``builtin``, ``key`` or ``s3_uri``."""
+
+    builtin: str | None = Field(default=None, description=f"A built-in dataset: {', '.join(_BUILTIN_DATASETS)}.")
+    key: str | None = Field(default=None, description="A JSONL object key under the data bucket's evaluation/ prefix.")
+    s3_uri: str | None = Field(default=None, pattern=r"^s3://", description="Any s3:// URI of a JSONL dataset.")
+    task_type: str | None = Field(
+        default=None, description=f"One of {', '.join(_TASK_TYPES)} (default: General for judge jobs, else Generation)."
+    )
+    metrics: list[str] = Field(
+        default_factory=list, description="Metric names (default: every built-in metric of the job's kind)."
+    )
+    name: str | None = Field(default=None, description="Dataset name in the results (default: from the source).")
+
+    @field_validator("builtin")
+    @classmethod
+    def _builtin(cls, value: str | None) -> str | None:
+        if value is not None and value not in _BUILTIN_DATASETS:
+            close = difflib.get_close_matches(value, _BUILTIN_DATASETS, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(_BUILTIN_DATASETS)}"
+            raise ValueError(f"unknown built-in dataset: {hint}")
+        return value
+
+    @field_validator("task_type")
+    @classmethod
+    def _task_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in _TASK_TYPES:
+            raise ValueError(f"must be one of {', '.join(_TASK_TYPES)}")
+        return value
+
+    def to_dataset(self) -> EvaluationDataset:
+        """The construct's dataset spec."""
+        return EvaluationDataset(
+            builtin=BuiltinDataset(self.builtin) if self.builtin else None,
+            key=self.key,
+            s3_uri=self.s3_uri,
+            task_type=EvaluationTaskType(self.task_type) if self.task_type else None,
+            metric_names=tuple(self.metrics),
+            name=self.name,
+        )
+
+
+class HumanMetricConfig(_Model):
+    """A metric rated by human workers."""
+
+    name: str = Field(pattern=r"^[0-9a-zA-Z\-_.]{1,63}$", description="Metric name shown to workers.")
+    rating_method: str = Field(description=f"One of {', '.join(_RATING_METHODS)}.")
+    description: str | None = Field(default=None, min_length=1, max_length=63, description="What to judge.")
+
+    @field_validator("rating_method")
+    @classmethod
+    def _rating_method(cls, value: str) -> str:
+        if value not in _RATING_METHODS:
+            raise ValueError(f"must be one of {', '.join(_RATING_METHODS)}")
+        return value
+
+
+class EvaluationConfig(_Model):
+    """A Bedrock model evaluation job started when the app deploys (outcome published to SNS)."""
+
+    name: str = Field(
+        pattern=r"^[a-z0-9](-?[a-z0-9]){0,53}$",
+        description="Job name prefix: lowercase letters, digits and single hyphens, at most 54 characters.",
+    )
+    kind: Literal["automatic", "llm-as-a-judge", "human"] = Field(description="How responses are graded.")
+    models: list[str] = Field(min_length=1, max_length=2, description="Evaluated model ids or ARNs.")
+    datasets: list[EvaluationDatasetConfig] = Field(min_length=1, max_length=5)
+    evaluator_model: str | None = Field(default=None, description="Judge model (llm-as-a-judge jobs).")
+    flow_definition_arn: str | None = Field(default=None, description="SageMaker flow definition (human jobs).")
+    human_metrics: list[HumanMetricConfig] = Field(default_factory=list, max_length=10)
+    human_instructions: str | None = Field(default=None, min_length=1, max_length=5000)
+    inference_params: dict[str, Any] | None = Field(default=None, description="inferenceParams of the models.")
+    description: str | None = Field(default=None, min_length=1, max_length=200)
+    poll_interval_minutes: int = Field(default=15, ge=1, le=1440, description="How often the job is checked.")
+    run_id: str | None = Field(default=None, description="Change it to run the same evaluation again.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvaluationConfig:
+        expected = {
+            "automatic": EvaluationKind.AUTOMATIC,
+            "llm-as-a-judge": EvaluationKind.LLM_AS_A_JUDGE,
+            "human": EvaluationKind.HUMAN,
+        }[self.kind]
+        if expected is EvaluationKind.LLM_AS_A_JUDGE and self.evaluator_model is None:
+            raise ValueError("kind llm-as-a-judge needs evaluator_model")
+        if expected is EvaluationKind.HUMAN and self.flow_definition_arn is None:
+            raise ValueError("kind human needs flow_definition_arn")
+        kind = check_evaluation(
+            models=self.models,
+            datasets=[d.to_dataset() for d in self.datasets],
+            evaluator_model=self.evaluator_model,
+            flow_definition_arn=self.flow_definition_arn,
+            human_metrics=self.human_metrics_spec(),
+            human_instructions=self.human_instructions,
+        )
+        if kind is not expected:
+            raise ValueError(
+                f"kind {self.kind} does not match the keys given (they describe a {kind.value} job): "
+                "evaluator_model is for llm-as-a-judge, flow_definition_arn for human"
+            )
+        return self
+
+    def human_metrics_spec(self) -> list[HumanMetric]:
+        """The construct's human metric specs."""
+        return [HumanMetric(m.name, HumanRatingMethod(m.rating_method), m.description) for m in self.human_metrics]
+
+
 class AppConfig(_Model):
     """The whole configuration of the default app."""
 
@@ -96,6 +221,18 @@ class AppConfig(_Model):
     environment: EnvironmentConfig = EnvironmentConfig()
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
+    evaluations: list[EvaluationConfig] = Field(
+        default_factory=list, description="Bedrock model evaluation jobs started on deploy (default: none)."
+    )
+
+    @field_validator("evaluations")
+    @classmethod
+    def _unique_evaluation_names(cls, value: list[EvaluationConfig]) -> list[EvaluationConfig]:
+        names = [e.name for e in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"evaluation names must be unique, {duplicates[0]!r} is used more than once")
+        return value
 
     @field_validator("tags")
     @classmethod
@@ -178,8 +315,12 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
 def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     model: type[BaseModel] = AppConfig
     for part in loc:
+        if isinstance(part, int):  # an item of a list of models, e.g. evaluations.0
+            continue
         field = model.model_fields.get(str(part))
         annotation = field.annotation if field else None
+        if typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation

@@ -219,7 +219,8 @@ class ModelEvaluation(Construct):
     ) -> None:
         """
         :param data_bucket: where prompt datasets (``key``) are read and results written
-            (``<evaluation prefix>results/<job name>/``).
+            (``<evaluation prefix>results/<job name>/``). Keep the evaluation in the bucket's stack: the bucket
+            acknowledges its prefix-wildcard grants (cdk-nag IAM5) for grantees of its own stack only.
         :param models: what is evaluated: a base model id or foundation-model ARN, a provisioned throughput
             ARN (how a custom model is evaluated: the API does not take custom-model ARNs), an inference
             profile id or ARN. One for automatic and judge jobs, one or two for human jobs.
@@ -267,7 +268,6 @@ class ModelEvaluation(Construct):
             data_bucket=data_bucket,
             description=f"Amazon Bedrock evaluation jobs {self.job_name_prefix}-*",
         )
-        self._acknowledge_cross_stack_bucket_grants()
         dataset_configs = [_dataset_config(self.kind, d, data_bucket, human_metrics) for d in datasets]
         evaluation_config: dict[str, Any]
         if self.kind is EvaluationKind.HUMAN:
@@ -355,22 +355,6 @@ class ModelEvaluation(Construct):
                     "A cross-Region inference profile routes requests to the same foundation model in any "
                     "Region of its geography; the Region is the only wildcard, the model is named.",
                 )
-
-    def _acknowledge_cross_stack_bucket_grants(self) -> None:
-        """The bucket acknowledges its prefix wildcards itself for grantees in its own stack; a role in
-        another stack gets the findings, acknowledged here with the same reason."""
-        bucket = self.data_bucket
-        if Stack.of(bucket) is Stack.of(self):
-            return
-        policy = self.service_role.role.node.try_find_child("DefaultPolicy")
-        assert policy is not None
-        for prefix in (bucket.evaluation_prefix, f"{bucket.evaluation_prefix}results/"):
-            _nag.acknowledge(
-                policy,
-                _nag.iam5_resource_finding(bucket, bucket.bucket.arn_for_objects(f"{prefix}*")),
-                "Prompt datasets and job results are objects whose keys are chosen at run time under this "
-                "one prefix of the training data bucket; the grant is limited to that prefix.",
-            )
 
     def _allow_human_loops(self, flow_definition_arn: str) -> None:
         """Human jobs run SageMaker human loops through the flow definition (Bedrock user guide,
