@@ -25,6 +25,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from bedrock_ops import _nag
@@ -129,6 +130,8 @@ _NAME_RE = re.compile(r"^[0-9a-zA-Z\-_.]+$")
 _JOB_NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 _KEY_RE = re.compile(r"^[-!_*'().a-zA-Z0-9]+(/[-!_*'().a-zA-Z0-9]+)*$")
 _FLOW_DEFINITION_RE = re.compile(r"^arn:aws(-[^:]+)?:sagemaker:[a-z0-9-]{1,20}:[0-9]{12}:flow-definition/.+$")
+#: The origin of the human evaluation annotation portal, allowed to GET from the output bucket (CORS).
+HUMAN_EVALUATION_PORTAL_ORIGIN = "https://mturk-console-template-preview-hooks.s3.amazonaws.com"
 #: Room for the ``-<8 hex>`` the handler appends to make each job name unique.
 _JOB_NAME_PREFIX_MAX = 54
 #: Geography prefixes of cross-Region (system) inference profile ids, e.g. ``us.anthropic.claude-...``.
@@ -276,6 +279,11 @@ class ModelEvaluation(Construct):
                 "human": _human_config(flow_definition_arn, human_metrics, human_instructions, dataset_configs)
             }
             self._allow_human_loops(flow_definition_arn)
+            # The annotation portal shows prompts and responses from the output bucket (user guide, CORS
+            # permissions for human-based model evaluation jobs).
+            data_bucket.bucket.add_cors_rule(
+                allowed_methods=[s3.HttpMethods.GET], allowed_origins=[HUMAN_EVALUATION_PORTAL_ORIGIN]
+            )
         else:
             automated: dict[str, Any] = {"datasetMetricConfigs": dataset_configs}
             if evaluator_model is not None:
@@ -298,6 +306,7 @@ class ModelEvaluation(Construct):
         if description is not None:
             self.request["jobDescription"] = description
 
+        self._allow_output_uploads()
         invoked = [*models, *([evaluator_model] if evaluator_model is not None else [])]
         self._allow_invoke(invoked)
 
@@ -355,6 +364,25 @@ class ModelEvaluation(Construct):
                     "A cross-Region inference profile routes requests to the same foundation model in any "
                     "Region of its geography; the Region is the only wildcard, the model is named.",
                 )
+
+    def _allow_output_uploads(self) -> None:
+        """Beyond the bucket's evaluation grants, the user guide's output statement for evaluation jobs
+        lists s3:GetBucketLocation, s3:ListBucketMultipartUploads and s3:AbortMultipartUpload."""
+        bucket = self.data_bucket.bucket
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EvaluationOutputMultipartUploads",
+                actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EvaluationOutputAbortUploads",
+                actions=["s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(f"{self.data_bucket.evaluation_prefix}results/*")],
+            )
+        )
 
     def _allow_human_loops(self, flow_definition_arn: str) -> None:
         """Human jobs run SageMaker human loops through the flow definition (Bedrock user guide,

@@ -346,3 +346,20 @@ def test_job_name_defaults_to_a_valid_name_from_the_construct_path() -> None:
 
     evaluation = _make()
     assert re.fullmatch(r"[a-z0-9](-*[a-z0-9]){0,53}", evaluation.job_name_prefix)
+
+
+def test_service_role_may_manage_multipart_uploads_of_its_results(built: Any) -> None:
+    _, template, _ = built
+    policies = template.find_resources("AWS::IAM::Policy")
+    statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    abort = [s for s in statements if s.get("Sid") == "EvaluationOutputAbortUploads"]
+    assert abort and all("/evaluation/results/*" in json.dumps(s["Resource"]) for s in abort)
+
+
+def test_human_evaluation_lets_the_annotation_portal_read_the_bucket(built: Any) -> None:
+    _, template, _ = built
+    buckets = [b for b in template.find_resources("AWS::S3::Bucket").values() if "CorsConfiguration" in b["Properties"]]
+    (bucket,) = buckets
+    assert bucket["Properties"]["CorsConfiguration"]["CorsRules"] == [
+        {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://mturk-console-template-preview-hooks.s3.amazonaws.com"]}
+    ]
