@@ -14,6 +14,7 @@ from bedrock_ops.evaluation import (
     HumanRatingMethod,
     ModelEvaluation,
 )
+from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.kms import BedrockKmsKey
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
@@ -28,6 +29,7 @@ __all__ = [
     "EvaluationDataset",
     "EvaluationKind",
     "EvaluationTaskType",
+    "GitHubOidcDeployRoles",
     "HumanMetric",
     "HumanRatingMethod",
     "ModelEvaluation",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import cx_api
 
 from infra.config import ConfigError, parse_config
 
@@ -59,9 +60,13 @@ def test_evaluation_names_must_be_unique() -> None:
         parse_config({"evaluations": [AUTOMATIC, AUTOMATIC]})
 
 
-def test_default_app_starts_the_configured_evaluation(default_assembly: cx_api.CloudAssembly) -> None:
-    template = default_assembly.get_stack_by_name("bedrock-ops-data").template
-    jobs = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "Custom::BedrockEvaluationJob"]
+def test_default_app_starts_the_configured_evaluation(default_templates: list[Path]) -> None:
+    jobs = [
+        resource["Properties"]
+        for template_file in default_templates
+        for resource in json.loads(template_file.read_text())["Resources"].values()
+        if resource["Type"] == "Custom::BedrockEvaluationJob"
+    ]
     (job,) = jobs
     assert job["JobNamePrefix"] == "titan-express-qa"
     config = job["Request"]["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]
