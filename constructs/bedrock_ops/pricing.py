@@ -76,9 +76,7 @@ class ModelPrice:
     input_per_1k_tokens: float | None = None
     output_per_1k_tokens: float | None = None
     per_image: float | None = None
-    provisioned_per_model_unit_hour: Mapping[Commitment, float] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    provisioned_per_model_unit_hour: Mapping[Commitment, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def provisioned_hourly_cost(self, commitment: Commitment, model_units: int = 1) -> float | None:
         """Hourly cost of ``model_units`` at ``commitment``, or ``None`` if the table has no rate."""
@@ -160,9 +158,7 @@ def load_pricing_table(path: str | Path | None = None) -> PricingTable:
                 data[key] = value
                 continue
             if not isinstance(value, dict):
-                raise ValueError(
-                    f"{user_name}: models must be an object of model id -> prices, got {value!r}"
-                )
+                raise ValueError(f"{user_name}: models must be an object of model id -> prices, got {value!r}")
             merged = dict(data.get("models", {}))
             for model_id, entry in value.items():
                 if not isinstance(entry, dict):
@@ -190,9 +186,7 @@ def _check_keys(obj: Mapping[str, Any], allowed: tuple[str, ...], name: str, whe
             raise ValueError(f"{name}: unknown key {where}{key!r}; allowed keys: {', '.join(allowed)}")
 
 
-def _build_table(
-    data: Mapping[str, Any], top_source: Mapping[str, str], source_of: Mapping[str, str]
-) -> PricingTable:
+def _build_table(data: Mapping[str, Any], top_source: Mapping[str, str], source_of: Mapping[str, str]) -> PricingTable:
     _check_keys(data, _TOP_FIELDS, top_source.get("models", "pricing table"), "")
     for key in ("as_of", "currency", "region", "source"):
         value = data.get(key)
@@ -201,9 +195,7 @@ def _build_table(
     try:
         as_of = dt.date.fromisoformat(data["as_of"])
     except ValueError as exc:
-        raise ValueError(
-            f"{top_source['as_of']}: as_of must be a date YYYY-MM-DD, got {data['as_of']!r}"
-        ) from exc
+        raise ValueError(f"{top_source['as_of']}: as_of must be a date YYYY-MM-DD, got {data['as_of']!r}") from exc
     raw_models = data.get("models")
     if not isinstance(raw_models, dict):
         raise ValueError(f"{top_source['models']}: models must be an object, got {raw_models!r}")

@@ -98,9 +98,7 @@ def test_user_file_overrides_one_rate_and_keeps_the_rest(tmp_path: Path) -> None
         tmp_path,
         {
             "as_of": "2026-11-01",
-            "models": {
-                "amazon.titan-text-express-v1": {"provisioned_per_model_unit_hour": {"OneMonth": 1.5}}
-            },
+            "models": {"amazon.titan-text-express-v1": {"provisioned_per_model_unit_hour": {"OneMonth": 1.5}}},
         },
     )
     table = load_pricing_table(path)
@@ -142,9 +140,7 @@ def test_unknown_commitment_lists_the_allowed_ones(tmp_path: Path) -> None:
         tmp_path,
         {"models": {"amazon.titan-text-lite-v1": {"provisioned_per_model_unit_hour": {"OneYear": 1}}}},
     )
-    with pytest.raises(
-        ValueError, match=r"unknown commitment 'OneYear'; allowed: NoCommitment, OneMonth, SixMonths"
-    ):
+    with pytest.raises(ValueError, match=r"unknown commitment 'OneYear'; allowed: NoCommitment, OneMonth, SixMonths"):
         load_pricing_table(path)
 
 
