@@ -22,6 +22,7 @@ from bedrock_ops.evaluation import (
     EvaluationTaskType,
     HumanMetric,
     HumanRatingMethod,
+    JudgeMetric,
     check_evaluation,
 )
 
@@ -165,6 +166,21 @@ class HumanMetricConfig(_Model):
         return value
 
 
+class RatingConfig(_Model):
+    """One step of a judge metric's rating scale."""
+
+    definition: str = Field(min_length=1, max_length=100, description="What the rating means.")
+    value: float | str = Field(description="The rating: a number or a string.")
+
+
+class JudgeMetricConfig(_Model):
+    """A metric of your own, rated by the evaluator model (llm-as-a-judge jobs)."""
+
+    name: str = Field(pattern=r"^[0-9a-zA-Z\-_.]{1,63}$", description="Metric name (list it in datasets' metrics).")
+    instructions: str = Field(min_length=1, max_length=5000, description="The judge's prompt ({{prediction}}...).")
+    rating_scale: list[RatingConfig] = Field(default_factory=list, max_length=10)
+
+
 class EvaluationConfig(_Model):
     """A Bedrock model evaluation job started when the app deploys (outcome published to SNS)."""
 
@@ -179,6 +195,7 @@ class EvaluationConfig(_Model):
     flow_definition_arn: str | None = Field(default=None, description="SageMaker flow definition (human jobs).")
     human_metrics: list[HumanMetricConfig] = Field(default_factory=list, max_length=10)
     human_instructions: str | None = Field(default=None, min_length=1, max_length=5000)
+    judge_metrics: list[JudgeMetricConfig] = Field(default_factory=list, max_length=10)
     inference_params: dict[str, Any] | None = Field(default=None, description="inferenceParams of the models.")
     description: str | None = Field(default=None, min_length=1, max_length=200)
     poll_interval_minutes: int = Field(default=15, ge=1, le=1440, description="How often the job is checked.")
@@ -202,6 +219,7 @@ class EvaluationConfig(_Model):
             flow_definition_arn=self.flow_definition_arn,
             human_metrics=self.human_metrics_spec(),
             human_instructions=self.human_instructions,
+            judge_metrics=self.judge_metrics_spec(),
         )
         if kind is not expected:
             raise ValueError(
@@ -209,6 +227,13 @@ class EvaluationConfig(_Model):
                 "evaluator_model is for llm-as-a-judge, flow_definition_arn for human"
             )
         return self
+
+    def judge_metrics_spec(self) -> list[JudgeMetric]:
+        """The construct's judge metric specs."""
+        return [
+            JudgeMetric(m.name, m.instructions, [(r.definition, r.value) for r in m.rating_scale])
+            for m in self.judge_metrics
+        ]
 
     def human_metrics_spec(self) -> list[HumanMetric]:
         """The construct's human metric specs."""

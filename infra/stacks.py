@@ -69,6 +69,7 @@ def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBu
             flow_definition_arn=spec.flow_definition_arn,
             human_metrics=spec.human_metrics_spec(),
             human_instructions=spec.human_instructions,
+            judge_metrics=spec.judge_metrics_spec(),
             inference_params=spec.inference_params,
             description=spec.description,
             poll_interval=Duration.minutes(spec.poll_interval_minutes),

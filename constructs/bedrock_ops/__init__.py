@@ -12,6 +12,7 @@ from bedrock_ops.evaluation import (
     EvaluationTaskType,
     HumanMetric,
     HumanRatingMethod,
+    JudgeMetric,
     ModelEvaluation,
 )
 from bedrock_ops.github_oidc import GitHubOidcDeployRoles
@@ -32,6 +33,7 @@ __all__ = [
     "GitHubOidcDeployRoles",
     "HumanMetric",
     "HumanRatingMethod",
+    "JudgeMetric",
     "ModelEvaluation",
     "TrainingDataBucket",
     "__version__",

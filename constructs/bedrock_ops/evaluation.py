@@ -44,6 +44,7 @@ __all__ = [
     "EvaluationTaskType",
     "HumanMetric",
     "HumanRatingMethod",
+    "JudgeMetric",
     "ModelEvaluation",
     "check_evaluation",
 ]
@@ -176,6 +177,23 @@ class HumanMetric:
     description: str | None = None
 
 
+@dataclass(frozen=True)
+class JudgeMetric:
+    """A metric of your own that the evaluator model rates (``AutomatedEvaluationCustomMetricSource``).
+
+    :param name: 1-63 of ``[0-9a-zA-Z-_.]``; the datasets' ``metric_names`` may list it (default: all
+        built-in judge metrics and every judge metric).
+    :param instructions: the judge's prompt, 1-5000 characters; Bedrock fills ``{{prompt}}``,
+        ``{{prediction}}`` and ``{{ground_truth}}``.
+    :param rating_scale: 1-10 ``(definition, value)`` pairs; a value is a number or a string
+        (default: none, the judge answers freely).
+    """
+
+    name: str
+    instructions: str
+    rating_scale: Sequence[tuple[str, float | str]] = ()
+
+
 class ModelEvaluation(Construct):
     """An Amazon Bedrock model evaluation job, started when the stack deploys, its outcome sent to SNS.
 
@@ -213,6 +231,7 @@ class ModelEvaluation(Construct):
         flow_definition_arn: str | None = None,
         human_metrics: Sequence[HumanMetric] = (),
         human_instructions: str | None = None,
+        judge_metrics: Sequence[JudgeMetric] = (),
         inference_params: Mapping[str, Any] | None = None,
         job_name: str | None = None,
         description: str | None = None,
@@ -234,6 +253,8 @@ class ModelEvaluation(Construct):
             create flow definitions: create it in the Bedrock console or with the SageMaker API.
         :param human_metrics: 1-10 metrics for human jobs (default: none).
         :param human_instructions: instructions shown to workers, 1-5000 characters (default: none).
+        :param judge_metrics: 1-10 metrics of your own for LLM-as-a-judge jobs, rated by
+            ``evaluator_model`` (default: none, only built-in metrics).
         :param inference_params: the evaluated models' inference parameters, e.g.
             ``{"inferenceConfig": {"maxTokens": 512, "temperature": 0}}`` (default: the model's defaults);
             at most 1023 characters as JSON.
@@ -254,6 +275,7 @@ class ModelEvaluation(Construct):
             flow_definition_arn=flow_definition_arn,
             human_metrics=human_metrics,
             human_instructions=human_instructions,
+            judge_metrics=judge_metrics,
         )
         self.data_bucket = data_bucket
         self.job_name_prefix = _job_name_prefix(job_name, self)
@@ -271,7 +293,7 @@ class ModelEvaluation(Construct):
             data_bucket=data_bucket,
             description=f"Amazon Bedrock evaluation jobs {self.job_name_prefix}-*",
         )
-        dataset_configs = [_dataset_config(self.kind, d, data_bucket, human_metrics) for d in datasets]
+        dataset_configs = [_dataset_config(self.kind, d, data_bucket, human_metrics, judge_metrics) for d in datasets]
         evaluation_config: dict[str, Any]
         if self.kind is EvaluationKind.HUMAN:
             assert flow_definition_arn is not None
@@ -288,6 +310,8 @@ class ModelEvaluation(Construct):
             automated: dict[str, Any] = {"datasetMetricConfigs": dataset_configs}
             if evaluator_model is not None:
                 automated["evaluatorModelConfig"] = {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]}
+                if judge_metrics:
+                    automated["customMetricConfig"] = _judge_config(judge_metrics, evaluator_model)
             evaluation_config = {"automated": automated}
 
         bedrock_model: dict[str, Any] = {}
@@ -478,6 +502,7 @@ def check_evaluation(
     flow_definition_arn: str | None = None,
     human_metrics: Sequence[HumanMetric] = (),
     human_instructions: str | None = None,
+    judge_metrics: Sequence[JudgeMetric] = (),
 ) -> EvaluationKind:
     """Check the props of a :class:`ModelEvaluation` without building it (as configuration loaders do);
     returns the kind of job. Raises ``ValueError`` naming the prop and the bad value."""
@@ -495,8 +520,12 @@ def check_evaluation(
     _check_models(kind, models)
     if not 1 <= len(datasets) <= 5:
         raise ValueError(f"datasets must have 1-5 entries, got {len(datasets)}")
+    if judge_metrics:
+        if kind is not EvaluationKind.LLM_AS_A_JUDGE:
+            raise ValueError("judge_metrics need evaluator_model (LLM-as-a-judge evaluation)")
+        _judge_config(judge_metrics, str(evaluator_model))
     for dataset in datasets:
-        _dataset_config(kind, dataset, None, human_metrics)
+        _dataset_config(kind, dataset, None, human_metrics, judge_metrics)
     if kind is EvaluationKind.HUMAN:
         assert flow_definition_arn is not None
         _human_config(flow_definition_arn, human_metrics, human_instructions, [])
@@ -619,6 +648,7 @@ def _dataset_config(
     dataset: EvaluationDataset,
     bucket: TrainingDataBucket | None,
     human_metrics: Sequence[HumanMetric],
+    judge_metrics: Sequence[JudgeMetric] = (),
 ) -> dict[str, Any]:
     sources = [s for s in (dataset.builtin, dataset.key, dataset.s3_uri) if s is not None]
     if len(sources) != 1:
@@ -669,7 +699,11 @@ def _dataset_config(
                 f"dataset {name}: metric {unknown[0]!r} is not one of the human_metrics ({', '.join(known) or 'none'})"
             )
     else:
-        allowed_metrics = AUTOMATIC_METRICS if kind is EvaluationKind.AUTOMATIC else JUDGE_METRICS
+        allowed_metrics = (
+            AUTOMATIC_METRICS
+            if kind is EvaluationKind.AUTOMATIC
+            else (*JUDGE_METRICS, *(m.name for m in judge_metrics))
+        )
         if not metrics:
             metrics = list(allowed_metrics)
         unknown = [m for m in metrics if m not in allowed_metrics]
@@ -689,6 +723,45 @@ def _dataset_config(
         "metricNames": metrics,
     }
     return config
+
+
+def _judge_config(judge_metrics: Sequence[JudgeMetric], evaluator_model: str) -> dict[str, Any]:
+    if not 1 <= len(judge_metrics) <= 10:
+        raise ValueError(f"judge_metrics must have 1-10 entries, got {len(judge_metrics)}")
+    metrics = []
+    for metric in judge_metrics:
+        if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
+            raise ValueError(f"judge metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
+        if metric.name in JUDGE_METRICS:
+            raise ValueError(f"judge metric {metric.name!r} has the name of a built-in metric; choose another")
+        if not 1 <= len(metric.instructions) <= 5000:
+            raise ValueError(
+                f"judge metric {metric.name}: instructions must be 1-5000 characters, got {len(metric.instructions)}"
+            )
+        definition: dict[str, Any] = {"name": metric.name, "instructions": metric.instructions}
+        if metric.rating_scale:
+            if len(metric.rating_scale) > 10:
+                raise ValueError(
+                    f"judge metric {metric.name}: rating_scale must have 1-10 entries, got {len(metric.rating_scale)}"
+                )
+            scale = []
+            for text, value in metric.rating_scale:
+                if not 1 <= len(text) <= 100:
+                    raise ValueError(f"judge metric {metric.name}: a rating definition must be 1-100 characters")
+                if isinstance(value, str):
+                    if not 1 <= len(value) <= 100:
+                        raise ValueError(f"judge metric {metric.name}: a string rating must be 1-100 characters")
+                    scale.append({"definition": text, "value": {"stringValue": value}})
+                else:
+                    scale.append({"definition": text, "value": {"floatValue": float(value)}})
+            definition["ratingScale"] = scale
+        metrics.append({"customMetricDefinition": definition})
+    if len({m.name for m in judge_metrics}) != len(judge_metrics):
+        raise ValueError("judge_metrics names must be unique")
+    return {
+        "customMetrics": metrics,
+        "evaluatorModelConfig": {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]},
+    }
 
 
 def _human_config(

@@ -110,10 +110,22 @@ def _client_token(request_id: str) -> str:
     return token[:256] or hashlib.sha256(request_id.encode()).hexdigest()
 
 
+def _typed(value: Any, key: str = "") -> Any:
+    """CloudFormation hands custom resources every scalar as a string: restore the request's numbers
+    (``floatValue`` of judge rating scales is the only numeric field of CreateEvaluationJob used here)."""
+    if isinstance(value, dict):
+        return {k: _typed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if key == "floatValue" and isinstance(value, str):
+        return float(value)
+    return value
+
+
 def on_create(event: dict[str, Any]) -> dict[str, Any]:
     """Start the evaluation job; return its ARN as the physical id without waiting for it."""
     props = event["ResourceProperties"]
-    request = dict(props["Request"])
+    request = _typed(dict(props["Request"]))
     name = job_name(props["JobNamePrefix"], event["RequestId"])
     request["jobName"] = name
     request["clientRequestToken"] = _client_token(event["RequestId"])

@@ -71,3 +71,18 @@ def test_default_app_starts_the_configured_evaluation(default_templates: list[Pa
     assert job["JobNamePrefix"] == "titan-express-qa"
     config = job["Request"]["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]
     assert config["dataset"] == {"name": "Builtin.BoolQ"}
+
+
+def test_judge_metrics_reach_the_construct_spec() -> None:
+    judge = {
+        "name": "judged",
+        "kind": "llm-as-a-judge",
+        "models": ["amazon.nova-lite-v1:0"],
+        "evaluator_model": "amazon.nova-pro-v1:0",
+        "judge_metrics": [
+            {"name": "Tone", "instructions": "Rate {{prediction}}", "rating_scale": [{"definition": "ok", "value": 1}]}
+        ],
+        "datasets": [{"key": "p.jsonl", "metrics": ["Tone"]}],
+    }
+    (spec,) = parse_config({"evaluations": [judge]}).evaluations[0].judge_metrics_spec()
+    assert (spec.name, list(spec.rating_scale)) == ("Tone", [("ok", 1.0)])

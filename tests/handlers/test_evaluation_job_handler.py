@@ -216,3 +216,36 @@ def test_poll_disables_its_rule_when_the_job_is_gone(handler: ModuleType, stubs:
 def test_unknown_request_type_is_rejected(handler: ModuleType) -> None:
     with pytest.raises(ValueError, match="unknown RequestType 'Replace'"):
         handler.on_event(_event("Replace"), None)
+
+
+def test_create_restores_numbers_that_cloudformation_turned_into_strings(
+    handler: ModuleType, stubs: dict[str, Stubber]
+) -> None:
+    judge = {
+        "automated": {
+            "datasetMetricConfigs": [{"taskType": "General", "dataset": {"name": "p.jsonl"}, "metricNames": ["Tone"]}],
+            "customMetricConfig": {
+                "customMetrics": [
+                    {
+                        "customMetricDefinition": {
+                            "name": "Tone",
+                            "instructions": "Rate {{prediction}}",
+                            "ratingScale": [{"definition": "Polite", "value": {"floatValue": "1"}}],
+                        }
+                    }
+                ],
+                "evaluatorModelConfig": {"bedrockEvaluatorModels": [{"modelIdentifier": "amazon.nova-pro-v1:0"}]},
+            },
+        }
+    }
+    event = _event("Create")
+    event["ResourceProperties"]["Request"] = {**REQUEST, "evaluationConfig": judge}
+    expected = json.loads(json.dumps(event["ResourceProperties"]["Request"]))
+    scale = expected["evaluationConfig"]["automated"]["customMetricConfig"]["customMetrics"][0]
+    scale["customMetricDefinition"]["ratingScale"][0]["value"]["floatValue"] = 1.0
+    stubs["bedrock"].add_response(
+        "create_evaluation_job",
+        {"jobArn": JOB_ARN},
+        {**expected, "jobName": handler.job_name("nightly-eval", REQUEST_ID), "clientRequestToken": REQUEST_ID},
+    )
+    assert handler.on_event(event, None)["PhysicalResourceId"] == JOB_ARN

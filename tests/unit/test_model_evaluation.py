@@ -17,6 +17,7 @@ from bedrock_ops.evaluation import (
     EvaluationTaskType,
     HumanMetric,
     HumanRatingMethod,
+    JudgeMetric,
     ModelEvaluation,
 )
 from tests.support import nag_findings, new_stack
@@ -61,7 +62,16 @@ def built() -> tuple[Stack, Template, dict[str, ModelEvaluation]]:
             job_name="judged",
             models=[PT_ARN],
             evaluator_model="us.anthropic.claude-3-5-sonnet-20240620-v1:0",
-            datasets=[EvaluationDataset(key="judge/prompts.jsonl", metric_names=["Builtin.Correctness"])],
+            judge_metrics=[
+                JudgeMetric(
+                    "PolicyCompliance",
+                    "Does {{prediction}} follow the IT policy for {{prompt}}?",
+                    rating_scale=[("Follows the policy", 1.0), ("Breaks it", 0.0)],
+                )
+            ],
+            datasets=[
+                EvaluationDataset(key="judge/prompts.jsonl", metric_names=["Builtin.Correctness", "PolicyCompliance"])
+            ],
         ),
         "human": ModelEvaluation(
             stack,
@@ -363,3 +373,40 @@ def test_human_evaluation_lets_the_annotation_portal_read_the_bucket(built: Any)
     assert bucket["Properties"]["CorsConfiguration"]["CorsRules"] == [
         {"AllowedMethods": ["GET"], "AllowedOrigins": ["https://mturk-console-template-preview-hooks.s3.amazonaws.com"]}
     ]
+
+
+def test_judge_metrics_of_your_own_are_rendered_with_their_rating_scale(built: Any) -> None:
+    _, template, _ = built
+    automated = _request(template, "judged")["evaluationConfig"]["automated"]
+    assert automated["customMetricConfig"] == {
+        "customMetrics": [
+            {
+                "customMetricDefinition": {
+                    "name": "PolicyCompliance",
+                    "instructions": "Does {{prediction}} follow the IT policy for {{prompt}}?",
+                    "ratingScale": [
+                        {"definition": "Follows the policy", "value": {"floatValue": 1}},
+                        {"definition": "Breaks it", "value": {"floatValue": 0}},
+                    ],
+                }
+            }
+        ],
+        "evaluatorModelConfig": {
+            "bedrockEvaluatorModels": [{"modelIdentifier": "us.anthropic.claude-3-5-sonnet-20240620-v1:0"}]
+        },
+    }
+    assert automated["datasetMetricConfigs"][0]["metricNames"] == ["Builtin.Correctness", "PolicyCompliance"]
+
+
+def test_judge_metrics_need_an_evaluator() -> None:
+    with pytest.raises(ValueError, match="judge_metrics need evaluator_model"):
+        _make(judge_metrics=[JudgeMetric("Tone", "Rate {{prediction}}")])
+
+
+def test_judge_metric_may_not_shadow_a_builtin_metric() -> None:
+    with pytest.raises(ValueError, match=r"'Builtin\.Helpfulness' has the name of a built-in metric"):
+        _make(
+            evaluator_model="amazon.nova-pro-v1:0",
+            datasets=[EvaluationDataset(key="p.jsonl")],
+            judge_metrics=[JudgeMetric("Builtin.Helpfulness", "Rate {{prediction}}")],
+        )
