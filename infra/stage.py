@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import DataStack
+from infra.stacks import DataStack, ModelServingStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -29,6 +29,15 @@ class BedrockOpsStage(Stage):
             stack_name=f"{config.project_name}-{config.environment.name}-data",
             description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
         )
+        self.models: ModelServingStack | None = None
+        if config.model_access.enabled or config.provisioned_throughput.enabled:
+            self.models = ModelServingStack(
+                self,
+                "models",
+                config=config,
+                stack_name=f"{config.project_name}-{config.environment.name}-models",
+                description="cdk-bedrock-ops: model access and provisioned throughput",
+            )
         Tags.of(self).add("project", config.project_name)
         Tags.of(self).add("environment", config.environment.name)
         for key, value in config.tags.items():
