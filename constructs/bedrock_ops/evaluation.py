@@ -31,6 +31,7 @@ from aws_cdk import aws_sns as sns
 from bedrock_ops import _nag
 from bedrock_ops._functions import HandlerFunction
 from bedrock_ops._providers import singleton_provider
+from bedrock_ops.model_catalog import ModelCatalog, load_model_catalog
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
 from constructs import Construct
@@ -232,6 +233,7 @@ class ModelEvaluation(Construct):
         human_metrics: Sequence[HumanMetric] = (),
         human_instructions: str | None = None,
         judge_metrics: Sequence[JudgeMetric] = (),
+        model_catalog: ModelCatalog | None = None,
         inference_params: Mapping[str, Any] | None = None,
         job_name: str | None = None,
         description: str | None = None,
@@ -255,6 +257,8 @@ class ModelEvaluation(Construct):
         :param human_instructions: instructions shown to workers, 1-5000 characters (default: none).
         :param judge_metrics: 1-10 metrics of your own for LLM-as-a-judge jobs, rated by
             ``evaluator_model`` (default: none, only built-in metrics).
+        :param model_catalog: the catalog that plain model ids are checked against, with "did you mean"
+            (default: the packaged ``bedrock_ops.model_catalog``; extend it with ``load_model_catalog(path)``).
         :param inference_params: the evaluated models' inference parameters, e.g.
             ``{"inferenceConfig": {"maxTokens": 512, "temperature": 0}}`` (default: the model's defaults);
             at most 1023 characters as JSON.
@@ -276,6 +280,7 @@ class ModelEvaluation(Construct):
             human_metrics=human_metrics,
             human_instructions=human_instructions,
             judge_metrics=judge_metrics,
+            model_catalog=model_catalog,
         )
         self.data_bucket = data_bucket
         self.job_name_prefix = _job_name_prefix(job_name, self)
@@ -503,9 +508,14 @@ def check_evaluation(
     human_metrics: Sequence[HumanMetric] = (),
     human_instructions: str | None = None,
     judge_metrics: Sequence[JudgeMetric] = (),
+    model_catalog: ModelCatalog | None = None,
 ) -> EvaluationKind:
     """Check the props of a :class:`ModelEvaluation` without building it (as configuration loaders do);
-    returns the kind of job. Raises ``ValueError`` naming the prop and the bad value."""
+    returns the kind of job. Raises ``ValueError`` naming the prop and the bad value.
+
+    ``model_catalog`` (default: the packaged catalog) checks plain model ids, with "did you mean".
+    """
+    catalog = model_catalog or load_model_catalog()
     if flow_definition_arn is not None and evaluator_model is not None:
         raise ValueError(
             "give either flow_definition_arn (human evaluation) or evaluator_model (LLM-as-a-judge), not both"
@@ -517,7 +527,7 @@ def check_evaluation(
         if evaluator_model is not None
         else EvaluationKind.AUTOMATIC
     )
-    _check_models(kind, models)
+    _check_models(kind, models, catalog)
     if not 1 <= len(datasets) <= 5:
         raise ValueError(f"datasets must have 1-5 entries, got {len(datasets)}")
     if judge_metrics:
@@ -532,7 +542,7 @@ def check_evaluation(
     elif human_metrics or human_instructions:
         raise ValueError("human_metrics and human_instructions need flow_definition_arn (human evaluation)")
     if evaluator_model is not None:
-        _check_model_identifier("evaluator_model", evaluator_model)
+        _check_model_identifier("evaluator_model", evaluator_model, catalog)
     return kind
 
 
@@ -593,16 +603,16 @@ def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
     return cleaned[:_JOB_NAME_PREFIX_MAX].rstrip("-") or "evaluation"
 
 
-def _check_models(kind: EvaluationKind, models: Sequence[str]) -> None:
+def _check_models(kind: EvaluationKind, models: Sequence[str], catalog: ModelCatalog | None) -> None:
     allowed = (1, 2) if kind is EvaluationKind.HUMAN else (1, 1)
     if not allowed[0] <= len(models) <= allowed[1]:
         expected = "1-2 entries for human" if kind is EvaluationKind.HUMAN else f"1 entry for {kind.value}"
         raise ValueError(f"models must have {expected} evaluation, got {len(models)}")
     for model in models:
-        _check_model_identifier("models", model)
+        _check_model_identifier("models", model, catalog)
 
 
-def _check_model_identifier(prop: str, identifier: str) -> None:
+def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | None = None) -> None:
     if Token.is_unresolved(identifier):
         return
     if ":custom-model/" in identifier:
@@ -616,6 +626,10 @@ def _check_model_identifier(prop: str, identifier: str) -> None:
         raise ValueError(
             f"{prop}: {identifier!r} is not a Bedrock model id (provider.model, e.g. 'amazon.nova-lite-v1:0')"
         )
+    if catalog is not None and not identifier.startswith("arn:"):
+        geography, _, rest = identifier.partition(".")
+        base = rest if geography in _PROFILE_GEOGRAPHIES and "." in rest else identifier
+        catalog.resolve(base, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
 
 
 def _invoke_arns(stack: Stack, identifier: str) -> list[str]:

@@ -305,6 +305,15 @@ def _make(**overrides: Any) -> ModelEvaluation:
             "its provisioned throughput ARN",
         ),
         ({"models": ["a.b", "c.d"]}, "models must have 1 entry for automatic evaluation, got 2"),
+        (
+            {"models": ["amazon.titan-text-expres-v1"]},
+            "models 'amazon.titan-text-expres-v1' is not a known Bedrock foundation model; "
+            "did you mean 'amazon.titan-text-express-v1'",
+        ),
+        (
+            {"evaluator_model": "us.amazon.nova-pro-v2:0", "datasets": [EvaluationDataset(key="p.jsonl")]},
+            "evaluator_model 'amazon.nova-pro-v2:0' is not a known Bedrock foundation model",
+        ),
         ({"datasets": []}, "datasets must have 1-5 entries, got 0"),
         (
             {"evaluator_model": "amazon.nova-pro-v1:0"},
