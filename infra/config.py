@@ -297,6 +297,18 @@ class ProvisionedThroughputConfig(_Model):
     catalog_file: str | None = Field(default=None, description="A model catalog file merged over the packaged one.")
 
 
+class GitHubConfig(_Model):
+    """GitHub Actions deployments through OIDC (GitHubOidcDeployRoles in the environment's `github` stack)."""
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$", description="The branch that deploys.")
+    provider_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+        description="An existing GitHub OIDC provider of the account (default: create one).",
+    )
+
+
 class AppConfig(_Model):
     """The whole configuration of the default app."""
 
@@ -313,6 +325,7 @@ class AppConfig(_Model):
     evaluations: list[EvaluationConfig] = Field(
         default_factory=list, description="Bedrock model evaluation jobs started on deploy (default: none)."
     )
+    github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")
 
     @field_validator("evaluations")
     @classmethod

@@ -10,6 +10,7 @@ from bedrock_ops import (
     BedrockJobType,
     BedrockKmsKey,
     BedrockServiceRole,
+    GitHubOidcDeployRoles,
     ModelAccess,
     ModelEvaluation,
     ProvisionedThroughput,
@@ -123,3 +124,17 @@ class ModelServingStack(Stack):
                 model_catalog=load_model_catalog(pt.catalog_file),
             )
             CfnOutput(self, "ProvisionedModelArn", value=self.provisioned_throughput.provisioned_model_arn)
+
+
+class GitHubDeployStack(Stack):
+    """The GitHub OIDC provider and the roles the GitHub Actions workflow assumes to diff and deploy."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        github = config.github
+        assert github is not None
+        self.roles = GitHubOidcDeployRoles(
+            self, "GitHub", repository=github.repository, branch=github.branch, provider_arn=github.provider_arn
+        )
+        CfnOutput(self, "DeployRoleArn", value=self.roles.deploy_role.role_arn)
+        CfnOutput(self, "DiffRoleArn", value=self.roles.diff_role.role_arn)

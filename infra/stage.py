@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import DataStack, ModelServingStack
+from infra.stacks import DataStack, GitHubDeployStack, ModelServingStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -37,6 +37,15 @@ class BedrockOpsStage(Stage):
                 config=config,
                 stack_name=f"{config.project_name}-{config.environment.name}-models",
                 description="cdk-bedrock-ops: model access and provisioned throughput",
+            )
+        self.github: GitHubDeployStack | None = None
+        if config.github is not None:
+            self.github = GitHubDeployStack(
+                self,
+                "github",
+                config=config,
+                stack_name=f"{config.project_name}-{config.environment.name}-github",
+                description="cdk-bedrock-ops: GitHub Actions OIDC provider and deploy/diff roles",
             )
         Tags.of(self).add("project", config.project_name)
         Tags.of(self).add("environment", config.environment.name)
