@@ -87,6 +87,8 @@ class Inventory:
     kms_keys: int = 0
     log_groups: int = 0
     stacks: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    """Model ids the app uses (model access, evaluation jobs, provisioned throughput), first seen first."""
 
 
 @dataclass(frozen=True)
@@ -198,12 +200,15 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
     """Count what the templates provision (see the module docstring)."""
     kinds: Counter[str] = Counter()
     provisioned: list[ProvisionedItem] = []
+    models: list[str] = []
     for stack, template in sorted(templates.items()):
         for logical_id, resource in sorted(template.get("Resources", {}).items()):
             kind = str(resource.get("Type", ""))
             kinds[kind] += 1
+            props = resource.get("Properties", {})
             if kind == PROVISIONED_THROUGHPUT_TYPE:
-                provisioned.append(_provisioned_item(stack, logical_id, resource.get("Properties", {})))
+                provisioned.append(_provisioned_item(stack, logical_id, props))
+            models.extend(m for m in _models_used(kind, props) if m not in models)
     return Inventory(
         provisioned=tuple(provisioned),
         alarms=kinds["AWS::CloudWatch::Alarm"],
@@ -211,7 +216,23 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         kms_keys=kinds["AWS::KMS::Key"],
         log_groups=kinds["AWS::Logs::LogGroup"],
         stacks=tuple(sorted(templates)),
+        models=tuple(models),
     )
+
+
+def _models_used(kind: str, props: Mapping[str, Any]) -> list[str]:
+    """Literal model ids of the library's Bedrock resources (tokens, e.g. custom model ARNs, are skipped)."""
+    found: list[Any] = []
+    if kind in (PROVISIONED_THROUGHPUT_TYPE, "Custom::BedrockModelAccess"):
+        found.append(props.get("ModelId"))
+    elif kind == "Custom::BedrockEvaluationJob":
+        request = props.get("Request", {})
+        for model in request.get("inferenceConfig", {}).get("models", []):
+            found.append(model.get("bedrockModel", {}).get("modelIdentifier"))
+        for config in request.get("evaluationConfig", {}).values():
+            for judge in config.get("evaluatorModelConfig", {}).get("bedrockEvaluatorModels", []):
+                found.append(judge.get("modelIdentifier"))
+    return [m for m in found if isinstance(m, str) and m]
 
 
 def _provisioned_item(stack: str, logical_id: str, props: Mapping[str, Any]) -> ProvisionedItem:
@@ -446,15 +467,15 @@ def estimate(
             lines.append(CostLine(category, item_name, count, unit, rate, rate * count, "per month"))
 
     # Break-even per model, and the invocation-log estimate from the same traffic.
-    compared: list[str] = list(units_by_model)
-    for model in models:
-        price = pricing.price(model)
-        if price is None:
-            close = _did_you_mean(model, pricing.model_ids)
-            warnings.append(f"model {model!r} is not in the pricing table{close}; add it with --pricing FILE")
-            continue
-        if price.model_id not in compared:
-            compared.append(price.model_id)
+    compared = _models_to_compare(
+        inventory,
+        pricing,
+        traffic=traffic,
+        default_traffic=default_traffic,
+        models=models,
+        units_by_model=units_by_model,
+        warnings=warnings,
+    )
     break_evens: list[BreakEven] = []
     log_bytes = 0.0
     for model_id in compared:
@@ -503,6 +524,33 @@ def estimate(
         service_prices_as_of=service_prices.as_of,
         warnings=tuple(warnings),
     )
+
+
+def _models_to_compare(
+    inventory: Inventory,
+    pricing: PricingTable,
+    *,
+    traffic: Mapping[str, Traffic],
+    default_traffic: Traffic | None,
+    models: Iterable[str],
+    units_by_model: Mapping[str, int],
+    warnings: list[str],
+) -> list[str]:
+    """Provisioned models, then the app's other models (when traffic applies to them), then ``models``."""
+    compared: list[str] = list(units_by_model)
+    for model in inventory.models:
+        price = pricing.price(model)
+        if price is not None and price.model_id not in compared and (default_traffic or model in traffic):
+            compared.append(price.model_id)
+    for model in models:
+        price = pricing.price(model)
+        if price is None:
+            close = _did_you_mean(model, pricing.model_ids)
+            warnings.append(f"model {model!r} is not in the pricing table{close}; add it with --pricing FILE")
+            continue
+        if price.model_id not in compared:
+            compared.append(price.model_id)
+    return compared
 
 
 def _traffic_for(model_id: str, traffic: Mapping[str, Traffic], pricing: PricingTable) -> Traffic | None:

@@ -215,3 +215,39 @@ def test_report_text_shows_total_and_break_even() -> None:
     text = cost.format_report(report)
     assert f"{report.total_monthly:,.2f} USD" in text.splitlines()[len(report.lines) + 1]
     assert "break-even 222,222 tokens/min" in text  # 2 MU x 10 USD/h / (60 x 1.5e-6)
+
+
+def test_models_the_app_uses_are_compared_at_the_default_traffic() -> None:
+    templates = {
+        "s": {
+            "Resources": {
+                "Access": {"Type": "Custom::BedrockModelAccess", "Properties": {"ModelId": "acme.embed-v1"}},
+                "Eval": {
+                    "Type": "Custom::BedrockEvaluationJob",
+                    "Properties": {
+                        "Request": {
+                            "inferenceConfig": {"models": [{"bedrockModel": {"modelIdentifier": "acme.text-v1"}}]},
+                            "evaluationConfig": {
+                                "automated": {
+                                    "evaluatorModelConfig": {
+                                        "bedrockEvaluatorModels": [{"modelIdentifier": "acme.image-v1"}]
+                                    }
+                                }
+                            },
+                        }
+                    },
+                },
+            }
+        }
+    }
+    inventory = cost.inventory_from_templates(templates)
+    assert inventory.models == ("acme.embed-v1", "acme.text-v1", "acme.image-v1")
+    report = cost.estimate(inventory, TABLE, SERVICES, default_traffic=cost.Traffic(tokens_per_minute=100))
+    assert [b.model_id for b in report.break_evens] == ["acme.embed-v1", "acme.text-v1", "acme.image-v1"]
+
+
+def test_models_the_app_uses_are_not_compared_without_traffic() -> None:
+    templates = {
+        "s": {"Resources": {"A": {"Type": "Custom::BedrockModelAccess", "Properties": {"ModelId": "acme.text-v1"}}}}
+    }
+    assert cost.estimate(cost.inventory_from_templates(templates), TABLE, SERVICES).break_evens == ()
