@@ -23,6 +23,7 @@ from bedrock_ops.evaluation import (
     HumanMetric,
     HumanRatingMethod,
     JudgeMetric,
+    PrecomputedResponses,
     check_evaluation,
 )
 
@@ -189,7 +190,12 @@ class EvaluationConfig(_Model):
         description="Job name prefix: lowercase letters, digits and single hyphens, at most 54 characters.",
     )
     kind: Literal["automatic", "llm-as-a-judge", "human"] = Field(description="How responses are graded.")
-    models: list[str] = Field(min_length=1, max_length=2, description="Evaluated model ids or ARNs.")
+    models: list[str] = Field(default_factory=list, max_length=2, description="Evaluated model ids or ARNs.")
+    precomputed_sources: list[str] = Field(
+        default_factory=list,
+        max_length=2,
+        description="modelIdentifier of responses you computed yourself, in the datasets' modelResponses.",
+    )
     datasets: list[EvaluationDatasetConfig] = Field(min_length=1, max_length=5)
     evaluator_model: str | None = Field(default=None, description="Judge model (llm-as-a-judge jobs).")
     flow_definition_arn: str | None = Field(default=None, description="SageMaker flow definition (human jobs).")
@@ -213,7 +219,7 @@ class EvaluationConfig(_Model):
         if expected is EvaluationKind.HUMAN and self.flow_definition_arn is None:
             raise ValueError("kind human needs flow_definition_arn")
         kind = check_evaluation(
-            models=self.models,
+            models=self.models_spec(),
             datasets=[d.to_dataset() for d in self.datasets],
             evaluator_model=self.evaluator_model,
             flow_definition_arn=self.flow_definition_arn,
@@ -227,6 +233,10 @@ class EvaluationConfig(_Model):
                 "evaluator_model is for llm-as-a-judge, flow_definition_arn for human"
             )
         return self
+
+    def models_spec(self) -> list[str | PrecomputedResponses]:
+        """The construct's ``models``: Bedrock models, then precomputed response sources."""
+        return [*self.models, *(PrecomputedResponses(source) for source in self.precomputed_sources)]
 
     def judge_metrics_spec(self) -> list[JudgeMetric]:
         """The construct's judge metric specs."""

@@ -74,7 +74,7 @@ def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBu
             construct_id,
             data_bucket=data_bucket,
             job_name=spec.name,
-            models=spec.models,
+            models=spec.models_spec(),
             datasets=[d.to_dataset() for d in spec.datasets],
             evaluator_model=spec.evaluator_model,
             flow_definition_arn=spec.flow_definition_arn,

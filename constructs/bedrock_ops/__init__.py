@@ -14,6 +14,7 @@ from bedrock_ops.evaluation import (
     HumanRatingMethod,
     JudgeMetric,
     ModelEvaluation,
+    PrecomputedResponses,
 )
 from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.kms import BedrockKmsKey
@@ -45,6 +46,7 @@ __all__ = [
     "ModelCatalog",
     "ModelEvaluation",
     "ModelPrice",
+    "PrecomputedResponses",
     "PricingTable",
     "ProvisionedThroughput",
     "TrainingDataBucket",

@@ -47,6 +47,7 @@ __all__ = [
     "HumanRatingMethod",
     "JudgeMetric",
     "ModelEvaluation",
+    "PrecomputedResponses",
     "check_evaluation",
 ]
 
@@ -128,6 +129,7 @@ _AUTOMATIC_TASK_TYPES = frozenset(
         EvaluationTaskType.CUSTOM,
     }
 )
+_SOURCE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}$")
 _NAME_RE = re.compile(r"^[0-9a-zA-Z\-_.]+$")
 _JOB_NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 _KEY_RE = re.compile(r"^[-!_*'().a-zA-Z0-9]+(/[-!_*'().a-zA-Z0-9]+)*$")
@@ -179,6 +181,17 @@ class HumanMetric:
 
 
 @dataclass(frozen=True)
+class PrecomputedResponses:
+    """Responses you computed yourself ("bring your own inference"), in the dataset's ``modelResponses``.
+
+    :param source: the ``modelIdentifier`` the dataset's records give their responses, 1-256 of
+        ``[a-zA-Z0-9._-]`` starting with a letter or digit. For LLM-as-a-judge and human jobs.
+    """
+
+    source: str
+
+
+@dataclass(frozen=True)
 class JudgeMetric:
     """A metric of your own that the evaluator model rates (``AutomatedEvaluationCustomMetricSource``).
 
@@ -226,7 +239,7 @@ class ModelEvaluation(Construct):
         id: str,
         *,
         data_bucket: TrainingDataBucket,
-        models: Sequence[str],
+        models: Sequence[str | PrecomputedResponses],
         datasets: Sequence[EvaluationDataset],
         evaluator_model: str | None = None,
         flow_definition_arn: str | None = None,
@@ -247,7 +260,8 @@ class ModelEvaluation(Construct):
             acknowledges its prefix-wildcard grants (cdk-nag IAM5) for grantees of its own stack only.
         :param models: what is evaluated: a base model id or foundation-model ARN, a provisioned throughput
             ARN (how a custom model is evaluated: the API does not take custom-model ARNs), an inference
-            profile id or ARN. One for automatic and judge jobs, one or two for human jobs.
+            profile id or ARN; or :class:`PrecomputedResponses` (judge and human jobs) for responses you
+            computed yourself. One for automatic and judge jobs, one or two for human jobs.
         :param datasets: 1-5 prompt datasets.
         :param evaluator_model: the judge model id or ARN; makes this an LLM-as-a-judge job (default: none).
         :param flow_definition_arn: the SageMaker flow definition (work team and worker task template) that
@@ -329,14 +343,17 @@ class ModelEvaluation(Construct):
             "roleArn": self.service_role.role_arn,
             "applicationType": "ModelEvaluation",
             "evaluationConfig": evaluation_config,
-            "inferenceConfig": {"models": [{"bedrockModel": {"modelIdentifier": m, **bedrock_model}} for m in models]},
+            "inferenceConfig": {"models": [_model_config(m, bedrock_model) for m in models]},
             "outputDataConfig": {"s3Uri": self.output_s3_uri},
         }
         if description is not None:
             self.request["jobDescription"] = description
 
         self._allow_output_uploads()
-        invoked = [*models, *([evaluator_model] if evaluator_model is not None else [])]
+        invoked = [
+            *(m for m in models if isinstance(m, str)),
+            *([evaluator_model] if evaluator_model is not None else []),
+        ]
         self._allow_invoke(invoked)
 
         handle = singleton_provider(
@@ -382,6 +399,8 @@ class ModelEvaluation(Construct):
             for arn in _invoke_arns(Stack.of(self), identifier):
                 if arn not in arns:
                     arns.append(arn)
+        if not arns:  # a human job on precomputed responses only invokes no model
+            return
         self.service_role.allow_invoke_models(*arns)
         policy = self.service_role.role.node.try_find_child("DefaultPolicy")
         assert policy is not None
@@ -501,7 +520,7 @@ class ModelEvaluation(Construct):
 
 def check_evaluation(
     *,
-    models: Sequence[str],
+    models: Sequence[str | PrecomputedResponses],
     datasets: Sequence[EvaluationDataset],
     evaluator_model: str | None = None,
     flow_definition_arn: str | None = None,
@@ -603,13 +622,33 @@ def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
     return cleaned[:_JOB_NAME_PREFIX_MAX].rstrip("-") or "evaluation"
 
 
-def _check_models(kind: EvaluationKind, models: Sequence[str], catalog: ModelCatalog | None) -> None:
+def _check_models(
+    kind: EvaluationKind, models: Sequence[str | PrecomputedResponses], catalog: ModelCatalog | None
+) -> None:
     allowed = (1, 2) if kind is EvaluationKind.HUMAN else (1, 1)
     if not allowed[0] <= len(models) <= allowed[1]:
         expected = "1-2 entries for human" if kind is EvaluationKind.HUMAN else f"1 entry for {kind.value}"
         raise ValueError(f"models must have {expected} evaluation, got {len(models)}")
     for model in models:
-        _check_model_identifier("models", model, catalog)
+        if isinstance(model, PrecomputedResponses):
+            if kind is EvaluationKind.AUTOMATIC:
+                raise ValueError(
+                    f"models: precomputed responses ({model.source!r}) are for llm-as-a-judge and human "
+                    "evaluation; automatic jobs invoke a Bedrock model"
+                )
+            if not _SOURCE_RE.match(model.source):
+                raise ValueError(
+                    f"models: precomputed source must be 1-256 of [a-zA-Z0-9._-] starting with a letter or "
+                    f"digit, got {model.source!r}"
+                )
+        else:
+            _check_model_identifier("models", model, catalog)
+
+
+def _model_config(model: str | PrecomputedResponses, bedrock_model: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(model, PrecomputedResponses):
+        return {"precomputedInferenceSource": {"inferenceSourceIdentifier": model.source}}
+    return {"bedrockModel": {"modelIdentifier": model, **bedrock_model}}
 
 
 def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | None = None) -> None:

@@ -86,3 +86,22 @@ def test_judge_metrics_reach_the_construct_spec() -> None:
     }
     (spec,) = parse_config({"evaluations": [judge]}).evaluations[0].judge_metrics_spec()
     assert (spec.name, list(spec.rating_scale)) == ("Tone", [("ok", 1.0)])
+
+
+def test_precomputed_sources_become_construct_models() -> None:
+    human = {
+        "name": "reviewed",
+        "kind": "human",
+        "models": ["amazon.nova-lite-v1:0"],
+        "precomputed_sources": ["support-bot-v2"],
+        "flow_definition_arn": "arn:aws:sagemaker:us-east-1:123456789012:flow-definition/team",
+        "human_metrics": [{"name": "Helpful", "rating_method": "ComparisonChoice"}],
+        "datasets": [{"key": "p.jsonl"}],
+    }
+    models = parse_config({"evaluations": [human]}).evaluations[0].models_spec()
+    assert [getattr(m, "source", m) for m in models] == ["amazon.nova-lite-v1:0", "support-bot-v2"]
+
+
+def test_an_evaluation_needs_a_model_or_a_precomputed_source() -> None:
+    message = _error({**AUTOMATIC, "models": []})
+    assert "evaluations.0: models must have 1 entry for automatic evaluation, got 0" in message

@@ -19,6 +19,7 @@ from bedrock_ops.evaluation import (
     HumanRatingMethod,
     JudgeMetric,
     ModelEvaluation,
+    PrecomputedResponses,
 )
 from tests.support import nag_findings, new_stack
 
@@ -78,7 +79,7 @@ def built() -> tuple[Stack, Template, dict[str, ModelEvaluation]]:
             "Human",
             data_bucket=data,
             job_name="reviewed",
-            models=["amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0"],
+            models=["amazon.nova-lite-v1:0", PrecomputedResponses("support-bot-v2")],
             flow_definition_arn=FLOW,
             human_metrics=[HumanMetric("Helpful", HumanRatingMethod.COMPARISON_CHOICE, "Which answer helps more")],
             human_instructions="Pick the answer a support agent would send.",
@@ -419,3 +420,17 @@ def test_judge_metric_may_not_shadow_a_builtin_metric() -> None:
             datasets=[EvaluationDataset(key="p.jsonl")],
             judge_metrics=[JudgeMetric("Builtin.Helpfulness", "Rate {{prediction}}")],
         )
+
+
+def test_precomputed_responses_are_a_source_not_an_invoked_model(built: Any) -> None:
+    _, template, _ = built
+    models = _request(template, "reviewed")["inferenceConfig"]["models"]
+    assert models == [
+        {"bedrockModel": {"modelIdentifier": "amazon.nova-lite-v1:0"}},
+        {"precomputedInferenceSource": {"inferenceSourceIdentifier": "support-bot-v2"}},
+    ]
+
+
+def test_automatic_jobs_reject_precomputed_responses() -> None:
+    with pytest.raises(ValueError, match=r"precomputed responses \('bot'\) are for llm-as-a-judge and human"):
+        _make(models=[PrecomputedResponses("bot")])
