@@ -14,6 +14,7 @@ dataset's metric names, custom models evaluated through their provisioned throug
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -379,7 +380,7 @@ class ModelEvaluation(Construct):
 
         self._topic_key: kms.IKey | None = None if topic is not None else data_bucket.encryption_key
         self.topic: sns.ITopic = topic or self._default_topic()
-        self._schedule_poller(poll_interval)
+        self._schedule_poller(poll_interval, properties)
 
     # ------------------------------------------------------------------------------------------ grants
 
@@ -479,10 +480,13 @@ class ModelEvaluation(Construct):
         )
         return topic
 
-    def _schedule_poller(self, poll_interval: Duration) -> None:
+    def _schedule_poller(self, poll_interval: Duration, properties: Mapping[str, Any]) -> None:
         stack = Stack.of(self)
         poller = _poller(stack)
-        rule_name = Names.unique_resource_name(self, max_length=64, separator="-")
+        # The poller disables its rule when the job ends, and CloudFormation does not re-apply an unchanged
+        # State: a new job (any change of the request) therefore gets a new rule, named after the request.
+        digest = hashlib.sha256(json.dumps(stack.resolve(properties), sort_keys=True).encode()).hexdigest()[:8]
+        rule_name = f"{Names.unique_resource_name(self, max_length=55, separator='-')}-{digest}"
         rule = events.Rule(
             self,
             "Poll",

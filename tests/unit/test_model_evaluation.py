@@ -434,3 +434,17 @@ def test_precomputed_responses_are_a_source_not_an_invoked_model(built: Any) -> 
 def test_automatic_jobs_reject_precomputed_responses() -> None:
     with pytest.raises(ValueError, match=r"precomputed responses \('bot'\) are for llm-as-a-judge and human"):
         _make(models=[PrecomputedResponses("bot")])
+
+
+def test_a_new_job_gets_a_new_poller_rule_because_the_old_one_disabled_itself() -> None:
+    first = Template.from_stack(Stack.of(_make(run_id="1")))
+    second = Template.from_stack(Stack.of(_make(run_id="2")))
+    same = Template.from_stack(Stack.of(_make(run_id="1")))
+
+    def rule_name(template: Template) -> str:
+        (rule,) = template.find_resources("AWS::Events::Rule").values()
+        name: str = rule["Properties"]["Name"]
+        return name
+
+    assert rule_name(first) != rule_name(second)
+    assert rule_name(first) == rule_name(same)
