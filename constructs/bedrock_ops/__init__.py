@@ -5,6 +5,7 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 
 from __future__ import annotations
 
+from bedrock_ops.content_filter import ContentFilteredCountMetricFilter
 from bedrock_ops.evaluation import (
     BuiltinDataset,
     EvaluationDataset,
@@ -17,9 +18,12 @@ from bedrock_ops.evaluation import (
     PrecomputedResponses,
 )
 from bedrock_ops.github_oidc import GitHubOidcDeployRoles
+from bedrock_ops.invocation_logging import InvocationLogging
 from bedrock_ops.kms import BedrockKmsKey
+from bedrock_ops.metrics import BedrockLoggingMetrics, BedrockModelMetrics, BedrockOpsMetrics, GuardrailMetrics
 from bedrock_ops.model_access import ModelAccess
 from bedrock_ops.model_catalog import CatalogModel, ModelCatalog, UnknownModelError, load_model_catalog
+from bedrock_ops.monitoring import AlarmThresholds, BedrockMonitoring, MonitoredModel
 from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
 from bedrock_ops.provisioned_throughput import ProvisionedThroughput
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
@@ -29,23 +33,32 @@ __version__ = "0.1.0"
 
 __all__ = [
     "HOURS_PER_MONTH",
+    "AlarmThresholds",
     "BedrockJobType",
     "BedrockKmsKey",
+    "BedrockLoggingMetrics",
+    "BedrockModelMetrics",
+    "BedrockMonitoring",
+    "BedrockOpsMetrics",
     "BedrockServiceRole",
     "BuiltinDataset",
     "CatalogModel",
     "Commitment",
+    "ContentFilteredCountMetricFilter",
     "EvaluationDataset",
     "EvaluationKind",
     "EvaluationTaskType",
     "GitHubOidcDeployRoles",
+    "GuardrailMetrics",
     "HumanMetric",
     "HumanRatingMethod",
+    "InvocationLogging",
     "JudgeMetric",
     "ModelAccess",
     "ModelCatalog",
     "ModelEvaluation",
     "ModelPrice",
+    "MonitoredModel",
     "PrecomputedResponses",
     "PricingTable",
     "ProvisionedThroughput",
