@@ -87,6 +87,8 @@ class Inventory:
     kms_keys: int = 0
     log_groups: int = 0
     stacks: tuple[str, ...] = ()
+    invocation_logging: bool = False
+    """Whether the app configures Bedrock model invocation logging (``Custom::BedrockInvocationLogging``)."""
     models: tuple[str, ...] = ()
     """Model ids the app uses (model access, evaluation jobs, provisioned throughput), first seen first."""
 
@@ -217,6 +219,7 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         log_groups=kinds["AWS::Logs::LogGroup"],
         stacks=tuple(sorted(templates)),
         models=tuple(models),
+        invocation_logging=kinds["Custom::BedrockInvocationLogging"] > 0,
     )
 
 
@@ -502,7 +505,8 @@ def estimate(
                 "GB",
                 ingest,
                 gigabytes * ingest,
-                f"if invocation logging is on: {log_bytes_per_token:g} bytes per token at the given traffic",
+                ("invocation logging is on" if inventory.invocation_logging else "if you turn invocation logging on")
+                + f": {log_bytes_per_token:g} bytes per token at the given traffic",
             )
         )
         lines.append(

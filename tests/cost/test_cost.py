@@ -251,3 +251,14 @@ def test_models_the_app_uses_are_not_compared_without_traffic() -> None:
         "s": {"Resources": {"A": {"Type": "Custom::BedrockModelAccess", "Properties": {"ModelId": "acme.text-v1"}}}}
     }
     assert cost.estimate(cost.inventory_from_templates(templates), TABLE, SERVICES).break_evens == ()
+
+
+def test_log_estimate_says_whether_invocation_logging_is_configured() -> None:
+    logging_on = cost.inventory_from_templates(
+        {"s": {"Resources": {"L": {"Type": "Custom::BedrockInvocationLogging", "Properties": {}}}}}
+    )
+    assert logging_on.invocation_logging
+    report = cost.estimate(logging_on, TABLE, SERVICES, models=["acme.text-v1"], default_traffic=cost.Traffic(10))
+    assert report.lines[0].note.startswith("invocation logging is on")
+    off = cost.estimate(cost.Inventory(), TABLE, SERVICES, models=["acme.text-v1"], default_traffic=cost.Traffic(10))
+    assert off.lines[0].note.startswith("if you turn invocation logging on")
