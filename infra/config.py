@@ -15,6 +15,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bedrock_ops.evaluation import (
+    BuiltinDataset,
+    EvaluationDataset,
+    EvaluationKind,
+    EvaluationTaskType,
+    HumanMetric,
+    HumanRatingMethod,
+    JudgeMetric,
+    PrecomputedResponses,
+    check_evaluation,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 
@@ -142,6 +154,153 @@ class DatasetsConfig(_Model):
             except ValueError as exc:
                 raise ValueError(f"{where}: {exc}") from None
         return self
+
+
+# --- model evaluation (issue 7) ----------------------------------------------------------------------
+
+_BUILTIN_DATASETS = tuple(d.value for d in BuiltinDataset)
+_TASK_TYPES = tuple(t.value for t in EvaluationTaskType)
+_RATING_METHODS = tuple(r.value for r in HumanRatingMethod)
+
+
+class EvaluationDatasetConfig(_Model):
+    """One prompt dataset of an evaluation: exactly one of ``builtin``, ``key`` or ``s3_uri``."""
+
+    builtin: str | None = Field(default=None, description=f"A built-in dataset: {', '.join(_BUILTIN_DATASETS)}.")
+    key: str | None = Field(default=None, description="A JSONL object key under the data bucket's evaluation/ prefix.")
+    s3_uri: str | None = Field(default=None, pattern=r"^s3://", description="Any s3:// URI of a JSONL dataset.")
+    task_type: str | None = Field(
+        default=None, description=f"One of {', '.join(_TASK_TYPES)} (default: General for judge jobs, else Generation)."
+    )
+    metrics: list[str] = Field(
+        default_factory=list, description="Metric names (default: every built-in metric of the job's kind)."
+    )
+    name: str | None = Field(default=None, description="Dataset name in the results (default: from the source).")
+
+    @field_validator("builtin")
+    @classmethod
+    def _builtin(cls, value: str | None) -> str | None:
+        if value is not None and value not in _BUILTIN_DATASETS:
+            close = difflib.get_close_matches(value, _BUILTIN_DATASETS, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(_BUILTIN_DATASETS)}"
+            raise ValueError(f"unknown built-in dataset: {hint}")
+        return value
+
+    @field_validator("task_type")
+    @classmethod
+    def _task_type(cls, value: str | None) -> str | None:
+        if value is not None and value not in _TASK_TYPES:
+            raise ValueError(f"must be one of {', '.join(_TASK_TYPES)}")
+        return value
+
+    def to_dataset(self) -> EvaluationDataset:
+        """The construct's dataset spec."""
+        return EvaluationDataset(
+            builtin=BuiltinDataset(self.builtin) if self.builtin else None,
+            key=self.key,
+            s3_uri=self.s3_uri,
+            task_type=EvaluationTaskType(self.task_type) if self.task_type else None,
+            metric_names=tuple(self.metrics),
+            name=self.name,
+        )
+
+
+class HumanMetricConfig(_Model):
+    """A metric rated by human workers."""
+
+    name: str = Field(pattern=r"^[0-9a-zA-Z\-_.]{1,63}$", description="Metric name shown to workers.")
+    rating_method: str = Field(description=f"One of {', '.join(_RATING_METHODS)}.")
+    description: str | None = Field(default=None, min_length=1, max_length=63, description="What to judge.")
+
+    @field_validator("rating_method")
+    @classmethod
+    def _rating_method(cls, value: str) -> str:
+        if value not in _RATING_METHODS:
+            raise ValueError(f"must be one of {', '.join(_RATING_METHODS)}")
+        return value
+
+
+class RatingConfig(_Model):
+    """One step of a judge metric's rating scale."""
+
+    definition: str = Field(min_length=1, max_length=100, description="What the rating means.")
+    value: float | str = Field(description="The rating: a number or a string.")
+
+
+class JudgeMetricConfig(_Model):
+    """A metric of your own, rated by the evaluator model (llm-as-a-judge jobs)."""
+
+    name: str = Field(pattern=r"^[0-9a-zA-Z\-_.]{1,63}$", description="Metric name (list it in datasets' metrics).")
+    instructions: str = Field(min_length=1, max_length=5000, description="The judge's prompt ({{prediction}}...).")
+    rating_scale: list[RatingConfig] = Field(default_factory=list, max_length=10)
+
+
+class EvaluationConfig(_Model):
+    """A Bedrock model evaluation job started when the app deploys (outcome published to SNS)."""
+
+    name: str = Field(
+        pattern=r"^[a-z0-9](-?[a-z0-9]){0,53}$",
+        description="Job name prefix: lowercase letters, digits and single hyphens, at most 54 characters.",
+    )
+    kind: Literal["automatic", "llm-as-a-judge", "human"] = Field(description="How responses are graded.")
+    models: list[str] = Field(default_factory=list, max_length=2, description="Evaluated model ids or ARNs.")
+    precomputed_sources: list[str] = Field(
+        default_factory=list,
+        max_length=2,
+        description="modelIdentifier of responses you computed yourself, in the datasets' modelResponses.",
+    )
+    datasets: list[EvaluationDatasetConfig] = Field(min_length=1, max_length=5)
+    evaluator_model: str | None = Field(default=None, description="Judge model (llm-as-a-judge jobs).")
+    flow_definition_arn: str | None = Field(default=None, description="SageMaker flow definition (human jobs).")
+    human_metrics: list[HumanMetricConfig] = Field(default_factory=list, max_length=10)
+    human_instructions: str | None = Field(default=None, min_length=1, max_length=5000)
+    judge_metrics: list[JudgeMetricConfig] = Field(default_factory=list, max_length=10)
+    inference_params: dict[str, Any] | None = Field(default=None, description="inferenceParams of the models.")
+    description: str | None = Field(default=None, min_length=1, max_length=200)
+    poll_interval_minutes: int = Field(default=15, ge=1, le=1440, description="How often the job is checked.")
+    run_id: str | None = Field(default=None, description="Change it to run the same evaluation again.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EvaluationConfig:
+        expected = {
+            "automatic": EvaluationKind.AUTOMATIC,
+            "llm-as-a-judge": EvaluationKind.LLM_AS_A_JUDGE,
+            "human": EvaluationKind.HUMAN,
+        }[self.kind]
+        if expected is EvaluationKind.LLM_AS_A_JUDGE and self.evaluator_model is None:
+            raise ValueError("kind llm-as-a-judge needs evaluator_model")
+        if expected is EvaluationKind.HUMAN and self.flow_definition_arn is None:
+            raise ValueError("kind human needs flow_definition_arn")
+        kind = check_evaluation(
+            models=self.models_spec(),
+            datasets=[d.to_dataset() for d in self.datasets],
+            evaluator_model=self.evaluator_model,
+            flow_definition_arn=self.flow_definition_arn,
+            human_metrics=self.human_metrics_spec(),
+            human_instructions=self.human_instructions,
+            judge_metrics=self.judge_metrics_spec(),
+        )
+        if kind is not expected:
+            raise ValueError(
+                f"kind {self.kind} does not match the keys given (they describe a {kind.value} job): "
+                "evaluator_model is for llm-as-a-judge, flow_definition_arn for human"
+            )
+        return self
+
+    def models_spec(self) -> list[str | PrecomputedResponses]:
+        """The construct's ``models``: Bedrock models, then precomputed response sources."""
+        return [*self.models, *(PrecomputedResponses(source) for source in self.precomputed_sources)]
+
+    def judge_metrics_spec(self) -> list[JudgeMetric]:
+        """The construct's judge metric specs."""
+        return [
+            JudgeMetric(m.name, m.instructions, [(r.definition, r.value) for r in m.rating_scale])
+            for m in self.judge_metrics
+        ]
+
+    def human_metrics_spec(self) -> list[HumanMetric]:
+        """The construct's human metric specs."""
+        return [HumanMetric(m.name, HumanRatingMethod(m.rating_method), m.description) for m in self.human_metrics]
 
 
 _RETENTION_DAYS = (
@@ -341,7 +500,19 @@ class AppConfig(_Model):
     observability: ObservabilityConfig = ObservabilityConfig()
     model_access: ModelAccessConfig = ModelAccessConfig()
     provisioned_throughput: ProvisionedThroughputConfig = ProvisionedThroughputConfig()
+    evaluations: list[EvaluationConfig] = Field(
+        default_factory=list, description="Bedrock model evaluation jobs started on deploy (default: none)."
+    )
     github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")
+
+    @field_validator("evaluations")
+    @classmethod
+    def _unique_evaluation_names(cls, value: list[EvaluationConfig]) -> list[EvaluationConfig]:
+        names = [e.name for e in value]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"evaluation names must be unique, {duplicates[0]!r} is used more than once")
+        return value
 
     @field_validator("tags")
     @classmethod

@@ -22,6 +22,7 @@ from bedrock_ops import (
     LocalDataset,
     LocalDatasets,
     ModelAccess,
+    ModelEvaluation,
     MonitoredModel,
     ProvisionedThroughput,
     TrainingDataBucket,
@@ -67,6 +68,40 @@ class DataStack(Stack):
         CfnOutput(self, "DataKeyArn", value=self.key.key_arn)
         CfnOutput(self, "CustomizationRoleArn", value=self.customization_role.role_arn)
         CfnOutput(self, "EvaluationRoleArn", value=self.evaluation_role.role_arn)
+        self.evaluations = add_evaluations(self, config, self.data_bucket)
+
+
+def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBucket) -> list[ModelEvaluation]:
+    """The configured Bedrock model evaluation jobs, on ``data_bucket``'s ``evaluation/`` prefix.
+
+    They live in the bucket's stack: the bucket's prefix grants are acknowledged there (across stacks, the
+    cdk-nag finding ids depend on how references are exported). Each job starts when the stack deploys and
+    publishes its outcome to its SNS topic (the ``<Name>TopicArn`` output: subscribe to it).
+    """
+    evaluations = []
+    for spec in config.evaluations:
+        construct_id = "Evaluation" + "".join(part.capitalize() for part in spec.name.split("-"))
+        evaluation = ModelEvaluation(
+            stack,
+            construct_id,
+            data_bucket=data_bucket,
+            job_name=spec.name,
+            models=spec.models_spec(),
+            datasets=[d.to_dataset() for d in spec.datasets],
+            evaluator_model=spec.evaluator_model,
+            flow_definition_arn=spec.flow_definition_arn,
+            human_metrics=spec.human_metrics_spec(),
+            human_instructions=spec.human_instructions,
+            judge_metrics=spec.judge_metrics_spec(),
+            inference_params=spec.inference_params,
+            description=spec.description,
+            poll_interval=Duration.minutes(spec.poll_interval_minutes),
+            run_id=spec.run_id,
+        )
+        evaluations.append(evaluation)
+        CfnOutput(stack, f"{construct_id}JobArn", value=evaluation.job_arn)
+        CfnOutput(stack, f"{construct_id}TopicArn", value=evaluation.topic.topic_arn)
+    return evaluations
 
 
 def _datasets(

@@ -56,7 +56,29 @@ def summarize(assembly: Path) -> str:
         for key, output in sorted(template.get("Outputs", {}).items()):
             if "EstimatedCost" in key:
                 lines.append(f"  estimated cost ({key}): {output['Value']}")
-    return "\n".join(lines) if lines else f"no stacks in {assembly}"
+    if not lines:
+        return f"no stacks in {assembly}"
+    return "\n".join([*lines, cost_summary(assembly)])
+
+
+def cost_summary(assembly: Path) -> str:
+    """The monthly cost of what the assembly provisions, from the same tables as ``bedrock-ops cost``."""
+    from bedrock_ops import cost
+    from bedrock_ops.pricing import load_pricing_table
+
+    pricing = load_pricing_table()
+    report = cost.estimate(
+        cost.inventory_from_templates(cost.templates_from_assembly(assembly)),
+        pricing,
+        cost.load_service_prices(),
+    )
+    parts = ", ".join(f"{line.item} {line.monthly:,.2f}" for line in report.lines if line.monthly is not None)
+    return (
+        f"estimated monthly cost: {report.total_monthly:,.2f} {report.currency} before traffic"
+        + (f" ({parts})" if parts else "")
+        + f"; prices as of {report.pricing_as_of}. Traffic and break-even: bedrock-ops cost --assembly {assembly}"
+        + "".join(f"\n  warning: {w}" for w in report.warnings)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

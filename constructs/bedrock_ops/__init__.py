@@ -16,6 +16,15 @@ __version__ = "0.1.0"
 # public name -> module that defines it (UnknownModelError: the model catalog's; the model registry's
 # is bedrock_ops.model_registry.UnknownModelError)
 _EXPORTS = {
+    "BuiltinDataset": "bedrock_ops.evaluation",
+    "EvaluationDataset": "bedrock_ops.evaluation",
+    "EvaluationKind": "bedrock_ops.evaluation",
+    "EvaluationTaskType": "bedrock_ops.evaluation",
+    "HumanMetric": "bedrock_ops.evaluation",
+    "HumanRatingMethod": "bedrock_ops.evaluation",
+    "JudgeMetric": "bedrock_ops.evaluation",
+    "ModelEvaluation": "bedrock_ops.evaluation",
+    "PrecomputedResponses": "bedrock_ops.evaluation",
     "HOURS_PER_MONTH": "bedrock_ops.pricing",
     "AlarmThresholds": "bedrock_ops.monitoring",
     "BedrockJobType": "bedrock_ops.service_role",
@@ -60,6 +69,17 @@ if TYPE_CHECKING:
     from bedrock_ops.content_filter import ContentFilteredCountMetricFilter
     from bedrock_ops.dataset_validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
     from bedrock_ops.dataset_validator import DatasetValidator
+    from bedrock_ops.evaluation import (
+        BuiltinDataset,
+        EvaluationDataset,
+        EvaluationKind,
+        EvaluationTaskType,
+        HumanMetric,
+        HumanRatingMethod,
+        JudgeMetric,
+        ModelEvaluation,
+        PrecomputedResponses,
+    )
     from bedrock_ops.github_oidc import GitHubOidcDeployRoles
     from bedrock_ops.invocation_logging import InvocationLogging
     from bedrock_ops.kms import BedrockKmsKey
@@ -90,6 +110,7 @@ __all__ = [
     "BedrockMonitoring",
     "BedrockOpsMetrics",
     "BedrockServiceRole",
+    "BuiltinDataset",
     "CatalogModel",
     "Commitment",
     "ContentFilteredCountMetricFilter",
@@ -98,18 +119,26 @@ __all__ = [
     "DatasetSplit",
     "DatasetValidationError",
     "DatasetValidator",
+    "EvaluationDataset",
+    "EvaluationKind",
+    "EvaluationTaskType",
     "GitHubOidcDeployRoles",
     "GuardrailMetrics",
+    "HumanMetric",
+    "HumanRatingMethod",
     "HyperparameterSpec",
     "InvocationLogging",
+    "JudgeMetric",
     "LocalDataset",
     "LocalDatasets",
     "ModelAccess",
     "ModelCatalog",
+    "ModelEvaluation",
     "ModelPrice",
     "ModelRegistry",
     "ModelSpec",
     "MonitoredModel",
+    "PrecomputedResponses",
     "PricingTable",
     "ProvisionedThroughput",
     "TrainingDataBucket",

@@ -71,6 +71,7 @@ def test_summary_lists_each_stack_with_its_nag_status(default_assembly: cx_api.C
     text = summarize(Path(default_assembly.directory))
     assert "default/data:" in text
     assert "cdk-nag AwsSolutions: 0 unacknowledged findings" in text
+    assert "estimated monthly cost: " in text
 
 
 def test_lambda_assets_stay_under_50_kb(default_assembly: cx_api.CloudAssembly) -> None:

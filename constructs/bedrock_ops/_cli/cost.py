@@ -1,0 +1,166 @@
+"""``bedrock-ops cost``: monthly cost of an app and on-demand vs provisioned break-even (bedrock_ops.cost)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bedrock_ops import cost
+from bedrock_ops.pricing import load_pricing_table
+
+_OUTSIDE_CHECKOUT = (
+    "--config needs the app's configuration schema (infra/config.py), which lives in the project "
+    "checkout, not in the installed package: run `bedrock-ops cost` from the folder that holds infra/ "
+    "(the repository root), or synthesize there first and pass --assembly cdk.out"
+)
+
+
+class CostCommandError(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``cost`` subcommand."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "cost",
+        help="monthly cost of what a configuration provisions; on-demand vs provisioned break-even",
+        description=(
+            "Estimate the monthly cost of what the app provisions (provisioned throughput, alarms, "
+            "dashboards, KMS keys, invocation log estimate) and, per model, when provisioned throughput "
+            "beats on-demand pricing at the given traffic. Prices come from the dated tables in the "
+            "package (override with --pricing/--service-prices)."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--config", metavar="FILE", help="app configuration to synthesize (run from the project checkout)"
+    )
+    source.add_argument("--assembly", metavar="DIR", help="an already synthesized cloud assembly (e.g. cdk.out)")
+    parser.add_argument(
+        "--tokens-per-minute",
+        action="append",
+        default=[],
+        metavar="[MODEL=]N",
+        help="traffic in input+output tokens per minute, for every model or for one (repeatable)",
+    )
+    parser.add_argument(
+        "--images-per-minute",
+        action="append",
+        default=[],
+        metavar="[MODEL=]N",
+        help="generated images per minute, for image models (repeatable)",
+    )
+    parser.add_argument(
+        "--output-share",
+        type=float,
+        default=0.25,
+        help="share of the tokens that are output, 0-1 (default 0.25)",
+    )
+    parser.add_argument(
+        "--model", action="append", default=[], metavar="ID", help="also compare this model (repeatable)"
+    )
+    parser.add_argument("--pricing", metavar="FILE", help="Bedrock pricing file merged over the packaged table")
+    parser.add_argument("--service-prices", metavar="FILE", help="service price file merged over the packaged one")
+    parser.add_argument(
+        "--log-bytes-per-token",
+        type=float,
+        default=6.0,
+        help="invocation log bytes per token for the log estimate (default 6)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def _parse_volumes(values: list[str], option: str) -> tuple[float | None, dict[str, float]]:
+    default: float | None = None
+    per_model: dict[str, float] = {}
+    for value in values:
+        model, sep, number = value.rpartition("=")
+        try:
+            amount = float(number)
+        except ValueError:
+            raise CostCommandError(f"{option} {value!r}: expected N or MODEL=N with a number N") from None
+        if amount < 0:
+            raise CostCommandError(f"{option} {value!r}: must not be negative")
+        if sep:
+            per_model[model] = amount
+        else:
+            default = amount
+    return default, per_model
+
+
+def _import_infra() -> tuple[Any, Any]:
+    cwd = Path.cwd()
+    if (cwd / "infra" / "config.py").is_file() and str(cwd) not in sys.path:
+        sys.path.insert(0, str(cwd))
+    try:
+        config_module = importlib.import_module("infra.config")
+        app_module = importlib.import_module("infra.app")
+    except ImportError:
+        raise CostCommandError(_OUTSIDE_CHECKOUT) from None
+    return config_module, app_module
+
+
+def templates_from_config(path: str) -> dict[str, dict[str, Any]]:
+    """Synthesize the default app for the configuration at ``path`` and return its templates."""
+    config_module, app_module = _import_infra()
+    node = Path.cwd() / "node_modules" / ".bin" / "node"
+    if "JSII_NODE" not in os.environ and node.exists():
+        os.environ["JSII_NODE"] = str(node)
+    try:
+        config = config_module.load_config(path)
+    except config_module.ConfigError as exc:
+        raise CostCommandError(str(exc)) from None
+    assembly = app_module.build_app(config).synth()
+    return {stack.stack_name: dict(stack.template) for stack in assembly.stacks_recursively}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command; 0 on success, 2 when the input or the options are wrong."""
+    try:
+        tokens_default, tokens = _parse_volumes(args.tokens_per_minute, "--tokens-per-minute")
+        images_default, images = _parse_volumes(args.images_per_minute, "--images-per-minute")
+        if args.config:
+            templates = templates_from_config(args.config)
+        elif args.assembly:
+            templates = cost.templates_from_assembly(args.assembly)
+        elif args.model:
+            templates = {}
+        else:
+            raise CostCommandError("give --config FILE (or --assembly DIR), or at least one --model to compare")
+        pricing = load_pricing_table(args.pricing)
+        service_prices = cost.load_service_prices(args.service_prices)
+        traffic = {
+            model: cost.Traffic(
+                tokens_per_minute=tokens.get(model, tokens_default or 0.0),
+                output_share=args.output_share,
+                images_per_minute=images.get(model, images_default or 0.0),
+            )
+            for model in {*tokens, *images}
+        }
+        default = None
+        if tokens_default is not None or images_default is not None:
+            default = cost.Traffic(
+                tokens_per_minute=tokens_default or 0.0,
+                output_share=args.output_share,
+                images_per_minute=images_default or 0.0,
+            )
+        report = cost.estimate(
+            cost.inventory_from_templates(templates),
+            pricing,
+            service_prices,
+            traffic=traffic,
+            default_traffic=default,
+            models=args.model,
+            log_bytes_per_token=args.log_bytes_per_token,
+        )
+    except (CostCommandError, ValueError) as exc:
+        print(f"bedrock-ops cost: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else cost.format_report(report))
+    return 0
