@@ -16,12 +16,13 @@ export CDK_CLI_NOTICES := false
 ENV ?= default
 CONFIG ?= config/$(ENV).yaml
 
-.PHONY: help setup synth test lint typecheck unit bench clean
+.PHONY: help setup synth test lint typecheck unit bench clean train
 
 help:
 	@echo "make synth   set up, then cdk synth the default app into cdk.out and print a summary"
 	@echo "make test    set up, then ruff, mypy --strict and pytest"
 	@echo "make bench   run the benchmarks under bench/ and record their results"
+	@echo "make train STATE_MACHINE_ARN=arn:...  start a model customization workflow by hand"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -55,6 +56,10 @@ test: lint typecheck unit
 
 bench: setup
 	$(PY) bench/run.py
+
+train: setup
+	@test -n "$(STATE_MACHINE_ARN)" || { echo "usage: make train STATE_MACHINE_ARN=arn:aws:states:..." >&2; exit 2; }
+	$(VENV)/bin/bedrock-ops train --state-machine-arn "$(STATE_MACHINE_ARN)" $(TRAIN_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build
