@@ -52,7 +52,7 @@ def _cause_message(error: dict[str, Any] | None) -> str:
         for key in ("failureMessage", "FailureMessage", "errorMessage", "Message", "message"):
             if parsed.get(key):
                 return str(parsed[key])
-    text = str(parsed or "")
+    text = json.dumps(parsed, default=str)[:2000] if isinstance(parsed, dict) else str(parsed or "")
     return f"{error.get('Error', 'Error')}: {text}" if text else str(error.get("Error", ""))
 
 

@@ -102,3 +102,13 @@ def test_subject_fits_the_sns_limit() -> None:
     report = status.handler({"jobName": "j" * 200, "error": {"Error": "X", "Cause": ""}}, None)
 
     assert len(report["subject"]) <= 100
+
+
+def test_invalid_dataset_report_is_the_failure_reason() -> None:
+    cause = json.dumps({"valid": False, "error_count": 3, "source": "training/train.jsonl"})
+    error = {"Error": "DatasetInvalid", "Cause": cause}
+
+    report = status.handler({"jobName": "never-created", "error": error}, None)
+
+    assert report["failureMessage"].startswith("DatasetInvalid: ")
+    assert json.loads(report["failureMessage"].removeprefix("DatasetInvalid: "))["error_count"] == 3
