@@ -1,7 +1,20 @@
-"""cdk-bedrock-ops: AWS CDK constructs for running Amazon Bedrock models in production."""
+"""cdk-bedrock-ops: AWS CDK constructs for running Amazon Bedrock models in production.
+
+The public API is what ``__all__`` lists; modules and names starting with ``_`` are private.
+"""
 
 from __future__ import annotations
 
+from bedrock_ops.kms import BedrockKmsKey
+from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
+from bedrock_ops.training_bucket import TrainingDataBucket
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "BedrockJobType",
+    "BedrockKmsKey",
+    "BedrockServiceRole",
+    "TrainingDataBucket",
+    "__version__",
+]

@@ -1,21 +1,22 @@
-"""Shared helpers for Lambda handler tests: load ``lambda/<name>/index.py`` by file path."""
+"""Handler tests never reach AWS (load handlers with ``tests.support.load_handler``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+import os
 
-LAMBDA_ROOT = Path(__file__).resolve().parents[2] / "lambda"
+import pytest
 
 
-def load_handler(name: str) -> ModuleType:
-    """Import ``lambda/<name>/index.py`` under a unique module name (handlers all are ``index``)."""
-    module_name = f"_handler_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, LAMBDA_ROOT / name / "index.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture(autouse=True)
+def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach AWS: fake credentials and a fixed Region for boto3, moto and Stubber."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 from moto.bedrock.models import bedrock_backends
 
-from tests.handlers.conftest import load_handler
+from tests.support import load_handler
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.handlers.conftest import load_handler
+from tests.support import load_handler
 
 REGION = "us-east-1"
 BUCKET = "training-data"

@@ -1,0 +1,186 @@
+"""The app's typed configuration, loaded from YAML and validated with pydantic.
+
+Every model forbids unknown keys. :func:`load_config` turns any problem into one :class:`ConfigError`
+whose message names the file, the key path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message says where and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """The AWS Regions the installed aws-cdk-lib knows."""
+    from aws_cdk.region_info import RegionInfo
+
+    return frozenset(r.name for r in RegionInfo.regions)
+
+
+class EnvironmentConfig(_Model):
+    """Where the stacks deploy."""
+
+    account: str | None = Field(
+        default=None, description="12-digit AWS account id (default: the CLI's current account)."
+    )
+    region: str = Field(default="us-east-1", description="AWS Region, e.g. us-east-1.")
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise ValueError("must be a 12-digit AWS account id such as '123456789012' (quote it in YAML)")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        regions = known_regions()
+        if value not in regions:
+            close = difflib.get_close_matches(value, sorted(regions), n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else f"one of {', '.join(sorted(regions))}"
+            shape = "" if _REGION_SHAPE.match(value) else "not an AWS Region name; "
+            raise ValueError(f"{shape}unknown Region: {hint}")
+        return value
+
+
+class DataConfig(_Model):
+    """The training data bucket and its key."""
+
+    bucket_name: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Physical bucket name (default: generated).",
+    )
+    key_alias: str | None = Field(
+        default=None,
+        pattern=r"^alias/[a-zA-Z0-9/_-]{1,250}$",
+        description="KMS alias of the data key (default: alias/<project_name>).",
+    )
+    noncurrent_version_expiration_days: int = Field(default=90, ge=1, le=3650)
+    abort_incomplete_upload_days: int = Field(default=7, ge=1, le=365)
+    access_log_retention_days: int = Field(default=365, ge=1, le=3650)
+    removal_policy: Literal["retain", "destroy"] = Field(
+        default="retain", description="What happens to the buckets and key when the stack is deleted."
+    )
+
+
+class AppConfig(_Model):
+    """The whole configuration of the default app."""
+
+    project_name: str = Field(
+        default="bedrock-ops",
+        pattern=r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$",
+        description="Prefix of stack and resource names: lowercase letters, digits and '-', 3-30 characters.",
+    )
+    environment: EnvironmentConfig = EnvironmentConfig()
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
+    data: DataConfig = DataConfig()
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 50:
+            raise ValueError(f"at most 50 tags are allowed, got {len(value)}")
+        for key, tag in value.items():
+            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with 'aws:'")
+            if len(tag) > 256:
+                raise ValueError(f"tag {key!r} value must be at most 256 characters")
+        return value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects duplicate keys instead of keeping the last one silently."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Load and validate a configuration file (default: ``config/default.yaml``).
+
+    Raises :class:`ConfigError` with one readable message for a missing file, bad YAML or invalid values.
+    """
+    file = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the configuration file: {exc}") from None
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: invalid YAML: {exc}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    return parse_config(raw, source=str(file))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> AppConfig:
+    """Validate an already-parsed configuration mapping; ``source`` names it in errors."""
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line per problem: ``<file>: <key.path>: <what is wrong> (got <value>)``."""
+    lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s)):"]
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in error["loc"]) or "<top level>"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(error["loc"][:-1])
+            close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            message = f"unknown key{hint} Allowed keys here: {', '.join(allowed)}"
+        elif error["type"] == "literal_error":
+            message = message.replace("Input should be", "must be one of")
+        lines.append(f"  {source}: {loc}: {message} (got {error['input']!r})")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = AppConfig
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return sorted(model.model_fields)

@@ -1,0 +1,110 @@
+"""The library works when installed from its wheel, not only from the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONSUMER_APP = """
+import json, bedrock_ops
+from aws_cdk import App, Stack
+from bedrock_ops import BedrockServiceRole, TrainingDataBucket
+app = App()
+stack = Stack(app, "Consumer")
+data = TrainingDataBucket(stack, "Data")
+BedrockServiceRole(stack, "Role", data_bucket=data)
+template = app.synth().get_stack_by_name("Consumer").template
+print(json.dumps({"file": bedrock_ops.__file__, "types": sorted({r["Type"] for r in template["Resources"].values()})}))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = dist.glob("cdk_bedrock_ops-*.whl")
+    return built
+
+
+def test_wheel_ships_the_library_lambda_sources_and_data_but_no_tests_or_configs(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "bedrock_ops/__init__.py" in names
+    for handler in (ROOT / "lambda").glob("*/index.py"):
+        assert f"bedrock_ops/_lambda/{handler.parent.name}/index.py" in names
+    for data_file in (ROOT / "constructs" / "bedrock_ops" / "data").glob("*"):
+        assert f"bedrock_ops/data/{data_file.name}" in names
+    assert not [n for n in names if n.startswith(("tests/", "config/", "infra/", "constructs/")) or "__pycache__" in n]
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "bedrock-ops = bedrock_ops.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_wheel_synthesizes_a_consumer_app_outside_the_repo(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    # The dependencies (aws-cdk-lib and friends) come from the project's environment, as a plain path entry:
+    # that does not activate the project's editable install, so bedrock_ops must come from the wheel.
+    target_site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (target_site / "project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    app_file = tmp_path / "consumer.py"
+    app_file.write_text(CONSUMER_APP)
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "CDK_OUTDIR", "CDK_CONTEXT_JSON"}}
+    result = subprocess.run(
+        [str(python), str(app_file)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    assert output["file"].startswith(str(env_dir)), output["file"]
+    assert {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy"} <= set(output["types"])
+
+
+def test_import_works_from_the_repo_root() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "import bedrock_ops, aws_cdk; print(bedrock_ops.__version__)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == __import__("bedrock_ops").__version__

@@ -1,0 +1,45 @@
+"""The README's code examples run as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "# README example:"
+
+
+def _examples() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S)
+    return [block for block in blocks if block.startswith(MARKER)]
+
+
+def test_construct_library_example_synthesizes() -> None:
+    (example,) = [b for b in _examples() if b.startswith(f"{MARKER} construct library")]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    template = namespace["app"].synth().get_stack_by_name("MlPlatform").template
+    types = {resource["Type"] for resource in template["Resources"].values()}
+    assert {"AWS::KMS::Key", "AWS::S3::Bucket", "AWS::IAM::Role"} <= types
+
+
+def test_readme_documents_every_configuration_key() -> None:
+    from pydantic import BaseModel
+
+    from infra.config import AppConfig
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+
+    def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                found.extend(keys(annotation, f"{prefix}{name}."))
+            else:
+                found.append(f"{prefix}{name}")
+        return found
+
+    missing = [key for key in keys(AppConfig) if f"`{key}`" not in readme]
+    assert missing == []

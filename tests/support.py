@@ -1,0 +1,43 @@
+"""Helpers shared by the tests: stacks for construct tests, nag findings, Lambda handler loading."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from aws_cdk import App, Environment, Stack
+from cdk_nag import AwsSolutionsChecks
+
+from infra.app import cdk_json_context
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def new_stack(name: str = "Test") -> Stack:
+    """A stack in a fresh app with cdk.json's feature flags and a concrete environment."""
+    app = App(context=cdk_json_context())
+    return Stack(app, name, env=Environment(account=ACCOUNT, region=REGION))
+
+
+def nag_findings(stack: Stack) -> list[str]:
+    """The unacknowledged cdk-nag AwsSolutions findings of the stack's app, as ``rule: construct path``."""
+    report = AwsSolutionsChecks().validate_scope(stack.node.root)
+    return [f"{v.rule_name}: {r.construct_path}" for v in report.violations for r in v.violating_resources]
+
+
+LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
+
+
+def load_handler(name: str) -> ModuleType:
+    """Import ``lambda/<name>/index.py`` under the unique module name ``lambda_<name>_index``."""
+    module_name = f"lambda_{name}_index"
+    path = LAMBDA_DIR / name / "index.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
