@@ -34,9 +34,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--state-machine-arn", required=True, help="ARN of the customization workflow")
     parser.add_argument("--job-name", help="job name (default: <job prefix>-manual-<timestamp>)")
-    parser.add_argument(
-        "--custom-model-name", help="custom model name (default: <model prefix>-manual-<timestamp>)"
-    )
+    parser.add_argument("--custom-model-name", help="custom model name (default: <model prefix>-manual-<timestamp>)")
     parser.add_argument("--region", help="AWS Region (default: the one in the state machine ARN)")
     parser.add_argument("--dry-run", action="store_true", help="print the command without running it")
     parser.set_defaults(func=run)
