@@ -3,6 +3,9 @@
 Synth: wall time of `cdk synth` of the default app against an empty one-stack CDK app, measured in the
 same run with the same pinned CLI, interleaved, several runs each; reported as the ratio of medians.
 Goal: the default app at most 1.5x the empty app.
+
+Then every ``bench/*_bench.py`` script runs in its own process and records its own results
+(e.g. ``validator_bench.py``: dataset validator throughput and memory).
 """
 
 from __future__ import annotations
@@ -88,7 +91,10 @@ def main() -> int:
     )
     _write("synth", result, markdown)
     print(markdown)
-    return 0
+    status = 0
+    for script in sorted(Path(__file__).resolve().parent.glob("*_bench.py")):
+        status = status or subprocess.run([sys.executable, str(script)], check=False).returncode
+    return status
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -197,14 +198,17 @@ class _Validator:
         if self.report.dataset_format is not None:
             self.checker = self._checker_for(self.report.dataset_format)
         self.reserved = spec.reserved_strings
-        # Reserved strings are searched only in fields that contain the first character of one of
-        # them (a single-character test is a fast memchr; "\n" for Claude's "\nHuman:").
+        # Reserved strings are looked for in two steps. Per line: without \u escapes, a reserved
+        # string can only be inside a field if its JSON-escaped form is in the line's text (three
+        # fast substring searches for Claude). Only then, per field: fields holding the first
+        # character of a reserved string (a memchr) are searched for each of them.
+        self.line_pattern = _line_pattern(spec.reserved_strings)
+        # "/" may also be written "\/" in JSON: such reserved strings are searched in every field.
+        self.line_test = not any("/" in r for r in spec.reserved_strings)
+        self.scan = bool(spec.reserved_strings)
         leads = sorted({r[0] for r in spec.reserved_strings if r})
         self.reserved_leads = "".join(leads)
-        # The fast paths below handle fields free of any lead character; with one lead (the
-        # common case) that is one `in` test. With several, every field takes the full path.
-        self.fast = len(leads) <= 1
-        self.lead: str | None = leads[0] if leads else None
+        self.lead: str | None = leads[0] if len(leads) == 1 else None
         self.cpt = spec.chars_per_token
         self.max_tokens = spec.max_tokens_per_record
         if spec.max_tokens_per_record:
@@ -259,6 +263,8 @@ class _Validator:
         if type(obj) is not dict:
             self.err(line_no, None, f"each line must be a JSON object, got a JSON {_json_type(obj)}")
             return
+        if self.reserved and self.line_test:
+            self.scan = self.line_pattern.search(text) is not None
         checker = self.checker
         if checker is None:
             checker = self._choose(obj)
@@ -316,7 +322,7 @@ class _Validator:
             if not value or value.isspace():
                 self.err(ln, path, "must not be empty")
                 return None
-            if self.reserved and self._may_hold_reserved(value):
+            if self.scan and self._may_hold_reserved(value):
                 self._reserved(value, ln, path)
             return len(value)
         if value is None and key not in obj:
@@ -374,7 +380,7 @@ class _Validator:
             system = obj["system"]
             if type(system) is str:
                 chars += len(system)
-                if self.reserved and self._may_hold_reserved(system):
+                if self.scan and self._may_hold_reserved(system):
                     self._reserved(system, ln, "system")
             else:
                 self.err(ln, "system", f"must be a string, got {_json_type(system)}")
@@ -383,11 +389,12 @@ class _Validator:
         if messages is None:
             return None
         prev: str | None = None
+        scan = self.scan
         lead = self.lead
-        fast = self.fast
+        reserved = self.reserved
         for i, message in enumerate(messages):
-            # Fast path: a well-formed turn in the expected order.
-            if fast and type(message) is dict:
+            # Fast path: a well-formed turn in the expected order, free of reserved strings.
+            if type(message) is dict:
                 role = message.get("role")
                 content = message.get("content")
                 if (
@@ -395,7 +402,10 @@ class _Validator:
                     and type(content) is str
                     and content
                     and not content.isspace()
-                    and (lead is None or lead not in content)
+                    and (
+                        not scan
+                        or (lead is not None and (lead not in content or _free_of(content, reserved)))
+                    )
                 ):
                     chars += len(content)
                     prev = role
@@ -510,12 +520,18 @@ class _Validator:
             return None
         chars = 0
         ok = True
+        scan = self.scan
         lead = self.lead
-        fast = self.fast
+        reserved = self.reserved
         for j, block in enumerate(content):
-            if fast and type(block) is dict and len(block) == 1:
+            if type(block) is dict and len(block) == 1:
                 text = block.get("text")
-                if type(text) is str and text and not text.isspace() and (lead is None or lead not in text):
+                if (
+                    type(text) is str
+                    and text
+                    and not text.isspace()
+                    and (not scan or (lead is not None and (lead not in text or _free_of(text, reserved))))
+                ):
                     chars += len(text)
                     continue
             bpath = f"{cpath}[{j}]"
@@ -794,6 +810,25 @@ def check_totals(
             f"{limits.max_total_records} in total"
         )
     return problems
+
+
+def _line_pattern(reserved: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex matching a line whose fields may hold a reserved string: its JSON-escaped form, or \\u.
+
+    The alternatives share their common prefix explicitly (a backslash for Claude's strings), which
+    lets the regex engine skip quickly to candidate positions.
+    """
+    needles = ["\\u", *(json.dumps(r, ensure_ascii=False)[1:-1] for r in reserved)]
+    prefix = needles[0]
+    for needle in needles[1:]:
+        while not needle.startswith(prefix):
+            prefix = prefix[:-1]
+    rest = "|".join(re.escape(n[len(prefix) :]) for n in needles)
+    return re.compile(f"{re.escape(prefix)}(?:{rest})")
+
+
+def _free_of(text: str, reserved: tuple[str, ...]) -> bool:
+    return all(string not in text for string in reserved)
 
 
 def _json_type(value: Any) -> str:

@@ -372,6 +372,24 @@ def test_reserved_string_written_with_unicode_escapes_is_reported(check: Check) 
     assert issue.field == "messages[1].content"
 
 
+def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(
+    check: Check, tmp_path: Any
+) -> None:
+    from bedrock_ops.model_registry import ModelRegistry
+
+    extra = tmp_path / "models.json"
+    entry = {
+        "model_id": "example.slash-v1",
+        "customization": {"FINE_TUNING": ["instruction"]},
+        "reserved_strings": ["</s>"],
+    }
+    extra.write_text(json.dumps({"models": [entry]}))
+    line = '{"prompt": "hi", "completion": "bye<\\/s>"}'  # JSON may write "/" as "\/"
+    issue = only_error(check([line], model="example.slash-v1", registry=ModelRegistry.load(extra)))
+    assert issue.field == "completion"
+    assert "reserved string '</s>'" in issue.message
+
+
 def test_newlines_without_reserved_strings_are_fine_for_claude(check: Check) -> None:
     record = claude(1)
     record["messages"][1]["content"] = "Line one.\nLine two.\n\nHuman rights matter."

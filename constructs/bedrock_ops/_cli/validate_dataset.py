@@ -1,0 +1,160 @@
+"""``bedrock-ops validate-dataset``: check a JSONL dataset before a customization job sees it.
+
+Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
+unsupported task, missing file, bad registry file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+from bedrock_ops.dataset_validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
+from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+
+NAME = "validate-dataset"
+_TASKS = {
+    "fine-tuning": CustomizationType.FINE_TUNING,
+    "continued-pre-training": CustomizationType.CONTINUED_PRE_TRAINING,
+    "distillation": CustomizationType.DISTILLATION,
+}
+# Files smaller than this validate in well under a second: no progress bar for them.
+PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``validate-dataset`` subcommand."""
+    parser = subparsers.add_parser(
+        NAME,
+        help="validate a JSONL training or validation dataset against a base model's rules",
+        description=(
+            "Stream a JSONL dataset and check it against the rules of the base model: format, roles, "
+            "reserved strings, estimated tokens per record, record counts and file size. "
+            "Exit status 0 when valid, 1 when invalid, 2 on usage errors."
+        ),
+    )
+    parser.add_argument("path", metavar="PATH", help="the .jsonl file to check")
+    parser.add_argument(
+        "--base-model",
+        required=True,
+        metavar="MODEL_ID",
+        help="base model id, plain or context-suffixed (e.g. amazon.nova-micro-v1:0:128k)",
+    )
+    parser.add_argument(
+        "--task",
+        choices=sorted(_TASKS),
+        default="fine-tuning",
+        help="customization type (default: fine-tuning)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=[s.value for s in DatasetSplit],
+        default=DatasetSplit.TRAINING.value,
+        help="which dataset of the job the file is; quotas differ (default: training)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    parser.add_argument(
+        "--max-errors",
+        type=_non_negative,
+        default=DEFAULT_MAX_ERRORS,
+        metavar="N",
+        help=f"errors to list; all are counted (default: {DEFAULT_MAX_ERRORS})",
+    )
+    parser.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="a model registry JSON file (packaged schema) adding or overriding base models",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate ``args.path``; returns the exit status."""
+    try:
+        registry = ModelRegistry.load(args.registry)
+        spec = registry.resolve(args.base_model)
+        ctype = _TASKS[args.task]
+        spec.require(ctype)
+        progress = _Progress.for_file(args.path, sys.stderr)
+        try:
+            report = validate_file(
+                args.path,
+                base_model=spec,
+                customization_type=ctype,
+                split=args.split,
+                max_errors=args.max_errors,
+                progress=progress.advance if progress else None,
+            )
+        finally:
+            if progress:
+                progress.close()
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.path}: {exc.strerror or exc}")
+    except ValueError as exc:  # unknown model, unsupported task, bad registry file
+        return _usage_error(str(exc))
+    if args.json:
+        sys.stdout.write(report.to_json() + "\n")
+    else:
+        sys.stdout.write(report.format_text() + "\n")
+    return 0 if report.valid else 1
+
+
+def _usage_error(message: str) -> int:
+    sys.stderr.write(f"bedrock-ops {NAME}: error: {message}\n")
+    return 2
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value!r}")
+    return number
+
+
+class _Progress:
+    """A one-line progress bar on a terminal stream, redrawn at most 10 times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = total
+        self.stream = stream
+        self.done = 0
+        self.started = time.monotonic()
+        self.drawn_at = 0.0
+
+    @classmethod
+    def for_file(cls, path: str, stream: TextIO) -> _Progress | None:
+        """A bar for ``path`` when ``stream`` is a terminal and the file is large enough."""
+        import os
+
+        if not (hasattr(stream, "isatty") and stream.isatty()):
+            return None
+        size = os.stat(path).st_size
+        return cls(size, stream) if size >= PROGRESS_MIN_BYTES else None
+
+    def advance(self, nbytes: int) -> None:
+        self.done += nbytes
+        now = time.monotonic()
+        if now - self.drawn_at >= 0.1 or self.done >= self.total:
+            self.drawn_at = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        fraction = min(self.done / self.total, 1.0) if self.total else 1.0
+        filled = int(fraction * self.WIDTH)
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed / 1e6
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {fraction:6.1%} {self.done / 1e6:,.1f} MB {rate:,.1f} MB/s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self._draw(time.monotonic())
+        self.stream.write("\n")
+        self.stream.flush()

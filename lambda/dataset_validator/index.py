@@ -1,0 +1,215 @@
+"""Validate a dataset the moment it lands in S3 (EventBridge "Object Created").
+
+The object is streamed through the project's single validator core (``bedrock_ops.dataset_validation``,
+staged into this function's asset at synth time, never copied into the repository) in chunks, so memory
+stays flat up to the largest file any model accepts (10 GB for Claude 3 Haiku). Then:
+
+* the report is written next to the object as ``<key>.validation.json``;
+* the object (the validated version) is tagged ``bedrock-ops:validation=passed|failed``;
+* ``Records``, ``Errors`` and ``FailedFiles`` are published in CloudWatch embedded metric format
+  (namespace ``METRIC_NAMESPACE``, dimensions ``BaseModel`` and ``Split``);
+* a failure is published to the SNS topic ``TOPIC_ARN`` with the first errors.
+
+Environment: ``DATASET_RULES`` (JSON list of ``{"prefix", "split", "base_model", "customization_type"}``,
+the longest matching prefix wins), ``TOPIC_ARN``, ``METRIC_NAMESPACE``, ``MAX_ERRORS`` (kept in the
+report, default 100), ``REGISTRY_FILE`` (optional extra model registry, relative to this folder).
+Objects named ``*.validation.json`` (the reports) and keys matching no rule are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bedrock_ops.dataset_validation import DatasetSplit, ValidationReport, validate_stream
+from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+
+LOGGER = logging.getLogger()
+LOGGER.setLevel(logging.INFO)
+
+REPORT_SUFFIX = ".validation.json"
+TAG_KEY = "bedrock-ops:validation"
+CHUNK_SIZE = 1024 * 1024
+NOTIFY_ERRORS = 20  # errors quoted in the SNS message (the report holds MAX_ERRORS)
+_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
+_clients: dict[str, Any] = {}
+_registry: ModelRegistry | None = None
+
+
+def _client(service: str) -> Any:
+    """Return a cached boto3 client (created on first use so that tests can mock it)."""
+    if service not in _clients:
+        _clients[service] = boto3.client(service, config=_BOTO_CONFIG)
+    return _clients[service]
+
+
+def _log(level: int, message: str, **fields: Any) -> None:
+    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str, sort_keys=True))
+
+
+def _registry_for_env() -> ModelRegistry:
+    global _registry  # noqa: PLW0603 - one registry per container
+    if _registry is None:
+        extra = os.environ.get("REGISTRY_FILE")
+        _registry = ModelRegistry.load(Path(__file__).resolve().parent / extra if extra else None)
+    return _registry
+
+
+def _rules() -> list[dict[str, str]]:
+    rules = json.loads(os.environ.get("DATASET_RULES", "[]"))
+    return sorted(rules, key=lambda rule: len(rule["prefix"]), reverse=True)
+
+
+def match_rule(key: str) -> dict[str, str] | None:
+    """The rule whose prefix is the longest one ``key`` starts with (None: not a dataset)."""
+    for rule in _rules():
+        if key.startswith(rule["prefix"]):
+            return rule
+    return None
+
+
+def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """EventBridge entry point: validate the object named by an S3 "Object Created" event."""
+    detail = event.get("detail") or {}
+    bucket = str((detail.get("bucket") or {}).get("name", ""))
+    obj = detail.get("object") or {}
+    key = str(obj.get("key", ""))
+    version = obj.get("version-id")
+    if not bucket or not key:
+        _log(logging.WARNING, "not an S3 Object Created event", detail_type=event.get("detail-type"))
+        return {"status": "ignored", "reason": "not an S3 object event"}
+    if key.endswith(REPORT_SUFFIX):
+        return {"status": "ignored", "reason": "validation report", "key": key}
+    rule = match_rule(key)
+    if rule is None:
+        _log(logging.INFO, "no dataset rule for key", bucket=bucket, key=key)
+        return {"status": "ignored", "reason": "no dataset rule", "key": key}
+    return validate_object(bucket, key, version, rule)
+
+
+def _open(bucket: str, key: str, version: str | None) -> tuple[str, dict[str, Any]] | None:
+    """GetObject; tries the URL-decoded key when the literal one is missing (S3 event keys may be)."""
+    candidates = [key] if unquote_plus(key) == key else [key, unquote_plus(key)]
+    for candidate in candidates:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": candidate}
+        if version:
+            params["VersionId"] = version
+        try:
+            return candidate, _client("s3").get_object(**params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404", "NoSuchVersion"}:
+                raise
+    return None
+
+
+def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, str]) -> dict[str, Any]:
+    """Stream, validate, report, tag, measure and (on failure) notify; returns a summary."""
+    started = time.monotonic()
+    opened = _open(bucket, key, version)
+    if opened is None:
+        _log(logging.WARNING, "object no longer exists; nothing to validate", bucket=bucket, key=key)
+        return {"status": "missing", "key": key}
+    key, response = opened
+    version = version or response.get("VersionId")
+    spec = _registry_for_env().resolve(rule["base_model"])
+    report = validate_stream(
+        response["Body"].iter_chunks(CHUNK_SIZE),
+        spec=spec,
+        customization_type=CustomizationType(rule.get("customization_type", "FINE_TUNING")),
+        split=DatasetSplit(rule["split"]),
+        max_errors=int(os.environ.get("MAX_ERRORS", "100")),
+        source=f"s3://{bucket}/{key}",
+    )
+    report_key = key + REPORT_SUFFIX
+    _client("s3").put_object(
+        Bucket=bucket,
+        Key=report_key,
+        Body=report.to_json().encode(),
+        ContentType="application/json",
+    )
+    _tag(bucket, key, version, report.verdict)
+    _emit_metrics(report)
+    if not report.valid:
+        _notify(report, bucket, report_key)
+    summary = {
+        "status": report.verdict,
+        "key": key,
+        "report_key": report_key,
+        "records": report.records,
+        "errors": report.error_count,
+        "bytes": report.bytes,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    _log(logging.INFO if report.valid else logging.WARNING, "dataset validated", **summary)
+    return summary
+
+
+def _tag(bucket: str, key: str, version: str | None, verdict: str) -> None:
+    """Set ``bedrock-ops:validation`` on the object, keeping its other tags."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version:
+        params["VersionId"] = version
+    s3 = _client("s3")
+    tags = [t for t in s3.get_object_tagging(**params).get("TagSet", []) if t["Key"] != TAG_KEY]
+    tags.append({"Key": TAG_KEY, "Value": verdict})
+    try:
+        s3.put_object_tagging(**params, Tagging={"TagSet": tags})
+    except ClientError as error:  # e.g. the object already carries the maximum of 10 tags
+        _log(logging.WARNING, "could not tag the object", key=key, error=str(error))
+
+
+def _emit_metrics(report: ValidationReport) -> None:
+    """One CloudWatch embedded-metric-format line on stdout (Lambda ships it to CloudWatch)."""
+    namespace = os.environ.get("METRIC_NAMESPACE", "BedrockOps/Datasets")
+    document = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [["BaseModel", "Split"]],
+                    "Metrics": [
+                        {"Name": "Records", "Unit": "Count"},
+                        {"Name": "Errors", "Unit": "Count"},
+                        {"Name": "FailedFiles", "Unit": "Count"},
+                    ],
+                }
+            ],
+        },
+        "BaseModel": report.base_model,
+        "Split": report.split.value,
+        "Records": report.records,
+        "Errors": report.error_count,
+        "FailedFiles": 0 if report.valid else 1,
+        "Source": report.source,
+    }
+    sys.stdout.write(json.dumps(document) + "\n")
+    sys.stdout.flush()
+
+
+def _notify(report: ValidationReport, bucket: str, report_key: str) -> None:
+    topic = os.environ.get("TOPIC_ARN")
+    if not topic:
+        return
+    lines = [
+        f"{report.source} failed validation for {report.base_model} "
+        f"({report.customization_type.value}, {report.split.value}): "
+        f"{report.error_count} errors in {report.records} records.",
+        f"Full report: s3://{bucket}/{report_key}",
+        "",
+    ]
+    for issue in report.errors[:NOTIFY_ERRORS]:
+        where = f"line {issue.line}" if issue.line is not None else "file"
+        lines.append(f"{where}: {issue.field + ': ' if issue.field else ''}{issue.message}")
+    subject = f"Dataset validation failed: {report.source.rsplit('/', 1)[-1]}"
+    _client("sns").publish(TopicArn=topic, Subject=subject[:100], Message="\n".join(lines))

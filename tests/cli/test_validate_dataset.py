@@ -1,0 +1,152 @@
+"""``bedrock-ops validate-dataset``: verdicts, exit statuses and output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bedrock_ops._cli import validate_dataset
+from bedrock_ops.cli import main
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0:200k"
+TITAN = "amazon.titan-text-express-v1"
+
+
+def _claude(i: int) -> str:
+    messages = [
+        {"role": "user", "content": f"Question {i}?"},
+        {"role": "assistant", "content": f"Answer {i}."},
+    ]
+    return json.dumps({"system": "Be brief.", "messages": messages})
+
+
+@pytest.fixture
+def valid_file(tmp_path: Path) -> Path:
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(_claude(i) + "\n" for i in range(40)))
+    return path
+
+
+@pytest.fixture
+def invalid_file(tmp_path: Path) -> Path:
+    lines = [_claude(i) for i in range(40)]
+    lines[4] = json.dumps({"messages": [{"role": "assistant", "content": "Hi"}]})
+    lines[9] = "{oops"
+    path = tmp_path / "train.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_valid_dataset_exits_0_and_says_passed(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{valid_file}: PASSED (40 records")
+
+
+def test_invalid_dataset_exits_1_and_names_each_bad_line(
+    invalid_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate-dataset", str(invalid_file), "--base-model", HAIKU]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out
+    assert f"{invalid_file}:line 5: messages[0].role: the first turn must be from the user" in out
+    assert f"{invalid_file}:line 10: not valid JSON" in out
+
+
+def test_json_flag_prints_the_report(invalid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(invalid_file), "--base-model", HAIKU, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "failed"
+    assert report["records"] == 40
+    assert [e["line"] for e in report["errors"]] == [5, 10]
+
+
+def test_max_errors_limits_the_listed_errors(invalid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["validate-dataset", str(invalid_file), "--base-model", HAIKU, "--json", "--max-errors", "1"]
+    assert main(argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (len(report["errors"]), report["error_count"]) == (1, 2)
+
+
+def test_split_selects_the_quota(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "val.jsonl"
+    path.write_text("".join(_claude(i) + "\n" for i in range(5)))  # < 32: too few to train on
+    assert main(["validate-dataset", str(path), "--base-model", HAIKU]) == 1
+    assert main(["validate-dataset", str(path), "--base-model", HAIKU, "--split", "validation"]) == 0
+
+
+def test_task_selects_the_format(tmp_path: Path) -> None:
+    path = tmp_path / "cpt.jsonl"
+    path.write_text(json.dumps({"input": "Raw domain text."}) + "\n")
+    assert main(["validate-dataset", str(path), "--base-model", TITAN]) == 1
+    assert (
+        main(["validate-dataset", str(path), "--base-model", TITAN, "--task", "continued-pre-training"]) == 0
+    )
+
+
+def test_unknown_model_exits_2_with_suggestion(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(valid_file), "--base-model", "anthropic.claude-3-haiku"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown base model 'anthropic.claude-3-haiku'" in err
+    assert "did you mean 'anthropic.claude-3-haiku-20240307-v1:0'" in err
+
+
+def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(tmp_path / "absent.jsonl"), "--base-model", HAIKU]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_task_the_model_does_not_support_exits_2(
+    valid_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["validate-dataset", str(valid_file), "--base-model", HAIKU, "--task", "continued-pre-training"]
+    assert main(argv) == 2
+    assert "does not support CONTINUED_PRE_TRAINING" in capsys.readouterr().err
+
+
+def test_bad_option_value_exits_2(valid_file: Path) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["validate-dataset", str(valid_file), "--base-model", HAIKU, "--max-errors", "-1"])
+    assert caught.value.code == 2
+
+
+def test_registry_option_adds_a_model(valid_file: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "models.json"
+    entry = {"model_id": "example.chat-v1", "customization": {"FINE_TUNING": ["claude-conversation"]}}
+    extra.write_text(json.dumps({"models": [entry]}))
+    argv = ["validate-dataset", str(valid_file), "--base-model", "example.chat-v1", "--registry", str(extra)]
+    assert main(argv) == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_goes_to_a_terminal_stderr_only(
+    valid_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(validate_dataset, "PROGRESS_MIN_BYTES", 100)
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU]) == 0
+    assert "100.0%" in terminal.getvalue()
+    assert "[" not in capsys.readouterr().out.splitlines()[0].split("(")[0]
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    valid_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(validate_dataset, "PROGRESS_MIN_BYTES", 100)
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_no_progress_bar_for_small_files(valid_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU]) == 0
+    assert terminal.getvalue() == ""
