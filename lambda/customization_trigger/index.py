@@ -82,9 +82,7 @@ def data_fingerprints(data_objects: list[dict[str, str]]) -> list[dict[str, str]
 
 def definition_hash(definition: dict[str, Any], fingerprints: list[dict[str, str]]) -> str:
     """Return a short, stable hash of a job definition and the versions of its data."""
-    canonical = json.dumps(
-        {"definition": definition, "data": fingerprints}, sort_keys=True, separators=(",", ":")
-    )
+    canonical = json.dumps({"definition": definition, "data": fingerprints}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:HASH_LENGTH]
 
 
@@ -117,9 +115,7 @@ def _job_exists(job_name: str) -> bool:
 
 def _execution_exists(state_machine_arn: str, execution_name: str) -> bool:
     try:
-        _client("stepfunctions").describe_execution(
-            executionArn=_execution_arn(state_machine_arn, execution_name)
-        )
+        _client("stepfunctions").describe_execution(executionArn=_execution_arn(state_machine_arn, execution_name))
     except ClientError as error:
         if _error_code(error) == "ExecutionDoesNotExist":
             return False
