@@ -6,6 +6,8 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 from __future__ import annotations
 
 from bedrock_ops.kms import BedrockKmsKey
+from bedrock_ops.model_customization import CustomizationHyperparameters, ModelCustomizationWorkflow
+from bedrock_ops.model_registry import CustomizationType, DatasetFormat
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
 
@@ -15,6 +17,10 @@ __all__ = [
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "CustomizationHyperparameters",
+    "CustomizationType",
+    "DatasetFormat",
+    "ModelCustomizationWorkflow",
     "TrainingDataBucket",
     "__version__",
 ]
