@@ -11,7 +11,7 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config
-from infra.stacks import DataStack
+from infra.stacks import CustomizationStack, DataStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,13 +27,22 @@ def build_app(config: AppConfig, app: App | None = None) -> App:
     and register the cdk-nag AwsSolutions checks on it."""
     app = app or App(context=cdk_json_context())
     env = Environment(account=config.environment.account, region=config.environment.region)
-    DataStack(
+    data = DataStack(
         app,
         f"{config.project_name}-data",
         config=config,
         env=env,
         description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
     )
+    if config.customization.enabled and config.customization.jobs:
+        CustomizationStack(
+            app,
+            f"{config.project_name}-customization",
+            config=config,
+            data=data,
+            env=env,
+            description="cdk-bedrock-ops: model customization jobs run by Step Functions",
+        )
     Tags.of(app).add("project", config.project_name)
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)

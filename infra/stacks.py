@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 
-from bedrock_ops import BedrockJobType, BedrockKmsKey, BedrockServiceRole, TrainingDataBucket
+from bedrock_ops import (
+    BedrockJobType,
+    BedrockKmsKey,
+    BedrockServiceRole,
+    CustomizationHyperparameters,
+    CustomizationType,
+    ModelCustomizationWorkflow,
+    TrainingDataBucket,
+)
 from constructs import Construct
 from infra.config import AppConfig
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class DataStack(Stack):
@@ -45,3 +56,41 @@ class DataStack(Stack):
         CfnOutput(self, "DataKeyArn", value=self.key.key_arn)
         CfnOutput(self, "CustomizationRoleArn", value=self.customization_role.role_arn)
         CfnOutput(self, "EvaluationRoleArn", value=self.evaluation_role.role_arn)
+
+
+class CustomizationStack(Stack):
+    """One Step Functions workflow per configured model customization job, notifying one topic."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, data: DataStack, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.workflows: list[ModelCustomizationWorkflow] = []
+        for job in config.customization.jobs:
+            workflow = ModelCustomizationWorkflow(
+                self,
+                job.name,
+                base_model_id=job.base_model,
+                customization_type=CustomizationType(job.customization_type),
+                data_bucket=data.data_bucket,
+                training_data_key=job.training_data_key,
+                validation_data_keys=job.validation_data_keys,
+                training_data_file=ROOT / job.training_data_file if job.training_data_file else None,
+                custom_model_name=job.name,
+                hyperparameters=CustomizationHyperparameters.from_api(job.hyperparameters),
+                teacher_model_id=job.teacher_model,
+                max_response_length=job.max_response_length,
+                custom_model_key=data.key,
+                service_role=data.customization_role,
+                tags=job.tags,
+                topic=self.workflows[0].topic if self.workflows else None,
+                removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+                start_on_deploy=job.start_on_deploy,
+            )
+            self.workflows.append(workflow)
+            CfnOutput(
+                self,
+                f"{job.name}StateMachineArn",
+                value=workflow.state_machine.state_machine_arn,
+                description=f"Start a {job.name} job by hand: make train STATE_MACHINE_ARN=<this>",
+            )
+        if self.workflows:
+            CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
