@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Tags, Validations
+from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config
-from infra.stacks import CustomizationStack, DataStack
+from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, PipelineConfig, load_config, load_pipeline_config
+from infra.stage import BedrockOpsStage, environment_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,42 +23,49 @@ def cdk_json_context() -> dict[str, Any]:
 
 
 def build_app(config: AppConfig, app: App | None = None) -> App:
-    """Add the default app's stacks for ``config`` to ``app`` (default: a new App with cdk.json's context)
-    and register the cdk-nag AwsSolutions checks on it."""
+    """Add the stage of ``config``'s environment to ``app`` (default: a new App with cdk.json's context)
+    and register the cdk-nag AwsSolutions checks on it. The stacks are ``<environment name>/<stack>``."""
     app = app or App(context=cdk_json_context())
-    env = Environment(account=config.environment.account, region=config.environment.region)
-    data = DataStack(
+    BedrockOpsStage(app, config.environment.name, config=config, env=environment_of(config))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def environment_of_pipeline(config: PipelineConfig) -> Environment:
+    """The CDK environment of the pipeline stack."""
+    return Environment(account=config.environment.account, region=config.environment.region)
+
+
+def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
+    """Add the GitOps pipeline stack of ``pipeline_file`` (and, inside it, every stage) to ``app``."""
+    from infra.pipeline import PipelineStack
+
+    app = app or App(context=cdk_json_context())
+    config = load_pipeline_config(pipeline_file)
+    PipelineStack(
         app,
-        f"{config.project_name}-data",
+        f"{config.name}-pipeline",
         config=config,
-        env=env,
-        description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
+        pipeline_file=pipeline_file,
+        env=environment_of_pipeline(config),
+        description="cdk-bedrock-ops: the self-mutating delivery pipeline",
     )
-    if config.customization.enabled and config.customization.jobs:
-        CustomizationStack(
-            app,
-            f"{config.project_name}-customization",
-            config=config,
-            data=data,
-            env=env,
-            description="cdk-bedrock-ops: model customization jobs run by Step Functions",
-        )
-    Tags.of(app).add("project", config.project_name)
-    for key, value in config.tags.items():
-        Tags.of(app).add(key, value)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
 
 def main() -> int:
-    """The `cdk synth` entry point: ``-c config=path/to.yaml`` picks the configuration."""
+    """The `cdk synth` entry point: ``-c config=path/to.yaml`` picks the configuration of the app;
+    ``-c pipeline=config/pipeline.yaml`` synthesizes the GitOps pipeline instead."""
     app = App()
-    config_path = app.node.try_get_context("config") or DEFAULT_CONFIG
     try:
-        config = load_config(config_path)
+        pipeline_file = app.node.try_get_context("pipeline")
+        if pipeline_file:
+            build_pipeline_app(pipeline_file, app)
+        else:
+            build_app(load_config(app.node.try_get_context("config") or DEFAULT_CONFIG), app)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    build_app(config, app)
     app.synth()
     return 0

@@ -15,7 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -40,6 +41,11 @@ def known_regions() -> frozenset[str]:
 class EnvironmentConfig(_Model):
     """Where the stacks deploy."""
 
+    name: str = Field(
+        default="default",
+        pattern=r"^[a-z][a-z0-9-]{0,19}$",
+        description="Environment name: the Stage (stacks are <name>/<stack>), e.g. dev or prod.",
+    )
     account: str | None = Field(
         default=None, description="12-digit AWS account id (default: the CLI's current account)."
     )
@@ -178,6 +184,33 @@ class AppConfig(_Model):
         return value
 
 
+class PipelineSourceConfig(_Model):
+    """Where the pipeline takes the code from: a CodeStar (CodeConnections) connection to the repository."""
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$")
+    connection_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
+        description="ARN of the CodeStar/CodeConnections connection (created and authorized in the console).",
+    )
+
+
+class PipelineStageConfig(_Model):
+    """One deployment stage of the pipeline: an app configuration file (relative to the repository root)."""
+
+    config: str = Field(description="Path of the stage's configuration, e.g. config/dev.yaml.")
+    manual_approval: bool = Field(default=False, description="Wait for a manual approval before this stage.")
+
+
+class PipelineConfig(_Model):
+    """The GitOps pipeline (``cdk synth -c pipeline=config/pipeline.yaml``)."""
+
+    name: str = Field(default="bedrock-ops", pattern=r"^[A-Za-z0-9.@_-]{1,100}$")
+    environment: EnvironmentConfig
+    source: PipelineSourceConfig
+    stages: list[PipelineStageConfig] = Field(min_length=1)
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """A safe loader that rejects duplicate keys instead of keeping the last one silently."""
 
@@ -201,6 +234,19 @@ def load_config(path: str | Path | None = None) -> AppConfig:
     Raises :class:`ConfigError` with one readable message for a missing file, bad YAML or invalid values.
     """
     file = Path(path) if path is not None else DEFAULT_CONFIG
+    return parse_config(_load_yaml(file), source=str(file))
+
+
+def load_pipeline_config(path: str | Path) -> PipelineConfig:
+    """Load and validate a pipeline configuration file (e.g. ``config/pipeline.yaml``)."""
+    file = Path(path)
+    try:
+        return PipelineConfig.model_validate(_load_yaml(file))
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(file), PipelineConfig)) from None
+
+
+def _load_yaml(file: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -215,7 +261,7 @@ def load_config(path: str | Path | None = None) -> AppConfig:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: the top level must be a mapping of keys, got {type(raw).__name__}")
-    return parse_config(raw, source=str(file))
+    return raw
 
 
 def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> AppConfig:
@@ -226,14 +272,14 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> AppConfig:
         raise ConfigError(format_validation_error(exc, source)) from None
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
+def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] | None = None) -> str:
     """One line per problem: ``<file>: <key.path>: <what is wrong> (got <value>)``."""
     lines = [f"{source}: invalid configuration ({exc.error_count()} problem(s)):"]
     for error in exc.errors(include_url=False):
         loc = ".".join(str(part) for part in error["loc"]) or "<top level>"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            allowed = _allowed_keys(error["loc"][:-1])
+            allowed = _allowed_keys(model or AppConfig, error["loc"][:-1])
             close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             message = f"unknown key{hint} Allowed keys here: {', '.join(allowed)}"
@@ -243,12 +289,16 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = AppConfig
+def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     for part in loc:
+        if isinstance(part, int):  # an index into a list of models
+            continue
         field = model.model_fields.get(str(part))
         annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+        else:
             return []
-        model = annotation
     return sorted(model.model_fields)

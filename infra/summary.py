@@ -28,7 +28,7 @@ def _stacks(assembly: Path) -> list[tuple[str, Path, list[Any]]]:
                 extra = assembly / artifact["additionalMetadataFile"]
                 by_path.update(json.loads(extra.read_text(encoding="utf-8")))
             metadata = [entry for entries in by_path.values() for entry in entries]
-            stacks.append((name, template, metadata))
+            stacks.append((artifact.get("displayName", name), template, metadata))
         elif artifact.get("type") == "cdk:cloud-assembly":
             stacks.extend(_stacks(assembly / artifact["properties"]["directoryName"]))
     return stacks

@@ -5,6 +5,7 @@ The public API is what ``__all__`` lists; modules and names starting with ``_`` 
 
 from __future__ import annotations
 
+from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.kms import BedrockKmsKey
 from bedrock_ops.model_customization import CustomizationHyperparameters, ModelCustomizationWorkflow
 from bedrock_ops.model_registry import CustomizationType, DatasetFormat
@@ -20,6 +21,7 @@ __all__ = [
     "CustomizationHyperparameters",
     "CustomizationType",
     "DatasetFormat",
+    "GitHubOidcDeployRoles",
     "ModelCustomizationWorkflow",
     "TrainingDataBucket",
     "__version__",

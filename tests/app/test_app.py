@@ -44,12 +44,13 @@ def test_cfn_lint_reports_nothing(default_templates: list[Path]) -> None:
 
 
 def test_nag_gate_fails_synthesis_on_an_unacknowledged_finding() -> None:
-    # Guards the gate itself: a plain bucket (no TLS policy, no access logs) must stop the synthesis.
-    from aws_cdk import Stack, Validations
+    # Guards the gate itself: a plain bucket (no TLS policy, no access logs) in a stage, as the app lays its
+    # stacks out, must stop the synthesis.
+    from aws_cdk import Stack, Stage, Validations
     from aws_cdk import aws_s3 as s3
 
     app = App()
-    s3.Bucket(Stack(app, "Insecure"), "Bucket")
+    s3.Bucket(Stack(Stage(app, "dev"), "Insecure"), "Bucket")
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     try:
         app.synth()
@@ -68,7 +69,7 @@ def test_templates_stay_within_cloudformation_limits(default_templates: list[Pat
 
 def test_summary_lists_each_stack_with_its_nag_status(default_assembly: cx_api.CloudAssembly) -> None:
     text = summarize(Path(default_assembly.directory))
-    assert "bedrock-ops-data:" in text
+    assert "default/data:" in text
     assert "cdk-nag AwsSolutions: 0 unacknowledged findings" in text
 
 
