@@ -87,8 +87,11 @@ def definition_hash(definition: dict[str, Any], fingerprints: list[dict[str, str
 
 
 def _name(prefix: str, digest: str) -> str:
-    prefix = re.sub(r"[^a-zA-Z0-9-]", "-", prefix).strip("-") or "job"
-    prefix = prefix[: MAX_NAME_LENGTH - HASH_LENGTH - 1].rstrip("-")
+    # Valid as a job name ([a-zA-Z0-9](-*[a-zA-Z0-9+.])*) and as a custom model name
+    # (([0-9a-zA-Z][_-]?)+): letters and digits joined by single separators.
+    prefix = re.sub(r"[^a-zA-Z0-9_-]+", "-", prefix)
+    prefix = re.sub(r"[_-]{2,}", "-", prefix).strip("_-") or "job"
+    prefix = prefix[: MAX_NAME_LENGTH - HASH_LENGTH - 1].rstrip("_-")
     return f"{prefix}-{digest}"
 
 

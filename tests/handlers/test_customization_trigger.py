@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -198,6 +199,14 @@ def test_names_stay_within_the_bedrock_limit_for_long_prefixes() -> None:
 
     assert len(job) <= 63 and job.endswith("-0123456789ab")
     assert len(model) <= 63 and model.endswith("-0123456789ab")
+
+
+@pytest.mark.parametrize("prefix", ["a__b--c", "x" * 49 + "_y", "bad name!", "-_-"])
+def test_names_match_the_bedrock_name_patterns(prefix: str) -> None:
+    job, model = trigger.names_for(prefix, prefix, "0123456789ab")
+
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9+.])*", job) and len(job) <= 63
+    assert re.fullmatch(r"([0-9a-zA-Z][_-]?){1,63}", model) and not model.endswith(("-", "_"))
 
 
 def _create_job_and_model(job_name: str, model_name: str) -> None:

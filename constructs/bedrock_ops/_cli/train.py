@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 
 
 def _clean(name: str, suffix: str, pattern: str) -> str:
-    base = re.sub(pattern, "-", name).strip("-") or "job"
+    base = re.sub(r"[_-]{2,}", "-", re.sub(pattern, "-", name)).strip("-_") or "job"
     return f"{base[: _MAX_NAME - len(suffix) - 1].rstrip('-_')}-{suffix}"
 
 
