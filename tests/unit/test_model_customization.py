@@ -330,3 +330,47 @@ def test_destroy_policy_lets_the_trigger_delete_custom_models() -> None:
             }
         },
     )
+
+
+def test_vpc_job_sends_subnets_and_a_security_group_and_stays_nag_clean() -> None:
+    from aws_cdk import aws_ec2 as ec2
+
+    stack = new_stack("VpcCustomization")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        private_subnet_ids=["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+    )
+    workflow = ModelCustomizationWorkflow(
+        stack,
+        "Chat",
+        base_model_id="amazon.titan-text-express-v1",
+        customization_type=CustomizationType.FINE_TUNING,
+        data_bucket=TrainingDataBucket(stack, "Data"),
+        training_data_key="training/chat/train.jsonl",
+        custom_model_name="chat-model",
+        vpc=vpc,
+    )
+    built = Built(stack, workflow)
+
+    vpc_config = built.states["CreateJob"]["Parameters"]["VpcConfig"]
+    assert vpc_config["SubnetIds"] == ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+    assert len(vpc_config["SecurityGroupIds"]) == 1
+    built.template.resource_count_is("AWS::EC2::SecurityGroup", 1)
+    assert nag_findings(stack) == []
+
+
+def test_training_data_outside_the_training_prefixes_is_refused() -> None:
+    stack = new_stack("BadPrefix")
+    with pytest.raises(ValueError, match=r"training_data_key must be under the bucket's 'training/' or"):
+        ModelCustomizationWorkflow(
+            stack,
+            "Chat",
+            base_model_id="amazon.titan-text-express-v1",
+            customization_type=CustomizationType.FINE_TUNING,
+            data_bucket=TrainingDataBucket(stack, "Data"),
+            training_data_key="uploads/train.jsonl",
+            custom_model_name="chat-model",
+        )
