@@ -123,6 +123,9 @@ class CustomizationJobConfig(_Model):
     start_on_deploy: bool = Field(
         default=True, description="Start the job on deploy when its definition changed (else: make train)."
     )
+    timeout_hours: int = Field(
+        default=72, ge=1, le=8760, description="Workflow timeout; the alarm fires on timed-out executions."
+    )
 
     @model_validator(mode="after")
     def _valid_for_the_base_model(self) -> CustomizationJobConfig:

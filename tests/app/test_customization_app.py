@@ -104,3 +104,13 @@ def test_default_jobs_start_only_by_hand(default_templates: list[Path]) -> None:
     outputs = template["Outputs"]
     assert isinstance(outputs, dict)
     assert sum(1 for name in outputs if name.endswith("StateMachineArn")) == 2
+
+
+def test_workflow_timeout_comes_from_the_job(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
+    assert all('\\"TimeoutSeconds\\":259200' in d for d in definitions)
