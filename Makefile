@@ -18,13 +18,14 @@ CONFIG ?= config/$(ENV).yaml
 # The Stage that holds the environment's stacks: environment.name of the configuration.
 STAGE = $(shell $(PY) -c "from infra.config import load_config; print(load_config('$(CONFIG)').environment.name)" 2>/dev/null || echo $(ENV))
 
-.PHONY: help setup synth synth-pipeline deploy-pipeline diff deploy test lint typecheck unit bench clean train
+.PHONY: docs help setup synth synth-pipeline deploy-pipeline diff deploy test lint typecheck unit bench clean train
 
 help:
 	@echo "make synth   set up, then cdk synth the default app into cdk.out and print a summary"
 	@echo "make test    set up, then ruff, mypy --strict and pytest"
 	@echo "make diff ENV=dev     cdk diff of the dev environment (config/dev.yaml) against AWS"
 	@echo "make deploy ENV=dev   cdk deploy of the dev environment's stacks"
+	@echo "make docs    build the API reference (pdoc) into build/apidocs"
 	@echo "make bench   run the benchmarks under bench/ and record their results"
 	@echo "make train STATE_MACHINE_ARN=arn:...  start a model customization workflow by hand"
 
@@ -65,7 +66,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy app.py infra constructs/bedrock_ops tests bench
+	$(VENV)/bin/mypy app.py infra constructs/bedrock_ops tests bench examples tools
 	@# One file per folder: given a folder, mypy finds nothing, because [tool.mypy] excludes ^lambda/.
 	@for d in lambda/*/; do [ -f "$${d}index.py" ] || continue; $(VENV)/bin/mypy --strict "$${d}index.py" || exit 1; done
 
@@ -73,6 +74,9 @@ unit: setup
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
+
+docs: setup
+	$(PY) tools/apidocs.py build/apidocs
 
 bench: setup
 	$(PY) bench/run.py

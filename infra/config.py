@@ -161,6 +161,75 @@ class CustomizationConfig(_Model):
         return jobs
 
 
+class UseCaseFormConfig(_Model):
+    """The one-time Anthropic use-case form (submitted only if the account has none)."""
+
+    company_name: str = Field(min_length=1, max_length=200)
+    company_website: str = Field(pattern=r"^https?://\S+$")
+    intended_users: Literal[0, 1, 2] = Field(default=0, description="0 internal, 1 external, 2 both.")
+    industry_option: str = ""
+    other_industry_option: str = ""
+    use_cases: str = Field(min_length=1, max_length=2000)
+
+    def form_data(self) -> dict[str, str]:
+        """The form as ``PutUseCaseForModelAccess`` expects its fields."""
+        return {
+            "companyName": self.company_name,
+            "companyWebsite": self.company_website,
+            "intendedUsers": str(self.intended_users),
+            "industryOption": self.industry_option,
+            "otherIndustryOption": self.other_industry_option,
+            "useCases": self.use_cases,
+        }
+
+
+class ModelAccessConfig(_Model):
+    """Foundation models this account must be able to use (costs nothing until the models are invoked)."""
+
+    enabled: bool = True
+    models: list[str] = Field(
+        default_factory=lambda: ["amazon.nova-lite-v1:0", "amazon.titan-text-express-v1"], min_length=1
+    )
+    use_case_form: UseCaseFormConfig | None = None
+    revoke_agreement_on_delete: bool = False
+    catalog_file: str | None = Field(default=None, description="A model catalog file merged over the packaged one.")
+
+    @model_validator(mode="after")
+    def _known_models(self) -> ModelAccessConfig:
+        from bedrock_ops.model_catalog import load_model_catalog
+
+        catalog = load_model_catalog(self.catalog_file)
+        for index, model_id in enumerate(self.models):
+            catalog.resolve(model_id, prop=f"models[{index}]")
+        return self
+
+
+class ProvisionedThroughputConfig(_Model):
+    """One provisioned throughput. Billed hourly while it exists: off by default."""
+
+    enabled: bool = False
+    model_id: str = Field(default="amazon.titan-text-express-v1:0:8k", min_length=1)
+    base_model_id: str | None = Field(default=None, description="Base model of a custom model, for the estimate.")
+    model_units: int = Field(default=1, ge=1, le=100)
+    commitment: Literal["NoCommitment", "OneMonth", "SixMonths"] = "NoCommitment"
+    name: str | None = Field(default=None, pattern=r"^([0-9a-zA-Z][_-]?)+$", max_length=63)
+    acknowledge_commitment_cost: bool = False
+    pricing_file: str | None = Field(default=None, description="A pricing table file merged over the packaged one.")
+    catalog_file: str | None = Field(default=None, description="A model catalog file merged over the packaged one.")
+
+
+class GitHubConfig(_Model):
+    """GitHub Actions deployments through OIDC (GitHubOidcDeployRoles in the environment's `github` stack)."""
+
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", description="owner/name")
+    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$", description="The branch that deploys.")
+    provider_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+        description="An existing GitHub OIDC provider of the account (default: create one).",
+    )
+
+
 class AppConfig(_Model):
     """The whole configuration of the default app."""
 
@@ -173,6 +242,9 @@ class AppConfig(_Model):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
     customization: CustomizationConfig = CustomizationConfig()
+    model_access: ModelAccessConfig = ModelAccessConfig()
+    provisioned_throughput: ProvisionedThroughputConfig = ProvisionedThroughputConfig()
+    github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")
 
     @field_validator("tags")
     @classmethod

@@ -129,6 +129,20 @@ class PipelineStack(Stack):
                     "CodeBuild names log streams and report groups at run time; the grant is scoped to this "
                     "one build project's log group and report groups.",
                 )
+        # One role serves every asset-publishing project, whose names CDK Pipelines generates per asset.
+        for service, resource, name in (("logs", "log-group", "/aws/codebuild/*"), ("codebuild", "report-group", "*")):
+            arn = self.format_arn(
+                service=service,
+                resource=resource,
+                resource_name=name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME if service == "logs" else ArnFormat.SLASH_RESOURCE_NAME,
+            )
+            acknowledge(
+                self.pipeline,
+                iam5_resource_finding(self, arn),
+                "The asset-publishing role of CDK Pipelines serves one CodeBuild project per asset, named at "
+                "synthesis; it writes only CodeBuild logs and reports of this account and Region.",
+            )
         acknowledge(
             self.pipeline,
             f"AwsSolutions-IAM5[Resource::arn:*:iam::{self.account}:role/*]",

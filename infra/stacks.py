@@ -13,8 +13,13 @@ from bedrock_ops import (
     BedrockServiceRole,
     CustomizationHyperparameters,
     CustomizationType,
+    GitHubOidcDeployRoles,
+    ModelAccess,
     ModelCustomizationWorkflow,
+    ProvisionedThroughput,
     TrainingDataBucket,
+    load_model_catalog,
+    load_pricing_table,
 )
 from constructs import Construct
 from infra.config import AppConfig
@@ -95,3 +100,51 @@ class CustomizationStack(Stack):
             )
         if self.workflows:
             CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
+
+
+class ModelServingStack(Stack):
+    """Model access for the configured foundation models and, when enabled, a provisioned throughput."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        access = config.model_access
+        self.model_access: ModelAccess | None = None
+        if access.enabled:
+            self.model_access = ModelAccess(
+                self,
+                "ModelAccess",
+                models=access.models,
+                use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
+                revoke_agreement_on_delete=access.revoke_agreement_on_delete,
+                model_catalog=load_model_catalog(access.catalog_file),
+            )
+        pt = config.provisioned_throughput
+        self.provisioned_throughput: ProvisionedThroughput | None = None
+        if pt.enabled:
+            self.provisioned_throughput = ProvisionedThroughput(
+                self,
+                "ProvisionedThroughput",
+                model=pt.model_id,
+                base_model_id=pt.base_model_id,
+                model_units=pt.model_units,
+                commitment=pt.commitment,
+                provisioned_model_name=pt.name or f"{config.project_name}-pt",
+                acknowledge_commitment_cost=pt.acknowledge_commitment_cost,
+                pricing_table=load_pricing_table(pt.pricing_file),
+                model_catalog=load_model_catalog(pt.catalog_file),
+            )
+            CfnOutput(self, "ProvisionedModelArn", value=self.provisioned_throughput.provisioned_model_arn)
+
+
+class GitHubDeployStack(Stack):
+    """The GitHub OIDC provider and the roles the GitHub Actions workflow assumes to diff and deploy."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        github = config.github
+        assert github is not None
+        self.roles = GitHubOidcDeployRoles(
+            self, "GitHub", repository=github.repository, branch=github.branch, provider_arn=github.provider_arn
+        )
+        CfnOutput(self, "DeployRoleArn", value=self.roles.deploy_role.role_arn)
+        CfnOutput(self, "DiffRoleArn", value=self.roles.diff_role.role_arn)

@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import CustomizationStack, DataStack
+from infra.stacks import CustomizationStack, DataStack, GitHubDeployStack, ModelServingStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -38,6 +38,24 @@ class BedrockOpsStage(Stage):
                 data=self.data,
                 stack_name=f"{config.project_name}-{config.environment.name}-customization",
                 description="cdk-bedrock-ops: model customization jobs run by Step Functions",
+            )
+        self.models: ModelServingStack | None = None
+        if config.model_access.enabled or config.provisioned_throughput.enabled:
+            self.models = ModelServingStack(
+                self,
+                "models",
+                config=config,
+                stack_name=f"{config.project_name}-{config.environment.name}-models",
+                description="cdk-bedrock-ops: model access and provisioned throughput",
+            )
+        self.github: GitHubDeployStack | None = None
+        if config.github is not None:
+            self.github = GitHubDeployStack(
+                self,
+                "github",
+                config=config,
+                stack_name=f"{config.project_name}-{config.environment.name}-github",
+                description="cdk-bedrock-ops: GitHub Actions OIDC provider and deploy/diff roles",
             )
         Tags.of(self).add("project", config.project_name)
         Tags.of(self).add("environment", config.environment.name)

@@ -53,6 +53,9 @@ def summarize(assembly: Path) -> str:
             f"  cdk-nag AwsSolutions: 0 unacknowledged findings"
             + (f", {acknowledged} acknowledged with reasons" if acknowledged else "")
         )
+        for key, output in sorted(template.get("Outputs", {}).items()):
+            if "EstimatedCost" in key:
+                lines.append(f"  estimated cost ({key}): {output['Value']}")
     return "\n".join(lines) if lines else f"no stacks in {assembly}"
 
 

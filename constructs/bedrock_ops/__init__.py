@@ -7,22 +7,37 @@ from __future__ import annotations
 
 from bedrock_ops.github_oidc import GitHubOidcDeployRoles
 from bedrock_ops.kms import BedrockKmsKey
+from bedrock_ops.model_access import ModelAccess
+from bedrock_ops.model_catalog import CatalogModel, ModelCatalog, UnknownModelError, load_model_catalog
 from bedrock_ops.model_customization import CustomizationHyperparameters, ModelCustomizationWorkflow
 from bedrock_ops.model_registry import CustomizationType, DatasetFormat
+from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
+from bedrock_ops.provisioned_throughput import ProvisionedThroughput
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "HOURS_PER_MONTH",
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockServiceRole",
+    "CatalogModel",
+    "Commitment",
     "CustomizationHyperparameters",
     "CustomizationType",
     "DatasetFormat",
     "GitHubOidcDeployRoles",
+    "ModelAccess",
+    "ModelCatalog",
     "ModelCustomizationWorkflow",
+    "ModelPrice",
+    "PricingTable",
+    "ProvisionedThroughput",
     "TrainingDataBucket",
+    "UnknownModelError",
     "__version__",
+    "load_model_catalog",
+    "load_pricing_table",
 ]

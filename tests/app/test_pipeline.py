@@ -92,7 +92,16 @@ def test_stage_stacks_deploy_to_their_configured_accounts(assembly: cx_api.Cloud
         for stack in assembly.stacks_recursively
         if stack.stack_name != "bedrock-ops-pipeline"
     }
-    assert environments == {"bedrock-ops-dev-data": "111111111111", "bedrock-ops-prod-data": "222222222222"}
+    assert {name: account for name, account in environments.items() if name.endswith("-data")} == {
+        "bedrock-ops-dev-data": "111111111111",
+        "bedrock-ops-prod-data": "222222222222",
+    }
+    assert all(
+        account == environments[f"bedrock-ops-{env}-data"]
+        for name, account in environments.items()
+        for env in ("dev", "prod")
+        if name.startswith(f"bedrock-ops-{env}-")
+    )
 
 
 def test_pipeline_config_errors_name_the_file_and_key(tmp_path: Path) -> None:

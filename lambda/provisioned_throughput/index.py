@@ -1,0 +1,240 @@
+"""Custom resource Custom::BedrockProvisionedThroughput (CDK Provider framework: on_event + is_complete).
+
+Resource properties (CloudFormation passes every value as a string):
+  ModelId               foundation model id, foundation/custom model ARN
+  ModelUnits            model units, >= 1
+  CommitmentDuration    "NoCommitment" (default), "OneMonth" or "SixMonths"
+  ProvisionedModelName  1-63 characters
+  Tags                  optional list of {"Key": ..., "Value": ...}
+
+Create starts CreateProvisionedModelThroughput with a clientRequestToken derived from the request
+(a retried invocation of the same request never buys a second throughput) and returns at once;
+is_complete polls GetProvisionedModelThroughput until InService and fails with Bedrock's
+failureMessage on Failed. Update changes the name and the associated model in place and tags via
+TagResource/UntagResource; a change of model units or commitment creates a new throughput (a new
+physical id: CloudFormation then deletes the old one). Delete treats a missing throughput as deleted
+and refuses a throughput whose commitment term has not ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+LOGGER = logging.getLogger()
+LOGGER.setLevel(logging.INFO)
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ServiceUnavailableException",
+        "InternalServerException",
+    }
+)
+MAX_ATTEMPTS = 6
+BASE_DELAY_SECONDS = 1.0
+MAX_DELAY_SECONDS = 20.0
+COMMITMENTS = ("NoCommitment", "OneMonth", "SixMonths")
+REPLACING_PROPERTIES = ("ModelUnits", "CommitmentDuration")
+
+# Patchable seams: tests replace the client and the sleep.
+_bedrock: Any = None
+_sleep: Callable[[float], None] = time.sleep
+_now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+
+
+def bedrock() -> Any:
+    """The Bedrock control-plane client, created on first use."""
+    global _bedrock  # noqa: PLW0603
+    if _bedrock is None:
+        _bedrock = boto3.client("bedrock")
+    return _bedrock
+
+
+def log(level: int, message: str, **fields: Any) -> None:
+    """One JSON object per log line."""
+    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str))
+
+
+def call(operation: str, **kwargs: Any) -> Any:
+    """Call a Bedrock operation, retrying throttling and transient errors with exponential backoff."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return getattr(bedrock(), operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
+                raise
+            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
+            _sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
+    """Idempotency token: the same CloudFormation request (and properties) always gives the same token."""
+    basis = json.dumps(
+        [event.get("StackId"), event.get("LogicalResourceId"), event.get("RequestId"), props], sort_keys=True
+    )
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:64]
+
+
+def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated resource properties, with ModelUnits as an int and the commitment normalised."""
+    model_id = str(raw.get("ModelId", ""))
+    name = str(raw.get("ProvisionedModelName", ""))
+    if not model_id:
+        raise ValueError("ModelId is required")
+    if not 1 <= len(name) <= 63:
+        raise ValueError(f"ProvisionedModelName must be 1-63 characters, got {name!r}")
+    try:
+        units = int(str(raw.get("ModelUnits", "")))
+    except ValueError:
+        raise ValueError(f"ModelUnits must be an integer >= 1, got {raw.get('ModelUnits')!r}") from None
+    if units < 1:
+        raise ValueError(f"ModelUnits must be an integer >= 1, got {units}")
+    commitment = str(raw.get("CommitmentDuration") or "NoCommitment")
+    if commitment not in COMMITMENTS:
+        raise ValueError(f"CommitmentDuration must be one of {', '.join(COMMITMENTS)}, got {commitment!r}")
+    tags = [{"key": str(t["Key"]), "value": str(t["Value"])} for t in raw.get("Tags") or []]
+    return {
+        "ModelId": model_id,
+        "ModelUnits": units,
+        "CommitmentDuration": commitment,
+        "ProvisionedModelName": name,
+        "Tags": tags,
+    }
+
+
+def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """Provider framework entry point: dispatch on RequestType."""
+    request_type = event["RequestType"]
+    log(logging.INFO, "event", request_type=request_type, logical_id=event.get("LogicalResourceId"))
+    if request_type == "Create":
+        return on_create(event)
+    if request_type == "Update":
+        return on_update(event)
+    if request_type == "Delete":
+        return on_delete(event)
+    raise ValueError(f"unknown RequestType {request_type!r}")
+
+
+def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
+    props = properties(event["ResourceProperties"])
+    kwargs: dict[str, Any] = {
+        "clientRequestToken": request_token(event, props),
+        "modelUnits": props["ModelUnits"],
+        "provisionedModelName": props["ProvisionedModelName"],
+        "modelId": props["ModelId"],
+    }
+    if props["CommitmentDuration"] != "NoCommitment":
+        kwargs["commitmentDuration"] = props["CommitmentDuration"]
+    if props["Tags"]:
+        kwargs["tags"] = props["Tags"]
+    arn = call("create_provisioned_model_throughput", **kwargs)["provisionedModelArn"]
+    log(logging.INFO, "creating", provisioned_model_arn=arn, model_units=props["ModelUnits"])
+    return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
+
+
+def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
+    new = properties(event["ResourceProperties"])
+    old = properties(event.get("OldResourceProperties") or {})
+    arn = str(event["PhysicalResourceId"])
+    if any(new[key] != old[key] for key in REPLACING_PROPERTIES):
+        log(logging.INFO, "replacing", provisioned_model_arn=arn, reason="model units or commitment changed")
+        return on_create(event)
+    changes: dict[str, Any] = {}
+    if new["ProvisionedModelName"] != old["ProvisionedModelName"]:
+        changes["desiredProvisionedModelName"] = new["ProvisionedModelName"]
+    if new["ModelId"] != old["ModelId"]:
+        changes["desiredModelId"] = new["ModelId"]
+    if changes:
+        call("update_provisioned_model_throughput", provisionedModelId=arn, **changes)
+        log(logging.INFO, "updating in place", provisioned_model_arn=arn, changes=sorted(changes))
+    update_tags(arn, old["Tags"], new["Tags"])
+    return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
+
+
+def update_tags(arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
+    old_map = {t["key"]: t["value"] for t in old}
+    new_map = {t["key"]: t["value"] for t in new}
+    removed = sorted(set(old_map) - set(new_map))
+    changed = [{"key": k, "value": v} for k, v in sorted(new_map.items()) if old_map.get(k) != v]
+    if removed:
+        call("untag_resource", resourceARN=arn, tagKeys=removed)
+    if changed:
+        call("tag_resource", resourceARN=arn, tags=changed)
+
+
+def on_delete(event: Mapping[str, Any]) -> dict[str, Any]:
+    arn = str(event["PhysicalResourceId"])
+    if not arn.startswith("arn:"):
+        # A Create that failed before Bedrock returned an ARN leaves the framework's placeholder id.
+        log(logging.INFO, "nothing to delete", physical_id=arn)
+        return {"PhysicalResourceId": arn}
+    try:
+        current = call("get_provisioned_model_throughput", provisionedModelId=arn)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            log(logging.INFO, "already deleted", provisioned_model_arn=arn)
+            return {"PhysicalResourceId": arn}
+        raise
+    expires = current.get("commitmentExpirationTime")
+    if current.get("commitmentDuration") and (expires is None or expires > _now()):
+        ends = expires.isoformat() if expires else "at an unknown time"
+        raise RuntimeError(
+            f"Refusing to delete provisioned throughput {arn}: it has a {current['commitmentDuration']} "
+            f"commitment that ends {ends}, and a committed "
+            "throughput cannot be deleted (and is billed) until its term ends. Keep it with "
+            "RemovalPolicy.RETAIN (the default for committed throughput) and delete it after the term."
+        )
+    try:
+        call("delete_provisioned_model_throughput", provisionedModelId=arn)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+    log(logging.INFO, "deleted", provisioned_model_arn=arn)
+    return {"PhysicalResourceId": arn}
+
+
+def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """Provider framework completion check: done when the throughput is InService."""
+    if event["RequestType"] == "Delete":
+        return {"IsComplete": True}
+    arn = str(event["PhysicalResourceId"])
+    current = call("get_provisioned_model_throughput", provisionedModelId=arn)
+    status = current["status"]
+    log(logging.INFO, "status", provisioned_model_arn=arn, status=status)
+    if status == "Failed":
+        reason = current.get("failureMessage") or "no failureMessage given"
+        raise RuntimeError(f"Provisioned throughput {arn} failed: {reason}")
+    if status != "InService":
+        return {"IsComplete": False}
+    expires = current.get("commitmentExpirationTime")
+    return {
+        "IsComplete": True,
+        "Data": {
+            "ProvisionedModelArn": current["provisionedModelArn"],
+            "ProvisionedModelName": current["provisionedModelName"],
+            "ModelArn": current["modelArn"],
+            "FoundationModelArn": current["foundationModelArn"],
+            "ModelUnits": str(current["modelUnits"]),
+            "CommitmentDuration": current.get("commitmentDuration") or "NoCommitment",
+            "CommitmentExpirationTime": expires.isoformat() if expires else "",
+            "Status": status,
+        },
+    }
