@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from typing import Any
 
@@ -80,9 +81,25 @@ def data_fingerprints(data_objects: list[dict[str, str]]) -> list[dict[str, str]
     return prints
 
 
+def _as_cloudformation_passes_it(value: Any) -> Any:
+    """CloudFormation hands custom resources every scalar as a string (1000 -> "1000", true -> "true");
+    the same definition read from elsewhere (an environment variable) must hash the same."""
+    if isinstance(value, dict):
+        return {k: _as_cloudformation_passes_it(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_cloudformation_passes_it(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def definition_hash(definition: dict[str, Any], fingerprints: list[dict[str, str]]) -> str:
     """Return a short, stable hash of a job definition and the versions of its data."""
-    canonical = json.dumps({"definition": definition, "data": fingerprints}, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        {"definition": _as_cloudformation_passes_it(definition), "data": fingerprints},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:HASH_LENGTH]
 
 
@@ -209,6 +226,38 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
         else:
             raise
     return result
+
+
+VALIDATION_TAG = "bedrock-ops:validation"
+
+
+def on_data_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge "Object Tags Added" on the training data: start the workflow when the dataset validator
+    has tagged the new version ``bedrock-ops:validation=passed`` and the data changed since the last job.
+
+    The job definition comes from the environment (``STATE_MACHINE_ARN``, ``JOB_NAME_PREFIX``,
+    ``MODEL_NAME_PREFIX``, ``DEFINITION``, ``DATA_OBJECTS``), the same the deploy-time resource hashes.
+    """
+    detail = event.get("detail") or {}
+    bucket = str((detail.get("bucket") or {}).get("name", ""))
+    obj = detail.get("object") or {}
+    key, version = str(obj.get("key", "")), obj.get("version-id")
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version:
+        params["VersionId"] = version
+    tags = _client("s3").get_object_tagging(**params).get("TagSet", [])
+    verdict = next((t["Value"] for t in tags if t["Key"] == VALIDATION_TAG), None)
+    if verdict != "passed":
+        _log(logging.INFO, "dataset not validated as passed: nothing to start", key=key, verdict=verdict)
+        return {"Started": "false", "Reason": f"{VALIDATION_TAG}={verdict}"}
+    props = {
+        "StateMachineArn": os.environ["STATE_MACHINE_ARN"],
+        "JobNamePrefix": os.environ["JOB_NAME_PREFIX"],
+        "ModelNamePrefix": os.environ["MODEL_NAME_PREFIX"],
+        "Definition": json.loads(os.environ["DEFINITION"]),
+        "DataObjects": json.loads(os.environ["DATA_OBJECTS"]),
+    }
+    return dict(start_if_changed(props)["Data"])
 
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:

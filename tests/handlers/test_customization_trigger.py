@@ -284,3 +284,68 @@ def test_delete_of_a_failed_create_does_nothing() -> None:
 def test_unknown_request_type_is_rejected() -> None:
     with pytest.raises(ValueError, match="Bogus"):
         trigger.on_event({"RequestType": "Bogus"}, None)
+
+
+def test_definition_hashes_the_same_with_cloudformation_strings() -> None:
+    as_written = {"CustomizationConfig": {"MaxResponseLengthForInference": 1000}, "Flag": True}
+    as_cloudformation_passes_it = {"CustomizationConfig": {"MaxResponseLengthForInference": "1000"}, "Flag": "true"}
+
+    assert trigger.definition_hash(as_written, []) == trigger.definition_hash(as_cloudformation_passes_it, [])
+
+
+def _data_event_env(monkeypatch: pytest.MonkeyPatch, state_machine_arn: str) -> dict[str, Any]:
+    props = _props(state_machine_arn)
+    monkeypatch.setenv("STATE_MACHINE_ARN", state_machine_arn)
+    monkeypatch.setenv("JOB_NAME_PREFIX", props["JobNamePrefix"])
+    monkeypatch.setenv("MODEL_NAME_PREFIX", props["ModelNamePrefix"])
+    monkeypatch.setenv("DEFINITION", json.dumps(props["Definition"]))
+    monkeypatch.setenv("DATA_OBJECTS", json.dumps(props["DataObjects"]))
+    return props
+
+
+def _tags_added_event() -> dict[str, Any]:
+    return {
+        "source": "aws.s3",
+        "detail-type": "Object Tags Added",
+        "detail": {"bucket": {"name": BUCKET}, "object": {"key": TRAINING_KEY}},
+    }
+
+
+def _tag(verdict: str) -> None:
+    boto3.client("s3", region_name=REGION).put_object_tagging(
+        Bucket=BUCKET, Key=TRAINING_KEY, Tagging={"TagSet": [{"Key": "bedrock-ops:validation", "Value": verdict}]}
+    )
+
+
+def test_validated_new_dataset_starts_one_execution(monkeypatch: pytest.MonkeyPatch, state_machine_arn: str) -> None:
+    _data_event_env(monkeypatch, state_machine_arn)
+    _tag("passed")
+
+    result = trigger.on_data_event(_tags_added_event(), None)
+
+    assert result["Started"] == "true"
+    assert len(_executions(state_machine_arn)) == 1
+
+
+def test_dataset_that_failed_validation_starts_nothing(monkeypatch: pytest.MonkeyPatch, state_machine_arn: str) -> None:
+    _data_event_env(monkeypatch, state_machine_arn)
+    _tag("failed")
+
+    result = trigger.on_data_event(_tags_added_event(), None)
+
+    assert result == {"Started": "false", "Reason": "bedrock-ops:validation=failed"}
+    assert _executions(state_machine_arn) == []
+
+
+def test_data_event_after_the_deploy_started_the_same_job_starts_nothing(
+    monkeypatch: pytest.MonkeyPatch, state_machine_arn: str
+) -> None:
+    props = _data_event_env(monkeypatch, state_machine_arn)
+    _tag("passed")
+    deployed = trigger.on_event(_event("Create", props), None)
+
+    result = trigger.on_data_event(_tags_added_event(), None)
+
+    assert result["Started"] == "false"
+    assert result["JobName"] == deployed["Data"]["JobName"]
+    assert len(_executions(state_machine_arn)) == 1
