@@ -123,6 +123,10 @@ class CustomizationJobConfig(_Model):
     start_on_deploy: bool = Field(
         default=True, description="Start the job on deploy when its definition changed (else: make train)."
     )
+    start_on_new_data: bool = Field(
+        default=False,
+        description="Also start when a new training data version is tagged valid by the dataset validator.",
+    )
     timeout_hours: int = Field(
         default=72, ge=1, le=8760, description="Workflow timeout; the alarm fires on timed-out executions."
     )

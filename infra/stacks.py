@@ -89,6 +89,7 @@ class CustomizationStack(Stack):
                 topic=self.workflows[0].topic if self.workflows else None,
                 removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
                 start_on_deploy=job.start_on_deploy,
+                start_on_new_data=job.start_on_new_data,
                 timeout=Duration.hours(job.timeout_hours),
             )
             self.workflows.append(workflow)

@@ -62,7 +62,7 @@ from bedrock_ops.model_registry import (
 )
 from bedrock_ops.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.training_bucket import TrainingDataBucket
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 __all__ = ["CustomizationHyperparameters", "ModelCustomizationWorkflow"]
 
@@ -214,6 +214,7 @@ class ModelCustomizationWorkflow(Construct):
         topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         start_on_deploy: bool = True,
+        start_on_new_data: bool = False,
         timeout: Duration | None = None,
         registry: ModelRegistry | None = None,
     ) -> None:
@@ -261,6 +262,9 @@ class ModelCustomizationWorkflow(Construct):
             models. Default: ``RETAIN`` (models are kept); ``DESTROY`` stops the job and deletes them.
         :param start_on_deploy: start the workflow on deploy when the definition changed. Default:
             True. When False, start it by hand (``bedrock-ops train``).
+        :param start_on_new_data: also start the workflow when a new version of the training data is
+            tagged ``bedrock-ops:validation=passed`` by the project's dataset validator (S3 "Object Tags
+            Added" event) and the data changed since the last job. Default: False.
         :param timeout: execution timeout (the alarm fires on timed-out executions).
             Default: 3 days.
         :param registry: the model registry. Default: ``ModelRegistry.load()`` (packaged).
@@ -366,6 +370,14 @@ class ModelCustomizationWorkflow(Construct):
         Tags.of(self.state_machine).add(MODEL_PREFIX_TAG, custom_model_name)
 
         self._monitoring()
+
+        self.data_trigger: HandlerFunction | None = None
+        if start_on_new_data:
+            self.data_trigger = self._data_trigger(
+                definition=definition,
+                bucket=data_bucket,
+                data_keys=[training_data_key, *validation_data_keys],
+            )
 
         self.trigger: CustomResource | None = None
         if start_on_deploy:
@@ -696,43 +708,21 @@ class ModelCustomizationWorkflow(Construct):
             description="Starts a Bedrock customization workflow when its job definition changes",
         )
         role = handle.on_event_role
-        self.state_machine.grant_start_execution(role)
-        self.state_machine.grant_execution(role, "states:DescribeExecution")
-        object_arns = [bucket.bucket.arn_for_objects(k) for k in data_keys]
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=object_arns))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket.bucket_arn])
-        )
-        job_arn = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
-        model_arn = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
-        actions = ["bedrock:GetModelCustomizationJob"]
+        self._grant_trigger(role, bucket, data_keys)
         if self.removal_policy == RemovalPolicy.DESTROY:
-            actions.append("bedrock:StopModelCustomizationJob")
+            job_arn = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+            model_arn = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["bedrock:StopModelCustomizationJob"], resources=[job_arn])
+            )
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["bedrock:DeleteCustomModel"], resources=[model_arn])
             )
-        role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[job_arn]))
-        _acknowledge(
-            role,
-            _finding_with_intrinsics(
-                self,
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    # as grant_execution writes it: the name split out of the ARN
-                    resource_name=f"{Fn.select(6, Fn.split(':', self.state_machine.state_machine_arn))}:*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                ),
-            ),
-            "the trigger looks up executions of this one state machine by name "
-            "(states:DescribeExecution); execution names are the hash-suffixed job names",
-        )
-        for arn, what in ((job_arn, "customization job"), (model_arn, "custom model")):
             _acknowledge(
                 role,
-                _nag.iam5_resource_finding(self, arn),
-                f"{what} ARNs end in a Bedrock-generated id unknown until the job runs; the trigger "
-                "reads jobs (and deletes models only with removal_policy DESTROY) of this account",
+                _nag.iam5_resource_finding(self, model_arn),
+                "custom model ARNs end in a Bedrock-generated id unknown until the job completes; with "
+                "removal_policy DESTROY the trigger deletes the models it trained (by name)",
             )
         return handle.resource(
             self,
@@ -748,6 +738,81 @@ class ModelCustomizationWorkflow(Construct):
                 "RemovalPolicy": "destroy" if self.removal_policy == RemovalPolicy.DESTROY else "retain",
             },
         )
+
+    def _grant_trigger(self, role: iam.IRole, bucket: TrainingDataBucket, data_keys: list[str]) -> None:
+        """What a trigger needs: start and look up executions, read the data's ETags, look up jobs."""
+        stack = Stack.of(self)
+        self.state_machine.grant_start_execution(role)
+        self.state_machine.grant_execution(role, "states:DescribeExecution")
+        object_arns = [bucket.bucket.arn_for_objects(k) for k in data_keys]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=object_arns))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket.bucket_arn])
+        )
+        job_arn = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["bedrock:GetModelCustomizationJob"], resources=[job_arn])
+        )
+        _acknowledge(
+            role,
+            _finding_with_intrinsics(
+                self,
+                stack.format_arn(
+                    service="states",
+                    resource="execution",
+                    # as grant_execution writes it: the name split out of the ARN
+                    resource_name=f"{Fn.select(6, Fn.split(':', self.state_machine.state_machine_arn))}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ),
+            ),
+            "the trigger looks up executions of this one state machine by name "
+            "(states:DescribeExecution); execution names are the hash-suffixed job names",
+        )
+        _acknowledge(
+            role,
+            _nag.iam5_resource_finding(self, job_arn),
+            "customization job ARNs end in a Bedrock-generated id unknown until the job runs; the trigger "
+            "only reads jobs of this account and Region (bedrock:GetModelCustomizationJob)",
+        )
+
+    def _data_trigger(
+        self, *, definition: dict[str, Any], bucket: TrainingDataBucket, data_keys: list[str]
+    ) -> HandlerFunction:
+        function = HandlerFunction(
+            self,
+            "DataTrigger",
+            handler="customization_trigger",
+            entry="index.on_data_event",
+            description="Starts a Bedrock customization workflow when validated new training data lands",
+            environment={
+                "STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+                "JOB_NAME_PREFIX": self.job_name_prefix,
+                "MODEL_NAME_PREFIX": self.custom_model_name_prefix,
+                "DEFINITION": Stack.of(self).to_json_string(definition),
+                "DATA_OBJECTS": Stack.of(self).to_json_string(
+                    [{"Bucket": bucket.bucket.bucket_name, "Key": k} for k in data_keys]
+                ),
+            },
+        )
+        self._grant_trigger(function.role, bucket, data_keys)
+        function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObjectTagging", "s3:GetObjectVersionTagging"],
+                resources=[bucket.bucket.arn_for_objects(data_keys[0])],
+            )
+        )
+        events.Rule(
+            self,
+            "ValidatedTrainingData",
+            description=f"Validated new training data of {self.custom_model_name_prefix} starts a job",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Tags Added"],
+                detail={"bucket": {"name": [bucket.bucket.bucket_name]}, "object": {"key": [data_keys[0]]}},
+            ),
+            targets=[targets.LambdaFunction(function.function, retry_attempts=2)],
+        )
+        return function
 
     # ------------------------------------------------------------------------------ public verbs
 
@@ -895,5 +960,5 @@ def _finding_with_intrinsics(scope: Construct, arn: str) -> str:
     return f"AwsSolutions-IAM5[Resource::{render(Stack.of(scope).resolve(arn))}]"
 
 
-def _acknowledge(scope: Construct, finding: str, reason: str) -> None:
+def _acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     _nag.acknowledge(scope, finding, reason)

@@ -374,3 +374,41 @@ def test_training_data_outside_the_training_prefixes_is_refused() -> None:
             training_data_key="uploads/train.jsonl",
             custom_model_name="chat-model",
         )
+
+
+@pytest.fixture(scope="module")
+def data_triggered() -> Built:
+    return _fine_tuning(start_on_new_data=True, removal_policy=RemovalPolicy.DESTROY)
+
+
+def test_validated_training_data_events_invoke_the_data_trigger(data_triggered: Built) -> None:
+    data_triggered.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Tags Added"],
+                "detail": {"object": {"key": ["training/chat/train.jsonl"]}, "bucket": {"name": Match.any_value()}},
+            },
+            "Targets": [
+                Match.object_like({"Arn": {"Fn::GetAtt": [Match.string_like_regexp("ChatDataTrigger"), "Arn"]}})
+            ],
+        },
+    )
+
+
+def test_data_trigger_hashes_the_same_definition_as_the_deploy_trigger(data_triggered: Built) -> None:
+    functions = data_triggered.template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "index.on_data_event"}}
+    )
+    (function,) = functions.values()
+    (trigger,) = data_triggered.template.find_resources("Custom::BedrockModelCustomization").values()
+    environment = function["Properties"]["Environment"]["Variables"]
+
+    definition = json.loads(_render(data_triggered.stack.resolve(environment["DEFINITION"])))
+    assert definition["HyperParameters"] == trigger["Properties"]["Definition"]["HyperParameters"]
+    assert environment["JOB_NAME_PREFIX"] == trigger["Properties"]["JobNamePrefix"]
+
+
+def test_data_trigger_and_destroy_policy_stay_nag_clean(data_triggered: Built) -> None:
+    assert nag_findings(data_triggered.stack) == []
