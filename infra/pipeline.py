@@ -113,36 +113,18 @@ class PipelineStack(Stack):
                 "CDK Pipelines encrypts artifacts with the pipeline's own artifact key; the grant names that key.",
             )
         for project in (c for c in self.pipeline.node.find_all() if isinstance(c, codebuild.Project)):
-            for service, resource, name in (
-                ("logs", "log-group", f"/aws/codebuild/{project.project_name}:*"),
-                ("codebuild", "report-group", f"{project.project_name}-*"),
-            ):
-                arn = self.format_arn(
-                    service=service,
-                    resource=resource,
-                    resource_name=name,
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME if service == "logs" else ArnFormat.SLASH_RESOURCE_NAME,
-                )
-                acknowledge(
-                    self.pipeline,
-                    iam5_resource_finding(self, arn),
-                    "CodeBuild names log streams and report groups at run time; the grant is scoped to this "
-                    "one build project's log group and report groups.",
-                )
-        # One role serves every asset-publishing project, whose names CDK Pipelines generates per asset.
-        for service, resource, name in (("logs", "log-group", "/aws/codebuild/*"), ("codebuild", "report-group", "*")):
-            arn = self.format_arn(
-                service=service,
-                resource=resource,
-                resource_name=name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME if service == "logs" else ArnFormat.SLASH_RESOURCE_NAME,
+            self._acknowledge_codebuild_output(
+                f"{project.project_name}:*",
+                f"{project.project_name}-*",
+                "CodeBuild names log streams and report groups at run time; the grant is scoped to this "
+                "one build project's log group and report groups.",
             )
-            acknowledge(
-                self.pipeline,
-                iam5_resource_finding(self, arn),
-                "The asset-publishing role of CDK Pipelines serves one CodeBuild project per asset, named at "
-                "synthesis; it writes only CodeBuild logs and reports of this account and Region.",
-            )
+        self._acknowledge_codebuild_output(
+            "*",
+            "*",
+            "The asset-publishing role of CDK Pipelines serves one CodeBuild project per asset, named at "
+            "synthesis; it writes only CodeBuild logs and reports of this account and Region.",
+        )
         acknowledge(
             self.pipeline,
             f"AwsSolutions-IAM5[Resource::arn:*:iam::{self.account}:role/*]",
@@ -155,3 +137,16 @@ class PipelineStack(Stack):
             "Self-mutation calls cloudformation:DescribeStacks and s3:ListBucket the way the CDK CLI does; these "
             "read-only calls are not scoped by the CLI's own policy either.",
         )
+
+    def _acknowledge_codebuild_output(self, log_group_suffix: str, report_group: str, reason: str) -> None:
+        """Acknowledge the wildcard on CodeBuild's ``/aws/codebuild/<suffix>`` logs and ``<report_group>``."""
+        for arn in (
+            self.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=f"/aws/codebuild/{log_group_suffix}",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            self.format_arn(service="codebuild", resource="report-group", resource_name=report_group),
+        ):
+            acknowledge(self.pipeline, iam5_resource_finding(self, arn), reason)
