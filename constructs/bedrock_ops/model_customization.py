@@ -180,9 +180,11 @@ def detect_file_format(path: str | Path) -> DatasetFormat | None:
 class ModelCustomizationWorkflow(Construct):
     """A Bedrock model customization job declared as code and run by Step Functions.
 
-    Attributes: ``state_machine``, ``topic``, ``alarm``, ``service_role``, ``job_name_prefix``,
-    ``custom_model_name_prefix``, ``model_spec``, ``hyperparameters`` (validated API strings),
-    ``trigger`` (the deploy-time custom resource, ``None`` when ``start_on_deploy=False``).
+    Attributes: ``state_machine``, ``topic``, ``alarm``, ``state_change_rule``, ``service_role``,
+    ``job_name_prefix``, ``custom_model_name_prefix``, ``model_spec``, ``hyperparameters`` (validated
+    API strings), ``request`` (the Step Functions parameters of the create-job state), ``trigger`` (the
+    deploy-time custom resource, ``None`` when ``start_on_deploy=False``), ``data_trigger`` (the
+    function started by validated new data, ``None`` unless ``start_on_new_data=True``).
     """
 
     def __init__(
