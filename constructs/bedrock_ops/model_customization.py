@@ -540,6 +540,13 @@ class ModelCustomizationWorkflow(Construct):
             payload_response_only=True,
             result_path="$.report",
         )
+        # Throttling happens on the create call, before a job exists: retrying cannot start a second job.
+        create_job.add_retry(
+            errors=["Bedrock.ThrottlingException"],
+            interval=Duration.seconds(30),
+            max_attempts=4,
+            backoff_rate=2,
+        )
         create_job.add_catch(describe, errors=["States.ALL"], result_path="$.error")
         notify_success = tasks.SnsPublish(
             self,

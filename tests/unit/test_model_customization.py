@@ -194,6 +194,13 @@ def test_an_invalid_dataset_report_fails_the_workflow_before_the_job(built: Buil
     assert invalid["Next"] == "DescribeJobResult"
 
 
+def test_only_throttling_of_the_create_call_is_retried(built: Built) -> None:
+    (retry,) = built.states["CreateJob"]["Retry"]
+
+    assert retry["ErrorEquals"] == ["Bedrock.ThrottlingException"]
+    assert retry["MaxAttempts"] == 4
+
+
 def test_a_failed_create_job_is_caught_and_described(built: Built) -> None:
     catch = built.states["CreateJob"]["Catch"]
 
