@@ -165,6 +165,119 @@ class CustomizationConfig(_Model):
         return jobs
 
 
+_RETENTION_DAYS = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545),
+    *(731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InvocationLoggingConfig(_Model):
+    """Bedrock model invocation logging (one configuration per account and Region)."""
+
+    enabled: bool = Field(default=True, description="Create the InvocationLogging construct.")
+    cloud_watch_logs: bool = Field(default=True, description="Deliver to a CloudWatch Logs log group.")
+    s3: bool = Field(default=True, description="Deliver to an S3 bucket.")
+    large_data_delivery: bool = Field(default=True, description="Send large and binary bodies to the bucket.")
+    text_data: bool = True
+    image_data: bool = True
+    embedding_data: bool = True
+    video_data: bool = True
+    log_group_name: str = Field(default="/bedrock-ops/model-invocations", pattern=r"^[A-Za-z0-9_.#/-]{1,512}$")
+    log_retention_days: int = Field(default=365, description="A CloudWatch Logs retention value.")
+    adopt_existing: bool = Field(
+        default=False, description="Take over a logging configuration this app did not create (restored on delete)."
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in _RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, _RETENTION_DAYS))}")
+        return value
+
+
+class AlarmsConfig(_Model):
+    """Alarm thresholds shared by every monitored model."""
+
+    latency_ms: float = Field(default=20_000, gt=0, description="InvocationLatency percentile above this alarms.")
+    latency_statistic: Literal["p50", "p90", "p95", "p99", "p99.9"] = "p90"
+    content_filtered_count: float = Field(default=5, ge=1)
+    throttles: float = Field(default=10, ge=1)
+    server_errors: float = Field(default=5, ge=1)
+    log_delivery_failures: float = Field(default=1, ge=1)
+    period_minutes: int = Field(default=5, ge=1, le=60)
+    evaluation_periods: int = Field(default=3, ge=1, le=24)
+    datapoints_to_alarm: int = Field(default=2, ge=1, le=24)
+
+
+class MonitoredModelConfig(_Model):
+    """One monitored model."""
+
+    model_id: str = Field(min_length=1, max_length=2048)
+    latency_threshold_ms: float | None = Field(default=None, gt=0)
+    price_per_1k_input_tokens: float | None = Field(default=None, ge=0)
+    price_per_1k_output_tokens: float | None = Field(default=None, ge=0)
+
+
+#: The base models the customization, evaluation and model access features of the default app use.
+_DEFAULT_MONITORED_MODELS = (
+    "amazon.titan-text-express-v1",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "amazon.nova-micro-v1:0",
+    "meta.llama3-2-1b-instruct-v1:0",
+    "amazon.nova-lite-v1:0",
+)
+
+
+class MonitoringConfig(_Model):
+    """Alarms, the alarm topic and dashboards."""
+
+    enabled: bool = Field(default=True, description="Create the BedrockMonitoring construct.")
+    models: list[MonitoredModelConfig] = Field(
+        default_factory=lambda: [MonitoredModelConfig(model_id=m) for m in _DEFAULT_MONITORED_MODELS],
+        description="The models to alarm on and chart (default: the base models the other features use).",
+    )
+    alarm_emails: list[str] = Field(default_factory=list, description="Addresses subscribed to the alarm topic.")
+    alarms: AlarmsConfig = AlarmsConfig()
+    dashboard_name_prefix: str = Field(default="BedrockOps", pattern=r"^[A-Za-z0-9_-]{1,200}$")
+    alarm_name_prefix: str = Field(default="BedrockOps", min_length=1, max_length=100)
+    pricing_file: str | None = Field(
+        default=None, description="A pricing table file merged over the packaged one, for the cost widgets."
+    )
+
+    @field_validator("models")
+    @classmethod
+    def _models(cls, value: list[MonitoredModelConfig]) -> list[MonitoredModelConfig]:
+        if not value:
+            raise ValueError("must list at least one model (or set monitoring.enabled: false)")
+        ids = [m.model_id for m in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(duplicates)} more than once")
+        for model in value:
+            if (model.price_per_1k_input_tokens is None) != (model.price_per_1k_output_tokens is None):
+                raise ValueError(
+                    f"{model.model_id}: give both price_per_1k_input_tokens and price_per_1k_output_tokens"
+                )
+        return value
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        bad = [email for email in value if not _EMAIL.match(email)]
+        if bad:
+            raise ValueError(f"must be e-mail addresses, got {', '.join(map(repr, bad))}")
+        return value
+
+
+class ObservabilityConfig(_Model):
+    """Invocation logging and monitoring."""
+
+    invocation_logging: InvocationLoggingConfig = InvocationLoggingConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+
 class UseCaseFormConfig(_Model):
     """The one-time Anthropic use-case form (submitted only if the account has none)."""
 
@@ -246,6 +359,7 @@ class AppConfig(_Model):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
     customization: CustomizationConfig = CustomizationConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
     model_access: ModelAccessConfig = ModelAccessConfig()
     provisioned_throughput: ProvisionedThroughputConfig = ProvisionedThroughputConfig()
     github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")

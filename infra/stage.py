@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import CustomizationStack, DataStack, GitHubDeployStack, ModelServingStack
+from infra.stacks import CustomizationStack, DataStack, GitHubDeployStack, ModelServingStack, ObservabilityStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -39,6 +39,13 @@ class BedrockOpsStage(Stage):
                 stack_name=f"{config.project_name}-{config.environment.name}-customization",
                 description="cdk-bedrock-ops: model customization jobs run by Step Functions",
             )
+        self.observability = ObservabilityStack(
+            self,
+            "observability",
+            config=config,
+            stack_name=f"{config.project_name}-{config.environment.name}-observability",
+            description="cdk-bedrock-ops: model invocation logging, alarms and dashboards",
+        )
         self.models: ModelServingStack | None = None
         if config.model_access.enabled or config.provisioned_throughput.enabled:
             self.models = ModelServingStack(

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pdoc
 
+# Document this checkout's library (as app.py does), not whatever copy of bedrock_ops is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "constructs"))
+
 import bedrock_ops  # imported first: warnings of jsii's own start-up are not the reference's
 
 
