@@ -278,8 +278,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"Verdict on the generated file: {t['verdict']}"
         + (
-            " (only the file-level quotas fail: the file holds more records than the 10,000 "
-            "Claude 3 Haiku allows)."
+            " (only the file-level quotas fail: the file holds more records than the 10,000 Claude 3 Haiku allows)."
             if t["verdict"] == "failed"
             else "."
         ),
@@ -306,9 +305,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=100, help="throughput file size (default 100)")
     parser.add_argument("--small-mb", type=int, default=10, help="small RSS file (default 10)")
     parser.add_argument("--large-mb", type=int, default=1000, help="large RSS file (default 1000)")

@@ -10,6 +10,7 @@ from typing import Any
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from bedrock_ops.local_datasets import DatasetValidationError
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, PipelineConfig, load_config, load_pipeline_config
 from infra.stage import BedrockOpsStage, environment_of
 
@@ -64,7 +65,7 @@ def main() -> int:
             build_pipeline_app(pipeline_file, app)
         else:
             build_app(load_config(app.node.try_get_context("config") or DEFAULT_CONFIG), app)
-    except ConfigError as exc:
+    except (ConfigError, DatasetValidationError) as exc:  # an invalid local dataset: file, line and reason
         print(f"error: {exc}", file=sys.stderr)
         return 1
     app.synth()

@@ -123,6 +123,10 @@ class CustomizationJobConfig(_Model):
     start_on_deploy: bool = Field(
         default=True, description="Start the job on deploy when its definition changed (else: make train)."
     )
+    validate_dataset: bool = Field(
+        default=True,
+        description="Run the dataset validator (datasets.validator) on the training data before the job.",
+    )
     start_on_new_data: bool = Field(
         default=False,
         description="Also start when a new training data version is tagged valid by the dataset validator.",
@@ -163,6 +167,59 @@ class CustomizationConfig(_Model):
         if duplicates:
             raise ValueError(f"job names must be unique, got {', '.join(duplicates)} more than once")
         return jobs
+
+
+_TASKS = Literal["fine-tuning", "continued-pre-training", "distillation"]
+
+
+class LocalDatasetConfig(_Model):
+    """A dataset file in the repository: validated at synth time, uploaded to the bucket on deploy."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9._-]{1,100}$",
+        description="Key segment: the file goes to <training|validation prefix><name>/<file name>.",
+    )
+    path: str = Field(min_length=1, description="JSONL file, relative to the directory `cdk synth` runs in.")
+    base_model: str = Field(min_length=1, description="Base model id, plain or context-suffixed.")
+    task: _TASKS = Field(default="fine-tuning", description="Customization type the file is for.")
+    split: Literal["training", "validation"] = Field(default="training")
+
+
+class DatasetValidatorConfig(_Model):
+    """The Lambda that validates every dataset landing under the training or validation prefix."""
+
+    enabled: bool = True
+    base_model: str = Field(
+        default="amazon.nova-micro-v1:0",
+        min_length=1,
+        description="Base model for keys not under a local dataset's name (those use its own model).",
+    )
+    task: _TASKS = "fine-tuning"
+    max_errors: int = Field(default=100, ge=1, le=10000, description="Errors kept in each report.")
+
+
+class DatasetsConfig(_Model):
+    """Dataset validation: in the cloud (validator) and at synth time (local files)."""
+
+    model_registry_file: str | None = Field(
+        default=None, description="JSON file adding or overriding base models (packaged registry schema)."
+    )
+    validator: DatasetValidatorConfig = DatasetValidatorConfig()
+    local: list[LocalDatasetConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _models_are_known(self) -> DatasetsConfig:
+        from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+
+        registry = ModelRegistry.load(self.model_registry_file)
+        checks = [("validator", self.validator.base_model, self.validator.task)]
+        checks += [(f"local[{i}] ({d.name})", d.base_model, d.task) for i, d in enumerate(self.local)]
+        for where, model, task in checks:
+            try:
+                registry.resolve(model).require(CustomizationType.parse(task))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+        return self
 
 
 _RETENTION_DAYS = (
@@ -359,6 +416,7 @@ class AppConfig(_Model):
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
     customization: CustomizationConfig = CustomizationConfig()
+    datasets: DatasetsConfig = DatasetsConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     model_access: ModelAccessConfig = ModelAccessConfig()
     provisioned_throughput: ProvisionedThroughputConfig = ProvisionedThroughputConfig()

@@ -16,8 +16,12 @@ from bedrock_ops import (
     BedrockServiceRole,
     CustomizationHyperparameters,
     CustomizationType,
+    DatasetSplit,
+    DatasetValidator,
     GitHubOidcDeployRoles,
     InvocationLogging,
+    LocalDataset,
+    LocalDatasets,
     ModelAccess,
     ModelCustomizationWorkflow,
     MonitoredModel,
@@ -27,7 +31,7 @@ from bedrock_ops import (
     load_pricing_table,
 )
 from constructs import Construct
-from infra.config import AppConfig, MonitoringConfig
+from infra.config import AppConfig, DatasetsConfig, MonitoringConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +56,7 @@ class DataStack(Stack):
             abort_incomplete_multipart_upload_after=Duration.days(data.abort_incomplete_upload_days),
             access_log_retention=Duration.days(data.access_log_retention_days),
         )
+        self.local_datasets, self.dataset_validator = _datasets(self, self.data_bucket, config.datasets)
         self.customization_role = BedrockServiceRole(
             self, "CustomizationRole", data_bucket=self.data_bucket, custom_model_key=self.key
         )
@@ -95,6 +100,11 @@ class CustomizationStack(Stack):
                 removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
                 start_on_deploy=job.start_on_deploy,
                 start_on_new_data=job.start_on_new_data,
+                dataset_validator=(
+                    data.dataset_validator.handler.function
+                    if job.validate_dataset and data.dataset_validator is not None
+                    else None
+                ),
                 timeout=Duration.hours(job.timeout_hours),
             )
             self.workflows.append(workflow)
@@ -106,6 +116,45 @@ class CustomizationStack(Stack):
             )
         if self.workflows:
             CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
+
+
+def _datasets(
+    scope: Construct, data_bucket: TrainingDataBucket, config: DatasetsConfig
+) -> tuple[LocalDatasets | None, DatasetValidator | None]:
+    """Validate the local datasets (an invalid one stops the synth), upload them, watch the bucket."""
+    local = [
+        LocalDataset(
+            name=d.name,
+            path=Path(d.path),
+            base_model=d.base_model,
+            customization_type=CustomizationType.parse(d.task),
+            split=DatasetSplit(d.split),
+        )
+        for d in config.local
+    ]
+    uploads = (
+        LocalDatasets(
+            scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, registry_file=config.model_registry_file
+        )
+        if local
+        else None
+    )
+    validator = None
+    if config.validator.enabled:
+        validator = DatasetValidator(
+            scope,
+            "DatasetValidator",
+            data_bucket=data_bucket,
+            base_model=config.validator.base_model,
+            customization_type=CustomizationType.parse(config.validator.task),
+            registry_file=config.model_registry_file,
+            max_errors=config.validator.max_errors,
+        )
+        for dataset in local:  # objects under a local dataset's name are checked against its own model
+            validator.add_dataset(
+                dataset.name, base_model=dataset.base_model, customization_type=dataset.customization_type
+            )
+    return uploads, validator
 
 
 class ObservabilityStack(Stack):

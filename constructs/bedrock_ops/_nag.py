@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -37,6 +38,8 @@ def _render(value: Any) -> str:
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Sub" and isinstance(arg, str):  # e.g. the bootstrap asset bucket of an account-agnostic stack
+            return re.sub(r"\$\{([^}]+)\}", r"<\1>", arg)
         if fn == "Fn::Join":
             separator, parts = arg
             return str(separator).join(_render(part) for part in parts)

@@ -199,9 +199,9 @@ class _Validator:
             self.checker = self._checker_for(self.report.dataset_format)
         self.reserved = spec.reserved_strings
         # Reserved strings are looked for in two steps. Per line: without \u escapes, a reserved
-        # string can only be inside a field if its JSON-escaped form is in the line's text (three
-        # fast substring searches for Claude). Only then, per field: fields holding the first
-        # character of a reserved string (a memchr) are searched for each of them.
+        # string can only be inside a field if its JSON-escaped form is in the line's text (one regex
+        # search, see _line_pattern). Only then, per field: fields holding the first character of a
+        # reserved string (a memchr) are searched for each of them.
         self.line_pattern = _line_pattern(spec.reserved_strings)
         # "/" may also be written "\/" in JSON: such reserved strings are searched in every field.
         self.line_test = not any("/" in r for r in spec.reserved_strings)
@@ -252,9 +252,12 @@ class _Validator:
             obj, end = _SCAN(text, 0)
             if end != len(text) and not text[end:].isspace():
                 raise ValueError("extra data")
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             try:  # the slow path, for leading whitespace and for json's own error message
                 obj = json.loads(text)
+            except RecursionError:
+                self.err(line_no, None, "not valid JSON for Bedrock: nested too deeply to parse")
+                return
             except ValueError as exc:
                 msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
@@ -402,10 +405,7 @@ class _Validator:
                     and type(content) is str
                     and content
                     and not content.isspace()
-                    and (
-                        not scan
-                        or (lead is not None and (lead not in content or _free_of(content, reserved)))
-                    )
+                    and (not scan or (lead is not None and (lead not in content or _free_of(content, reserved))))
                 ):
                     chars += len(content)
                     prev = role
@@ -539,8 +539,7 @@ class _Validator:
                 self.err(
                     ln,
                     bpath,
-                    "must be an object with exactly one of text, image or video, "
-                    f"got {_describe_block(block)}",
+                    f"must be an object with exactly one of text, image or video, got {_describe_block(block)}",
                 )
                 ok = False
                 continue
@@ -595,9 +594,7 @@ class _Validator:
             return None
         return messages
 
-    def _role(
-        self, message: Mapping[str, Any], ln: int, path: str, index: int, prev: str | None
-    ) -> str | None:
+    def _role(self, message: Mapping[str, Any], ln: int, path: str, index: int, prev: str | None) -> str | None:
         role = message.get("role")
         if role not in _ROLES:
             if role is None and "role" not in message:
@@ -663,8 +660,7 @@ class _Validator:
             self.err(
                 None,
                 None,
-                f"file is {nbytes} bytes; {model} allows {report.split.value} files of at most "
-                f"{max_bytes} bytes",
+                f"file is {nbytes} bytes; {model} allows {report.split.value} files of at most {max_bytes} bytes",
             )
         return report
 
@@ -767,10 +763,7 @@ def validate_file(
 
     Raises ``UnknownModelError`` for an unknown model id, ``OSError`` when the file cannot be read.
     """
-    if isinstance(base_model, ModelSpec):
-        spec = base_model
-    else:
-        spec = (registry or ModelRegistry.load()).resolve(base_model)
+    spec = base_model if isinstance(base_model, ModelSpec) else (registry or ModelRegistry.load()).resolve(base_model)
     ctype = (
         customization_type
         if isinstance(customization_type, CustomizationType)

@@ -582,13 +582,25 @@ class ModelCustomizationWorkflow(Construct):
             .otherwise(notify_failure.next(failed))
         )
         if dataset_validator is not None:
-            validate = tasks.LambdaInvoke(
+            # A plain Task on the function ARN (the answer is the payload) rather than LambdaInvoke, whose
+            # grant adds `<arn>:*`: the validator often lives in another stack, where that wildcard
+            # cannot be acknowledged by id before synthesis resolves the cross-stack reference.
+            validate = sfn.CustomState(
                 self,
                 "ValidateDataset",
-                lambda_function=dataset_validator,
-                payload=sfn.TaskInput.from_object(validator_payload),
-                payload_response_only=True,
-                result_path="$.validation",
+                state_json={
+                    "Type": "Task",
+                    "Comment": "Validate the training data (dataset validator Lambda)",
+                    "Resource": dataset_validator.function_arn,
+                    "Parameters": validator_payload,
+                    "ResultPath": "$.validation",
+                },
+            )
+            validate.add_retry(
+                errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
+                interval=Duration.seconds(2),
+                max_attempts=6,
+                backoff_rate=2,
             )
             validate.add_catch(describe, errors=["States.ALL"], result_path="$.error")
             invalid = sfn.Pass(
@@ -637,14 +649,16 @@ class ModelCustomizationWorkflow(Construct):
             comment="Runs a Bedrock model customization job and reports its outcome",
         )
         self._grant_sync_task(machine, teacher_model_id, custom_model_key)
-        for function in (status_fn, dataset_validator):
-            if function is not None:
-                _acknowledge(
-                    machine,
-                    _nag.iam5_resource_finding(self, f"{function.function_arn}:*"),
-                    "Step Functions' LambdaInvoke grants invoke on the function's versions and "
-                    "aliases (<arn>:*) of this one function",
-                )
+        if dataset_validator is not None:
+            machine.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[dataset_validator.function_arn])
+            )
+        _acknowledge(
+            machine,
+            _nag.iam5_resource_finding(self, f"{status_fn.function_arn}:*"),
+            "Step Functions' LambdaInvoke grants invoke on the function's versions and "
+            "aliases (<arn>:*) of this one function",
+        )
         return machine
 
     def _grant_sync_task(

@@ -100,7 +100,8 @@ class HyperparameterSpec:
     type: str
     minimum: float
     maximum: float
-    default: float | None = None
+    default: int | float | None = None
+    """The API default: an ``int`` for integer hyperparameters, a ``float`` otherwise (None: none documented)."""
     model_id: str = ""
 
     def validate(self, value: object) -> str:
@@ -170,9 +171,7 @@ class ModelSpec:
         default_factory=lambda: MappingProxyType({}), hash=False
     )
     """Accepted dataset formats per customization type."""
-    hyperparameters: Mapping[str, HyperparameterSpec] = field(
-        default_factory=lambda: MappingProxyType({}), hash=False
-    )
+    hyperparameters: Mapping[str, HyperparameterSpec] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     max_tokens_per_record: int | None = None
     """Input plus output tokens per record (estimated from characters); None: not checked."""
     max_input_tokens: int | None = None
@@ -240,9 +239,10 @@ class ModelRegistry:
     @classmethod
     def load(cls, extra: str | Path | None = None) -> ModelRegistry:
         """Load the packaged registry; entries of ``extra`` (same schema) add or replace models."""
-        specs = _read_registry_file(_PACKAGED)
+        sets: dict[str, Any] = {}
+        specs = _read_registry_file(_PACKAGED, sets)
         if extra is not None:
-            specs.update(_read_registry_file(Path(extra)))
+            specs.update(_read_registry_file(Path(extra), sets))
         return cls(specs)
 
     @property
@@ -298,7 +298,8 @@ def detect_format(record: Mapping[str, Any]) -> DatasetFormat | None:
     return None
 
 
-def _read_registry_file(path: Path) -> dict[str, ModelSpec]:
+def _read_registry_file(path: Path, sets: dict[str, Any] | None = None) -> dict[str, ModelSpec]:
+    """Parse one registry file; ``sets`` are hyperparameter sets known from earlier files (updated)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -307,11 +308,16 @@ def _read_registry_file(path: Path) -> dict[str, ModelSpec]:
         raise RegistryFileError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("models"), list):
         raise RegistryFileError(f"{path}: expected an object with a 'models' list")
+    known_sets = sets if sets is not None else {}
+    own_sets = document.get("hyperparameter_sets", {})
+    if not isinstance(own_sets, dict):
+        raise RegistryFileError(f"{path}: 'hyperparameter_sets' must be an object of named sets")
+    known_sets.update(own_sets)
     specs: dict[str, ModelSpec] = {}
     for position, entry in enumerate(document["models"]):
         where = f"{path}: models[{position}]"
         try:
-            spec = _parse_entry(entry)
+            spec = _parse_entry(entry, known_sets)
         except (KeyError, TypeError, ValueError) as exc:
             detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
             raise RegistryFileError(f"{where}: {detail}") from None
@@ -327,6 +333,13 @@ def _enum(kind: type[_E], value: Any, where: str) -> _E:
         raise ValueError(f"{where}: unknown value {value!r}; allowed: {allowed}") from None
 
 
+def _default(hp: Mapping[str, Any]) -> int | float | None:
+    value = hp.get("default")
+    if value is None:
+        return None
+    return int(value) if hp["type"] == "int" else float(value)
+
+
 def _opt_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -335,7 +348,7 @@ def _opt_int(value: Any, name: str) -> int | None:
     return value
 
 
-def _parse_entry(entry: Any) -> ModelSpec:
+def _parse_entry(entry: Any, sets: Mapping[str, Any]) -> ModelSpec:
     if not isinstance(entry, dict):
         raise TypeError(f"a model entry must be an object, got {type(entry).__name__}")
     model_id = entry["model_id"]
@@ -347,7 +360,14 @@ def _parse_entry(entry: Any) -> ModelSpec:
             _enum(DatasetFormat, n, f"customization.{ctype}") for n in names
         )
     hyperparameters: dict[str, HyperparameterSpec] = {}
-    for name, hp in dict(entry.get("hyperparameters", {})).items():
+    raw_hyperparameters = entry.get("hyperparameters", {})
+    if isinstance(raw_hyperparameters, str):  # the name of a shared set
+        if raw_hyperparameters not in sets:
+            raise ValueError(
+                f"hyperparameters: unknown set {raw_hyperparameters!r}; known sets: {', '.join(sorted(sets))}"
+            )
+        raw_hyperparameters = sets[raw_hyperparameters]
+    for name, hp in dict(raw_hyperparameters).items():
         if hp["type"] not in ("int", "float"):
             raise ValueError(f"hyperparameters.{name}.type must be 'int' or 'float', got {hp['type']!r}")
         hyperparameters[name] = HyperparameterSpec(
@@ -355,7 +375,7 @@ def _parse_entry(entry: Any) -> ModelSpec:
             type=hp["type"],
             minimum=float(hp["minimum"]),
             maximum=float(hp["maximum"]),
-            default=None if hp.get("default") is None else float(hp["default"]),
+            default=_default(hp),
             model_id=model_id,
         )
     limits = dict(entry.get("limits", {}))

@@ -35,7 +35,7 @@ def test_default_config_declares_one_fine_tuning_and_one_continued_pre_training_
 
     assert sorted(job.customization_type for job in jobs) == ["CONTINUED_PRE_TRAINING", "FINE_TUNING"]
     fine_tuning = next(job for job in jobs if job.customization_type == "FINE_TUNING")
-    assert fine_tuning.training_data_file == "examples/datasets/converse-multi-turn/train.jsonl"
+    assert fine_tuning.training_data_file == "examples/datasets/converse-single-turn/train.jsonl"
 
 
 def test_hyperparameter_out_of_range_names_the_job_and_the_range(tmp_path: Path) -> None:
@@ -114,3 +114,14 @@ def test_workflow_timeout_comes_from_the_job(default_templates: list[Path]) -> N
     machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
     definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
     assert all('\\"TimeoutSeconds\\":259200' in d for d in definitions)
+
+
+def test_default_workflows_validate_the_dataset_before_training(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
+    assert len(definitions) == 2
+    assert all('\\"ValidateDataset\\":{' in d and "DatasetValidator" in d for d in definitions)

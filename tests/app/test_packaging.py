@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSUMER_APP = """
 import json, bedrock_ops
 from aws_cdk import App, Stack
-from bedrock_ops import BedrockServiceRole, TrainingDataBucket
+from bedrock_ops import BedrockServiceRole, DatasetValidator, TrainingDataBucket
 app = App()
 stack = Stack(app, "Consumer")
 data = TrainingDataBucket(stack, "Data")
 BedrockServiceRole(stack, "Role", data_bucket=data)
+# stages its Lambda asset (handler + validator core) from the installed package at synth time
+DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
 template = app.synth().get_stack_by_name("Consumer").template
 print(json.dumps({"file": bedrock_ops.__file__, "types": sorted({r["Type"] for r in template["Resources"].values()})}))
 """
@@ -95,6 +97,7 @@ def test_installed_wheel_synthesizes_a_consumer_app_outside_the_repo(wheel: Path
     output = json.loads(result.stdout.strip().splitlines()[-1])
     assert output["file"].startswith(str(env_dir)), output["file"]
     assert {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy"} <= set(output["types"])
+    assert {"AWS::Lambda::Function", "AWS::Events::Rule", "AWS::SNS::Topic"} <= set(output["types"])
 
 
 def test_import_works_from_the_repo_root() -> None:

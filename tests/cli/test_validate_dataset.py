@@ -82,9 +82,7 @@ def test_task_selects_the_format(tmp_path: Path) -> None:
     path = tmp_path / "cpt.jsonl"
     path.write_text(json.dumps({"input": "Raw domain text."}) + "\n")
     assert main(["validate-dataset", str(path), "--base-model", TITAN]) == 1
-    assert (
-        main(["validate-dataset", str(path), "--base-model", TITAN, "--task", "continued-pre-training"]) == 0
-    )
+    assert main(["validate-dataset", str(path), "--base-model", TITAN, "--task", "continued-pre-training"]) == 0
 
 
 def test_unknown_model_exits_2_with_suggestion(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,9 +97,7 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_task_the_model_does_not_support_exits_2(
-    valid_file: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_task_the_model_does_not_support_exits_2(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["validate-dataset", str(valid_file), "--base-model", HAIKU, "--task", "continued-pre-training"]
     assert main(argv) == 2
     assert "does not support CONTINUED_PRE_TRAINING" in capsys.readouterr().err

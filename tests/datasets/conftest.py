@@ -55,9 +55,7 @@ def cpt(text: str = "Photosynthesis converts light into chemical energy.") -> di
 class Case:
     """A format under test: the model and customization type it trains, and a valid record."""
 
-    def __init__(
-        self, name: str, model: str, ctype: CustomizationType, make: Callable[[], dict[str, Any]]
-    ) -> None:
+    def __init__(self, name: str, model: str, ctype: CustomizationType, make: Callable[[], dict[str, Any]]) -> None:
         self.name = name
         self.model = model
         self.ctype = ctype
@@ -76,7 +74,11 @@ CASES = [
     Case("continued-pre-training", TITAN, CustomizationType.CONTINUED_PRE_TRAINING, cpt),
     Case("distillation-prompts", NOVA, CustomizationType.DISTILLATION, lambda: converse(1, final_user=True)),
 ]
-CONVERSATION_CASES = [c for c in CASES if "claude" in c.name or "converse" in c.name]
+# Role rules also hold for distillation prompts that carry the desired answer (a labelled prompt).
+LABELLED_DISTILLATION = Case("distillation-labelled", NOVA, CustomizationType.DISTILLATION, lambda: converse(1))
+CONVERSATION_CASES = [c for c in CASES if "claude" in c.name or "converse" in c.name] + [LABELLED_DISTILLATION]
+# Fine-tuning conversations must end with the assistant; distillation prompts may end with the user.
+FINE_TUNING_CONVERSATIONS = CONVERSATION_CASES[:-1]
 
 
 def jsonl(records: Sequence[Any]) -> str:

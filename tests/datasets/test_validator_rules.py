@@ -16,6 +16,7 @@ from .conftest import (
     CASES,
     COHERE,
     CONVERSATION_CASES,
+    FINE_TUNING_CONVERSATIONS,
     HAIKU,
     LLAMA31,
     LLAMA32,
@@ -107,6 +108,12 @@ def test_line_that_is_not_json_is_reported(check: Check, case: Case) -> None:
     issue = only_error(check([case.make(), json.dumps(case.make())[:-1]], case))
     assert (issue.line, issue.field) == (2, None)
     assert issue.message.startswith("not valid JSON")
+
+
+def test_deeply_nested_line_is_reported_not_raised(check: Check) -> None:
+    issue = only_error(check([instruction(), '{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}"]))
+    assert issue.line == 2
+    assert "nested too deeply" in issue.message
 
 
 @pytest.mark.parametrize("value", ["[1, 2]", '"text"', "42", "null"])
@@ -255,9 +262,7 @@ def test_converse_image_block_in_s3_is_valid(check: Check) -> None:
         ({"format": "png", "source": {"bytes": "aGVsbG8="}}, "image.source.s3Location.uri"),
     ],
 )
-def test_converse_image_block_needs_known_format_and_s3_uri(
-    check: Check, image: dict[str, Any], field: str
-) -> None:
+def test_converse_image_block_needs_known_format_and_s3_uri(check: Check, image: dict[str, Any], field: str) -> None:
     record = converse(1)
     record["messages"][0]["content"].append({"image": image})
     issue = only_error(check([record], model=NOVA))
@@ -309,7 +314,7 @@ def test_roles_must_alternate(check: Check, case: Case) -> None:
     assert "two 'user' turns in a row" in issue.message
 
 
-@pytest.mark.parametrize("case", CONVERSATION_CASES, ids=repr)
+@pytest.mark.parametrize("case", FINE_TUNING_CONVERSATIONS, ids=repr)
 def test_last_turn_must_be_from_the_assistant(check: Check, case: Case) -> None:
     record = case.make()
     record["messages"].pop()
@@ -372,9 +377,7 @@ def test_reserved_string_written_with_unicode_escapes_is_reported(check: Check) 
     assert issue.field == "messages[1].content"
 
 
-def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(
-    check: Check, tmp_path: Any
-) -> None:
+def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(check: Check, tmp_path: Any) -> None:
     from bedrock_ops.model_registry import ModelRegistry
 
     extra = tmp_path / "models.json"
@@ -458,13 +461,7 @@ def test_cohere_completion_over_the_output_token_limit_is_reported(check: Check)
 
 def test_line_far_beyond_any_token_limit_is_skipped_without_buffering(check: Check) -> None:
     body = (
-        json.dumps(instruction())
-        + "\n"
-        + '{"prompt": "'
-        + "x" * 5000
-        + '"}\n'
-        + json.dumps({"prompt": 1})
-        + "\n"
+        json.dumps(instruction()) + "\n" + '{"prompt": "' + "x" * 5000 + '"}\n' + json.dumps({"prompt": 1}) + "\n"
     ).encode()
     report = check(body, max_line_bytes=1000, chunk_size=64)
     assert [(e.line, e.field) for e in report.errors] == [(2, None), (3, "prompt"), (3, "completion")]

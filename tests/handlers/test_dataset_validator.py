@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -15,10 +11,11 @@ import pytest
 from botocore.response import StreamingBody
 from moto import mock_aws
 
+from tests.support import load_handler
+
 REGION = "us-east-1"
 BUCKET = "training-data"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-HANDLER_PATH = Path(__file__).resolve().parents[2] / "lambda" / "dataset_validator" / "index.py"
 RULES = [
     {"prefix": "training/", "split": "training", "base_model": HAIKU, "customization_type": "FINE_TUNING"},
     {
@@ -36,17 +33,7 @@ RULES = [
 ]
 
 
-def _load() -> ModuleType:
-    name = "_handler_dataset_validator"
-    spec = importlib.util.spec_from_file_location(name, HANDLER_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-index = _load()
+index = load_handler("dataset_validator")
 
 
 def _record(i: int, answer: str | None = None) -> str:
@@ -167,9 +154,7 @@ def test_missing_object_is_reported_without_writing_anything(aws: dict[str, Any]
     assert aws["s3"].list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
 
 
-def test_multi_megabyte_object_is_streamed_in_chunks(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_multi_megabyte_object_is_streamed_in_chunks(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     body = "".join(_record(i) + "\n" for i in range(900)).encode() * 30  # ~4 MB, 27,000 records
     _put(aws, "validation/big.jsonl", body)
     reads: list[int | None] = []
@@ -234,9 +219,7 @@ def test_existing_tags_are_kept_and_the_validated_version_is_tagged(aws: dict[st
     assert _tags(aws, "training/chat.jsonl") == {}
 
 
-def test_metrics_are_emitted_in_embedded_metric_format(
-    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_metrics_are_emitted_in_embedded_metric_format(aws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     _put(aws, "validation/chat.jsonl", b'{"messages": []}\n')
     index.on_event(_event("validation/chat.jsonl"))
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]

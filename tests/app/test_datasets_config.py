@@ -1,0 +1,91 @@
+"""Datasets in the configuration: a broken local file stops `cdk synth` with its line and reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "datasets" / "converse-single-turn" / "train.jsonl"
+
+
+def _config(tmp_path: Path, dataset_path: Path, base_model: str = "amazon.nova-micro-v1:0") -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "datasets:\n"
+        "  local:\n"
+        "    - name: desk\n"
+        f"      path: {dataset_path}\n"
+        f"      base_model: {base_model}\n"
+        "      split: training\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _synth(config: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"config": str(config)}),
+        "CDK_OUTDIR": str(outdir),
+        "JSII_NODE": str(ROOT / "node_modules" / ".bin" / "node"),
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=env, capture_output=True, text=True, check=False, timeout=300
+    )
+
+
+def test_broken_local_dataset_fails_the_synth_with_line_and_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "train.jsonl"
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    lines[4] = lines[4].replace('"role": "assistant"', '"role": "bot"')
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outdir = tmp_path / "cdk.out"
+    result = _synth(_config(tmp_path, broken), outdir)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: invalid datasets; nothing was synthesized or uploaded:")
+    assert f"{broken}:line 5: messages[1].role: unknown role 'bot'; allowed: user, assistant" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(outdir.glob("*.template.json"))
+
+
+def test_default_app_uploads_the_sample_datasets_and_deploys_the_validator(default_templates: list[Path]) -> None:
+    (data_template,) = [p for p in default_templates if "data" in p.name]
+    template = json.loads(data_template.read_text(encoding="utf-8"))
+    resources = template["Resources"].values()
+    prefixes = sorted(
+        r["Properties"]["DestinationBucketKeyPrefix"] for r in resources if r["Type"] == "Custom::CDKBucketDeployment"
+    )
+    assert prefixes == [
+        "training/service-desk-haiku/",
+        "training/service-desk-nova/",
+        "training/service-desk-titan-cpt/",
+        "training/service-desk-titan/",
+        "validation/service-desk-nova/",
+    ]
+    rules = [r for r in resources if r["Type"] == "AWS::Events::Rule"]
+    assert any(r["Properties"]["EventPattern"].get("detail-type") == ["Object Created"] for r in rules)
+
+
+def test_unknown_base_model_in_datasets_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_config(tmp_path, SAMPLE, base_model="amazon.nova-mikro-v1:0"))
+    message = str(caught.value)
+    assert "datasets: local[0] (desk): unknown base model 'amazon.nova-mikro-v1:0'; did you mean" in message
+
+
+def test_task_the_model_lacks_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "datasets:\n  validator:\n    base_model: amazon.nova-lite-v1:0\n    task: continued-pre-training\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert "datasets: validator: amazon.nova-lite-v1:0 does not support CONTINUED_PRE_TRAINING" in str(caught.value)
