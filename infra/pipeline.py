@@ -12,7 +12,7 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 
-from bedrock_ops import BedrockKmsKey
+from bedrock_ops import BedrockKmsKey, _buckets
 from bedrock_ops._nag import acknowledge, iam5_resource_finding
 from constructs import Construct
 from infra.config import ROOT, ConfigError, PipelineConfig, load_config
@@ -37,32 +37,18 @@ class PipelineStack(Stack):
             primary_output_directory="cdk.out",
         )
         key = BedrockKmsKey(self, "ArtifactKey", description="cdk-bedrock-ops pipeline artifacts")
-        access_logs = s3.Bucket(
+        access_logs = _buckets.access_log_bucket(
             self,
             "ArtifactAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            destination_of="the pipeline artifact bucket",
             removal_policy=RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
         )
-        acknowledge(
-            access_logs,
-            "AwsSolutions-S1",
-            "This bucket is the access log destination of the pipeline artifact bucket; logging it to itself "
-            "would loop.",
-        )
-        artifacts = s3.Bucket(
+        artifacts = _buckets.kms_bucket(
             self,
             "Artifacts",
-            encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            server_access_logs_bucket=access_logs,
+            access_logs=access_logs,
+            access_log_prefix="artifacts/",
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
         )

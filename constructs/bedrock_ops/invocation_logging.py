@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
-from bedrock_ops import _nag
+from bedrock_ops import _buckets, _nag
 from bedrock_ops._providers import singleton_provider
 from bedrock_ops.content_filter import ContentFilteredCountMetricFilter, content_filtered_insights_filter
 from bedrock_ops.kms import BedrockKmsKey
@@ -96,6 +96,7 @@ class InvocationLogging(Construct):
         :param removal_policy: of the log group, bucket and key (default: RETAIN).
         """
         super().__init__(scope, id)
+        _buckets.use_bucket_policy_for_access_logs(self)
         if not (cloud_watch_logs or s3_bucket):
             raise ValueError("InvocationLogging needs a destination: cloud_watch_logs and s3_bucket are both False")
         if not Token.is_unresolved(log_group_name) and not _LOG_GROUP_NAME.match(log_group_name):
@@ -207,38 +208,17 @@ class InvocationLogging(Construct):
         self, bucket_name: str | None, access_log_bucket: s3.IBucket | None, removal_policy: RemovalPolicy
     ) -> s3.Bucket:
         if access_log_bucket is None:
-            log_bucket = s3.Bucket(
-                self,
-                "AccessLogs",
-                encryption=s3.BucketEncryption.S3_MANAGED,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                enforce_ssl=True,
-                versioned=True,
-                removal_policy=removal_policy,
-                lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=Duration.days(365))],
+            access_log_bucket = _buckets.access_log_bucket(
+                self, "AccessLogs", destination_of="the invocation log bucket", removal_policy=removal_policy
             )
-            _nag.acknowledge(
-                log_bucket,
-                "AwsSolutions-S1",
-                "This bucket is the server access log destination of the invocation log bucket; logging it "
-                "to itself would loop.",
-            )
-            access_log_bucket = log_bucket
-        return s3.Bucket(
+        return _buckets.kms_bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
             encryption_key=self.encryption_key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            versioned=True,
+            access_logs=access_log_bucket,
+            access_log_prefix="invocation-log-bucket/",
             removal_policy=removal_policy,
-            server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix="invocation-log-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireOldVersions",

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from bedrock_ops import _nag
+from bedrock_ops import _buckets, _nag
 from bedrock_ops.kms import BedrockKmsKey, via_service
 from constructs import Construct
 
@@ -64,56 +64,31 @@ class TrainingDataBucket(Construct):
         :param access_log_retention: how long access logs in the new log bucket are kept (default: 365 days).
         """
         super().__init__(scope, id)
-        # Grant log delivery through a bucket policy instead of the LogDeliveryWrite ACL, so that the log
-        # bucket can keep ACLs disabled whatever the consuming app's feature flags say.
-        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
+        _buckets.use_bucket_policy_for_access_logs(self)
         _check_days("noncurrent_version_expiration", noncurrent_version_expiration, 1, 3650)
         _check_days("abort_incomplete_multipart_upload_after", abort_incomplete_multipart_upload_after, 1, 365)
         _check_days("access_log_retention", access_log_retention, 1, 3650)
 
         self.encryption_key: kms.IKey = encryption_key or BedrockKmsKey(self, "Key")
         if access_log_bucket is None:
-            log_bucket = s3.Bucket(
+            access_log_bucket = _buckets.access_log_bucket(
                 self,
                 "AccessLogs",
-                encryption=s3.BucketEncryption.S3_MANAGED,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-                enforce_ssl=True,
-                versioned=True,
+                destination_of="the training data bucket",
                 removal_policy=removal_policy,
-                lifecycle_rules=[
-                    s3.LifecycleRule(
-                        id="ExpireAccessLogs",
-                        expiration=access_log_retention,
-                        noncurrent_version_expiration=Duration.days(1),
-                        abort_incomplete_multipart_upload_after=abort_incomplete_multipart_upload_after,
-                    )
-                ],
+                retention=access_log_retention,
+                abort_incomplete_multipart_upload_after=abort_incomplete_multipart_upload_after,
             )
-            _nag.acknowledge(
-                log_bucket,
-                "AwsSolutions-S1",
-                "This bucket is the server access log destination of the training data bucket; "
-                "logging it to itself would loop and S3 does not support that.",
-            )
-            access_log_bucket = log_bucket
         self.access_log_bucket: s3.IBucket = access_log_bucket
 
-        self.bucket = s3.Bucket(
+        self.bucket = _buckets.kms_bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
-            encryption=s3.BucketEncryption.KMS,
             encryption_key=self.encryption_key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            versioned=True,
+            access_logs=access_log_bucket,
+            access_log_prefix="training-data-bucket/",
             removal_policy=removal_policy,
-            server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix="training-data-bucket/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireOldVersionsAndIncompleteUploads",
