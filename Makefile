@@ -18,7 +18,7 @@ CONFIG ?= config/$(ENV).yaml
 # The Stage that holds the environment's stacks: environment.name of the configuration.
 STAGE = $(shell $(PY) -c "from infra.config import load_config; print(load_config('$(CONFIG)').environment.name)" 2>/dev/null || echo $(ENV))
 
-.PHONY: docs help setup synth synth-pipeline deploy-pipeline diff deploy test lint typecheck unit bench clean
+.PHONY: docs help setup synth synth-pipeline deploy-pipeline diff deploy test lint typecheck unit bench clean train
 
 help:
 	@echo "make synth   set up, then cdk synth the default app into cdk.out and print a summary"
@@ -27,6 +27,7 @@ help:
 	@echo "make deploy ENV=dev   cdk deploy of the dev environment's stacks"
 	@echo "make docs    build the API reference (pdoc) into build/apidocs"
 	@echo "make bench   run the benchmarks under bench/ and record their results"
+	@echo "make train STATE_MACHINE_ARN=arn:...  start a model customization workflow by hand"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; set PYTHON=/path/to/python3.11" >&2; exit 2; }
@@ -79,6 +80,10 @@ docs: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+train: setup
+	@test -n "$(STATE_MACHINE_ARN)" || { echo "usage: make train STATE_MACHINE_ARN=arn:aws:states:..." >&2; exit 2; }
+	$(VENV)/bin/bedrock-ops train --state-machine-arn "$(STATE_MACHINE_ARN)" $(TRAIN_ARGS)
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build

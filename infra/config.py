@@ -103,6 +103,84 @@ class DataConfig(_Model):
     )
 
 
+_MODEL_NAME = r"^[0-9a-zA-Z](?:[_-]?[0-9a-zA-Z])*$"
+
+
+class CustomizationJobConfig(_Model):
+    """One model customization job (see ``bedrock_ops.ModelCustomizationWorkflow``)."""
+
+    name: str = Field(
+        pattern=_MODEL_NAME,
+        max_length=50,
+        description="Custom model name prefix (a -<definition hash> suffix is added); letters, digits, '-', '_'.",
+    )
+    base_model: str = Field(description="Base model id, plain or context-suffixed (see the model registry).")
+    customization_type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"] = "FINE_TUNING"
+    training_data_key: str = Field(min_length=1, description="Key of the training JSONL in the training bucket.")
+    validation_data_keys: list[str] = Field(default_factory=list, max_length=10)
+    training_data_file: str | None = Field(
+        default=None,
+        description="Local copy of the training data, relative to the project root; its format is checked "
+        "against the customization type at synth (default: not checked).",
+    )
+    hyperparameters: dict[str, int | float] = Field(
+        default_factory=dict, description="By API name (epochCount, batchSize, learningRate, ...)."
+    )
+    teacher_model: str | None = Field(default=None, description="DISTILLATION only: the teacher model id.")
+    max_response_length: int | None = Field(default=None, ge=1, le=32768, description="DISTILLATION only.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags of the job and the custom model.")
+    removal_policy: Literal["retain", "destroy"] = Field(
+        default="retain", description="destroy: deleting the stack (or replacing the job) deletes the model."
+    )
+    start_on_deploy: bool = Field(
+        default=True, description="Start the job on deploy when its definition changed (else: make train)."
+    )
+    validate_dataset: bool = Field(
+        default=True,
+        description="Run the dataset validator (datasets.validator) on the training data before the job.",
+    )
+    start_on_new_data: bool = Field(
+        default=False,
+        description="Also start when a new training data version is tagged valid by the dataset validator.",
+    )
+    timeout_hours: int = Field(
+        default=72, ge=1, le=8760, description="Workflow timeout; the alarm fires on timed-out executions."
+    )
+
+    @model_validator(mode="after")
+    def _valid_for_the_base_model(self) -> CustomizationJobConfig:
+        # The construct's own synth-time rules, run here so that errors name the file and key path.
+        from bedrock_ops.model_customization import CustomizationHyperparameters, validate_job_definition
+        from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+
+        spec = ModelRegistry.load().resolve(self.base_model)
+        validate_job_definition(
+            spec,
+            customization_type=CustomizationType(self.customization_type),
+            dataset_format=None,
+            hyperparameters=CustomizationHyperparameters.from_api(self.hyperparameters),
+        )
+        if (self.customization_type == "DISTILLATION") != (self.teacher_model is not None):
+            raise ValueError("teacher_model is required for DISTILLATION and allowed only there")
+        return self
+
+
+class CustomizationConfig(_Model):
+    """Model customization jobs run by Step Functions (one workflow per job)."""
+
+    enabled: bool = Field(default=True, description="Deploy the customization stack.")
+    jobs: list[CustomizationJobConfig] = Field(default_factory=list)
+
+    @field_validator("jobs")
+    @classmethod
+    def _unique_names(cls, jobs: list[CustomizationJobConfig]) -> list[CustomizationJobConfig]:
+        names = [job.name for job in jobs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job names must be unique, got {', '.join(duplicates)} more than once")
+        return jobs
+
+
 _TASKS = Literal["fine-tuning", "continued-pre-training", "distillation"]
 
 
@@ -496,6 +574,7 @@ class AppConfig(_Model):
     environment: EnvironmentConfig = EnvironmentConfig()
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
+    customization: CustomizationConfig = CustomizationConfig()
     datasets: DatasetsConfig = DatasetsConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     model_access: ModelAccessConfig = ModelAccessConfig()

@@ -14,6 +14,7 @@ from bedrock_ops import (
     BedrockKmsKey,
     BedrockMonitoring,
     BedrockServiceRole,
+    CustomizationHyperparameters,
     CustomizationType,
     DatasetSplit,
     DatasetValidator,
@@ -22,6 +23,7 @@ from bedrock_ops import (
     LocalDataset,
     LocalDatasets,
     ModelAccess,
+    ModelCustomizationWorkflow,
     ModelEvaluation,
     MonitoredModel,
     ProvisionedThroughput,
@@ -31,6 +33,8 @@ from bedrock_ops import (
 )
 from constructs import Construct
 from infra.config import AppConfig, DatasetsConfig, MonitoringConfig
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class DataStack(Stack):
@@ -102,6 +106,51 @@ def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBu
         CfnOutput(stack, f"{construct_id}JobArn", value=evaluation.job_arn)
         CfnOutput(stack, f"{construct_id}TopicArn", value=evaluation.topic.topic_arn)
     return evaluations
+
+
+class CustomizationStack(Stack):
+    """One Step Functions workflow per configured model customization job, notifying one topic."""
+
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, data: DataStack, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.workflows: list[ModelCustomizationWorkflow] = []
+        for job in config.customization.jobs:
+            workflow = ModelCustomizationWorkflow(
+                self,
+                job.name,
+                base_model_id=job.base_model,
+                customization_type=CustomizationType(job.customization_type),
+                data_bucket=data.data_bucket,
+                training_data_key=job.training_data_key,
+                validation_data_keys=job.validation_data_keys,
+                training_data_file=ROOT / job.training_data_file if job.training_data_file else None,
+                custom_model_name=job.name,
+                hyperparameters=CustomizationHyperparameters.from_api(job.hyperparameters),
+                teacher_model_id=job.teacher_model,
+                max_response_length=job.max_response_length,
+                custom_model_key=data.key,
+                service_role=data.customization_role,
+                tags=job.tags,
+                topic=self.workflows[0].topic if self.workflows else None,
+                removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+                start_on_deploy=job.start_on_deploy,
+                start_on_new_data=job.start_on_new_data,
+                dataset_validator=(
+                    data.dataset_validator.handler.function
+                    if job.validate_dataset and data.dataset_validator is not None
+                    else None
+                ),
+                timeout=Duration.hours(job.timeout_hours),
+            )
+            self.workflows.append(workflow)
+            CfnOutput(
+                self,
+                f"{job.name}StateMachineArn",
+                value=workflow.state_machine.state_machine_arn,
+                description=f"Start a {job.name} job by hand: make train STATE_MACHINE_ARN=<this>",
+            )
+        if self.workflows:
+            CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
 
 
 def _datasets(

@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
 from infra.config import AppConfig
-from infra.stacks import DataStack, GitHubDeployStack, ModelServingStack, ObservabilityStack
+from infra.stacks import CustomizationStack, DataStack, GitHubDeployStack, ModelServingStack, ObservabilityStack
 
 
 def environment_of(config: AppConfig) -> Environment:
@@ -29,6 +29,16 @@ class BedrockOpsStage(Stage):
             stack_name=f"{config.project_name}-{config.environment.name}-data",
             description="cdk-bedrock-ops: KMS key, training data bucket and Bedrock service roles",
         )
+        self.customization: CustomizationStack | None = None
+        if config.customization.enabled and config.customization.jobs:
+            self.customization = CustomizationStack(
+                self,
+                "customization",
+                config=config,
+                data=self.data,
+                stack_name=f"{config.project_name}-{config.environment.name}-customization",
+                description="cdk-bedrock-ops: model customization jobs run by Step Functions",
+            )
         self.observability = ObservabilityStack(
             self,
             "observability",

@@ -37,6 +37,7 @@ _EXPORTS = {
     "CatalogModel": "bedrock_ops.model_catalog",
     "Commitment": "bedrock_ops.pricing",
     "ContentFilteredCountMetricFilter": "bedrock_ops.content_filter",
+    "CustomizationHyperparameters": "bedrock_ops.model_customization",
     "CustomizationType": "bedrock_ops.model_registry",
     "DatasetFormat": "bedrock_ops.model_registry",
     "DatasetSplit": "bedrock_ops.dataset_validation",
@@ -50,6 +51,7 @@ _EXPORTS = {
     "LocalDatasets": "bedrock_ops.local_datasets",
     "ModelAccess": "bedrock_ops.model_access",
     "ModelCatalog": "bedrock_ops.model_catalog",
+    "ModelCustomizationWorkflow": "bedrock_ops.model_customization",
     "ModelPrice": "bedrock_ops.pricing",
     "ModelRegistry": "bedrock_ops.model_registry",
     "ModelSpec": "bedrock_ops.model_registry",
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
     from bedrock_ops.metrics import BedrockLoggingMetrics, BedrockModelMetrics, BedrockOpsMetrics, GuardrailMetrics
     from bedrock_ops.model_access import ModelAccess
     from bedrock_ops.model_catalog import CatalogModel, ModelCatalog, UnknownModelError, load_model_catalog
+    from bedrock_ops.model_customization import CustomizationHyperparameters, ModelCustomizationWorkflow
     from bedrock_ops.model_registry import (
         CustomizationType,
         DatasetFormat,
@@ -114,6 +117,7 @@ __all__ = [
     "CatalogModel",
     "Commitment",
     "ContentFilteredCountMetricFilter",
+    "CustomizationHyperparameters",
     "CustomizationType",
     "DatasetFormat",
     "DatasetSplit",
@@ -133,6 +137,7 @@ __all__ = [
     "LocalDatasets",
     "ModelAccess",
     "ModelCatalog",
+    "ModelCustomizationWorkflow",
     "ModelEvaluation",
     "ModelPrice",
     "ModelRegistry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ def test_api_reference_builds_without_warnings(tmp_path: Path) -> None:
         text=True,
         check=False,
         timeout=300,
+        # This checkout's package, not the one the venv's editable install points at (another worktree).
+        env={**os.environ, "PYTHONPATH": str(ROOT / "constructs")},
     )
     assert result.returncode == 0, result.stderr
     assert "(0 warning(s))" in result.stdout

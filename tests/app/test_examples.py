@@ -15,7 +15,14 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 def test_there_is_an_example_per_public_construct() -> None:
     names = {path.stem for path in EXAMPLES}
-    assert {"training_data", "provisioned_throughput", "github_oidc", "observability", "datasets"} <= names
+    assert {
+        "training_data",
+        "provisioned_throughput",
+        "github_oidc",
+        "model_customization",
+        "observability",
+        "datasets",
+    } <= names
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -1,0 +1,127 @@
+"""The customization section of the configuration and the customization stack of the default app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.config import ConfigError, load_config
+
+JOB = """customization:
+  jobs:
+    - name: chat
+      base_model: {base_model}
+      customization_type: {customization_type}
+      training_data_key: training/chat/train.jsonl
+{extra}"""
+
+
+def _error(
+    tmp_path: Path, base_model: str = "amazon.titan-text-express-v1", ctype: str = "FINE_TUNING", extra: str = ""
+) -> str:
+    path = tmp_path / "jobs.yaml"
+    path.write_text(JOB.format(base_model=base_model, customization_type=ctype, extra=extra), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
+def test_default_config_declares_one_fine_tuning_and_one_continued_pre_training_job() -> None:
+    jobs = load_config().customization.jobs
+
+    assert sorted(job.customization_type for job in jobs) == ["CONTINUED_PRE_TRAINING", "FINE_TUNING"]
+    fine_tuning = next(job for job in jobs if job.customization_type == "FINE_TUNING")
+    assert fine_tuning.training_data_file == "examples/datasets/converse-single-turn/train.jsonl"
+
+
+def test_hyperparameter_out_of_range_names_the_job_and_the_range(tmp_path: Path) -> None:
+    message = _error(tmp_path, extra="      hyperparameters: {epochCount: 11}\n")
+
+    assert "customization.jobs.0: hyperparameter epochCount for amazon.titan-text-express-v1 must be 1-10" in message
+
+
+def test_unknown_base_model_suggests_a_known_one(tmp_path: Path) -> None:
+    message = _error(tmp_path, base_model="amazon.titan-text-expres-v1")
+
+    assert "customization.jobs.0: unknown base model" in message
+    assert "did you mean 'amazon.titan-text-express-v1'" in message
+
+
+def test_unsupported_customization_type_is_refused(tmp_path: Path) -> None:
+    message = _error(tmp_path, ctype="DISTILLATION", extra="      teacher_model: amazon.nova-pro-v1:0\n")
+
+    assert "does not support DISTILLATION" in message
+
+
+def test_unknown_customization_type_lists_the_allowed(tmp_path: Path) -> None:
+    message = _error(tmp_path, ctype="RLHF")
+
+    assert "customization.jobs.0.customization_type: must be one of 'FINE_TUNING'" in message
+
+
+def test_distillation_needs_a_teacher(tmp_path: Path) -> None:
+    message = _error(tmp_path, base_model="amazon.nova-micro-v1:0", ctype="DISTILLATION")
+
+    assert "teacher_model is required for DISTILLATION" in message
+
+
+def test_duplicate_job_names_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.yaml"
+    job = "    - {name: chat, base_model: amazon.titan-text-express-v1, training_data_key: training/t.jsonl}\n"
+    path.write_text("customization:\n  jobs:\n" + job + job, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="job names must be unique, got chat more than once"):
+        load_config(path)
+
+
+def _customization_template(templates: list[Path]) -> dict[str, object]:
+    (template_file,) = [t for t in templates if "customization" in t.name]
+    template: dict[str, object] = json.loads(template_file.read_text())
+    return template
+
+
+def test_default_app_has_one_workflow_per_job_and_one_topic(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    types = [resource["Type"] for resource in resources.values()]
+    assert types.count("AWS::StepFunctions::StateMachine") == 2
+    assert types.count("AWS::SNS::Topic") == 1
+    assert types.count("AWS::CloudWatch::Alarm") == 2
+
+
+def test_default_jobs_start_only_by_hand(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    assert not [r for r in resources.values() if r["Type"] == "Custom::BedrockModelCustomization"]
+    outputs = template["Outputs"]
+    assert isinstance(outputs, dict)
+    assert sum(1 for name in outputs if name.endswith("StateMachineArn")) == 2
+
+
+def test_workflow_timeout_comes_from_the_job(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
+    assert all('\\"TimeoutSeconds\\":259200' in d for d in definitions)
+
+
+def test_default_workflows_validate_the_dataset_before_training(default_templates: list[Path]) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+
+    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
+    assert len(definitions) == 2
+    assert all('\\"ValidateDataset\\":{' in d and "DatasetValidator" in d for d in definitions)
