@@ -37,13 +37,18 @@ from infra.config import AppConfig, DatasetsConfig, MonitoringConfig
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _removal_policy(config: AppConfig) -> RemovalPolicy:
+    """What happens to data-holding resources (buckets, keys, log groups) when a stack is deleted."""
+    return RemovalPolicy.RETAIN if config.data.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+
 class DataStack(Stack):
     """The secure data plane: the KMS key, the training data bucket and the Bedrock service roles."""
 
     def __init__(self, scope: Construct, id: str, *, config: AppConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         data = config.data
-        removal = RemovalPolicy.RETAIN if data.removal_policy == "retain" else RemovalPolicy.DESTROY
+        removal = _removal_policy(config)
         self.key = BedrockKmsKey(
             self, "DataKey", alias=data.key_alias or f"alias/{config.project_name}", removal_policy=removal
         )
@@ -199,7 +204,7 @@ class ObservabilityStack(Stack):
         super().__init__(scope, id, **kwargs)
         logging_config = config.observability.invocation_logging
         monitoring_config = config.observability.monitoring
-        removal = RemovalPolicy.RETAIN if config.data.removal_policy == "retain" else RemovalPolicy.DESTROY
+        removal = _removal_policy(config)
         self.invocation_logging: InvocationLogging | None = None
         self.monitoring: BedrockMonitoring | None = None
         if logging_config.enabled:
