@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bedrock_ops._jsonfile import parse_json_object
 from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable
 
 __all__ = [
@@ -170,13 +171,7 @@ def load_service_prices(path: str | Path | None = None) -> ServicePrices:
 
 
 def _json_object(text: str, name: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{name}: expected a JSON object, got {type(data).__name__}")
-    return data
+    return parse_json_object(text, name, "the service price table")
 
 
 def templates_from_assembly(assembly: str | Path) -> dict[str, dict[str, Any]]:

@@ -52,7 +52,7 @@ _ROLES = ("user", "assistant")
 _CONVERSE_SCHEMA = "bedrock-conversation-2024"
 _IMAGE_FORMATS = frozenset({"png", "jpeg", "gif", "webp"})
 _VIDEO_FORMATS = frozenset({"mkv", "mov", "mp4", "webm", "three_gp", "flv", "mpeg", "mpg", "wmv"})
-# Bytes one character can take in a JSON line (a \uXXXX escape): lines longer than the token limit
+# Bytes one character can take in a JSON line (a six-byte \u escape): lines longer than the token limit
 # allows even at this size are rejected without being buffered.
 _MAX_BYTES_PER_CHAR = 6
 _LINE_SLACK = 64 * 1024

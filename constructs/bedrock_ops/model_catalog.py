@@ -18,13 +18,14 @@ field) with ``load_model_catalog(path)``.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from bedrock_ops._jsonfile import parse_json_object
 
 __all__ = ["CatalogModel", "ModelCatalog", "UnknownModelError", "load_model_catalog"]
 
@@ -113,12 +114,7 @@ def load_model_catalog(path: str | Path | None = None) -> ModelCatalog:
 
 
 def _parse(text: str, name: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{name}: the model catalog must be a JSON object, got {type(data).__name__}")
+    data = parse_json_object(text, name, "the model catalog")
     for key in data:
         if key not in _TOP_FIELDS:
             raise ValueError(f"{name}: unknown key {key!r}; allowed keys: {', '.join(_TOP_FIELDS)}")

@@ -20,7 +20,6 @@ Schema::
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -30,6 +29,8 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from bedrock_ops._jsonfile import parse_json_object
 
 __all__ = [
     "HOURS_PER_MONTH",
@@ -171,13 +172,7 @@ def load_pricing_table(path: str | Path | None = None) -> PricingTable:
 
 
 def _parse_json(text: str, name: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    if not isinstance(data, dict):
-        raise ValueError(f"{name}: the pricing table must be a JSON object, got {type(data).__name__}")
-    return data
+    return parse_json_object(text, name, "the pricing table")
 
 
 def _check_keys(obj: Mapping[str, Any], allowed: tuple[str, ...], name: str, where: str) -> None:
