@@ -23,10 +23,18 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
+def new_app(outdir: str | None = None) -> App:
+    """An App as the default app makes it: cdk.json's context, and the CDK's built-in CloudFormation
+    validation off. That validation is a WebAssembly rule engine run inside every synth; cfn-lint checks the
+    same templates more thoroughly in `make synth` and in the tests, and the engine cost this app several
+    seconds per synth (bench/results/synth-analysis.md)."""
+    return App(context=cdk_json_context(), outdir=outdir, builtin_cloud_formation_validation=False)
+
+
 def build_app(config: AppConfig, app: App | None = None) -> App:
     """Add the stage of ``config``'s environment to ``app`` (default: a new App with cdk.json's context)
     and register the cdk-nag AwsSolutions checks on it. The stacks are ``<environment name>/<stack>``."""
-    app = app or App(context=cdk_json_context())
+    app = app or new_app()
     BedrockOpsStage(app, config.environment.name, config=config, env=environment_of(config))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
@@ -41,7 +49,7 @@ def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
     """Add the GitOps pipeline stack of ``pipeline_file`` (and, inside it, every stage) to ``app``."""
     from infra.pipeline import PipelineStack
 
-    app = app or App(context=cdk_json_context())
+    app = app or new_app()
     config = load_pipeline_config(pipeline_file)
     PipelineStack(
         app,
@@ -57,8 +65,10 @@ def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
 
 def main() -> int:
     """The `cdk synth` entry point: ``-c config=path/to.yaml`` picks the configuration of the app;
-    ``-c pipeline=config/pipeline.yaml`` synthesizes the GitOps pipeline instead."""
-    app = App()
+    ``-c pipeline=config/pipeline.yaml`` synthesizes the GitOps pipeline instead.
+
+    The CLI passes cdk.json's context; the built-in CloudFormation validation is off as in :func:`new_app`."""
+    app = App(builtin_cloud_formation_validation=False)
     try:
         pipeline_file = app.node.try_get_context("pipeline")
         if pipeline_file:

@@ -15,7 +15,7 @@ if "JSII_NODE" not in os.environ and _NODE.exists():
 
 from aws_cdk import App, cx_api  # noqa: E402
 
-from infra.app import build_app, cdk_json_context  # noqa: E402
+from infra.app import build_app, new_app  # noqa: E402
 from infra.config import load_config  # noqa: E402
 
 
@@ -23,7 +23,7 @@ from infra.config import load_config  # noqa: E402
 def default_app(tmp_path_factory: pytest.TempPathFactory) -> App:
     """The default app built from ``config/default.yaml`` (not yet synthesized)."""
     outdir = tmp_path_factory.mktemp("cdk.out")
-    return build_app(load_config(), App(context=cdk_json_context(), outdir=str(outdir)))
+    return build_app(load_config(), new_app(str(outdir)))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import App, cx_api
 from cdk_nag import AwsSolutionsChecks
 
-from infra.app import build_app, cdk_json_context
+from infra.app import build_app, cdk_json_context, new_app
 from infra.config import parse_config
 from infra.summary import summarize
 
@@ -31,7 +31,7 @@ COMMITTED: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[App, cx_api.CloudAssembly]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(parse_config(COMMITTED), App(context=cdk_json_context(), outdir=str(outdir)))
+    app = build_app(parse_config(COMMITTED), new_app(str(outdir)))
     return app, app.synth()
 
 

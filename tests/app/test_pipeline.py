@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import App, cx_api
 from cdk_nag import AwsSolutionsChecks
 
-from infra.app import build_pipeline_app, cdk_json_context
+from infra.app import build_pipeline_app, cdk_json_context, new_app
 from infra.config import ConfigError, load_pipeline_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def pipeline_app(tmp_path_factory: pytest.TempPathFactory) -> App:
     outdir = tmp_path_factory.mktemp("pipeline.out")
-    return build_pipeline_app("config/pipeline.yaml", App(context=cdk_json_context(), outdir=str(outdir)))
+    return build_pipeline_app("config/pipeline.yaml", new_app(str(outdir)))
 
 
 @pytest.fixture(scope="module")
