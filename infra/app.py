@@ -26,8 +26,8 @@ def cdk_json_context() -> dict[str, Any]:
 def new_app(outdir: str | None = None) -> App:
     """An App as the default app makes it: cdk.json's context, and the CDK's built-in CloudFormation
     validation off. That validation is a WebAssembly rule engine run inside every synth; cfn-lint checks the
-    same templates more thoroughly in `make synth` and in the tests, and the engine cost this app several
-    seconds per synth (bench/results/synth-analysis.md)."""
+    same templates against CloudFormation's schemas in `make synth` and in the tests, and the engine cost this
+    app several seconds per synth (bench/results/synth-analysis.md)."""
     return App(context=cdk_json_context(), outdir=outdir, builtin_cloud_formation_validation=False)
 
 
