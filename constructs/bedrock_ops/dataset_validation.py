@@ -95,9 +95,9 @@ class ValidationReport:
     """The outcome of validating one dataset file.
 
     ``base_model``, ``customization_type`` and ``split`` are None for evaluation prompts (which train no
-    model; ``base_model`` may name the evaluated model). ``warnings`` (all kept) do not fail the file;
-    ``with_reference`` and ``categories`` count the evaluation prompts' ``referenceResponse`` fields and
-    ``category`` values.
+    model; ``base_model`` may name the evaluated model). ``warnings`` (the first ``max_errors`` kept) do not
+    fail the file; ``with_reference`` and ``categories`` count the evaluation prompts' ``referenceResponse``
+    fields and ``category`` values.
     """
 
     source: str
@@ -215,12 +215,12 @@ class _Validator:
             raise ValueError("a base model is needed to validate a customization dataset")
         else:
             formats = spec.require(customization_type)
-        if dataset_format is not None and not self.evaluation and not spec.accepts(customization_type, dataset_format):
-            allowed = ", ".join(f.value for f in formats)
-            raise ValueError(
-                f"{spec.model_id} {customization_type.value} datasets must be {allowed}; "
-                f"got format {dataset_format.value!r}"
-            )
+            if dataset_format is not None and not spec.accepts(customization_type, dataset_format):
+                allowed = ", ".join(f.value for f in formats)
+                raise ValueError(
+                    f"{spec.model_id} {customization_type.value} datasets must be {allowed}; "
+                    f"got format {dataset_format.value!r}"
+                )
         if max_errors < 0:
             raise ValueError(f"max_errors must be >= 0, got {max_errors}")
         self.spec = spec
@@ -699,7 +699,7 @@ class _Validator:
                     elif type(item.get("modelIdentifier")) is not str or not item["modelIdentifier"]:
                         self.err(ln, path + ".modelIdentifier", "required: the name of the response's source")
         unknown = sorted(set(obj).difference(_EVALUATION_KEYS))
-        if unknown:
+        if unknown and len(report.warnings) < report.max_errors:
             expected = ", ".join(_EVALUATION_KEYS)
             report.warnings.append(ValidationIssue(ln, unknown[0], f"unknown key; expected {expected}"))
         return chars

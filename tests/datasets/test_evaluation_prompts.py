@@ -235,3 +235,9 @@ def test_customization_datasets_still_need_a_model(tmp_path: Path) -> None:
     path.write_text(jsonl([{"prompt": "p", "completion": "c"}]), encoding="utf-8")
     with pytest.raises(ValueError, match="a base model is needed"):
         validate_file(path, customization_type=CustomizationType.FINE_TUNING)
+
+
+def test_warnings_are_kept_up_to_max_errors(check: Check) -> None:
+    report = check([prompt(extra=1)] * 5, max_errors=2)
+    assert report.valid
+    assert [w.line for w in report.warnings] == [1, 2]
