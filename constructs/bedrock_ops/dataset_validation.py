@@ -1,4 +1,7 @@
-"""Streaming validation of Bedrock customization datasets (JSONL), the single validator core.
+"""Streaming validation of Bedrock datasets (JSONL), the single validator core.
+
+Customization datasets are checked against a base model's rules; the custom prompt datasets of model
+evaluation jobs (``DatasetFormat.EVALUATION_PROMPTS``) against the evaluation format, without a model.
 
 Standard library only, used by the ``bedrock-ops validate-dataset`` command, the synth-time
 check of datasets declared in the configuration and the ``dataset_validator`` Lambda (which
@@ -9,6 +12,7 @@ offset. CRLF line endings are accepted.
     report = validate_file("train.jsonl", base_model="amazon.nova-micro-v1:0")
     if not report.valid:
         print(report.format_text())
+    report = validate_file("prompts.jsonl", dataset_format=DatasetFormat.EVALUATION_PROMPTS)
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from .model_registry import (
 
 __all__ = [
     "DEFAULT_MAX_ERRORS",
+    "MAX_EVALUATION_PROMPTS",
     "DatasetSplit",
     "ValidationIssue",
     "ValidationReport",
@@ -43,6 +48,8 @@ __all__ = [
 
 DEFAULT_MAX_ERRORS = 100
 """Errors kept in a report by default (all errors are counted)."""
+MAX_EVALUATION_PROMPTS = 1000
+"""Prompts a model evaluation job reads from one custom prompt dataset (the Bedrock user guide's limit)."""
 
 _CHUNK = 1 << 20
 # The scanner json.loads uses, called directly: the per-line cost of json.loads minus its wrapper.
@@ -57,6 +64,10 @@ _VIDEO_FORMATS = frozenset({"mkv", "mov", "mp4", "webm", "three_gp", "flv", "mpe
 _MAX_BYTES_PER_CHAR = 6
 _LINE_SLACK = 64 * 1024
 _DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+_EVALUATION_KEYS = ("category", "modelResponses", "prompt", "referenceResponse")
+_MAX_MODEL_RESPONSES = 2
+# Evaluation prompts train no model: no reserved strings, token limits or quotas of one apply.
+_NO_MODEL = ModelSpec(model_id="evaluation", display_name="model evaluation")
 
 
 class DatasetSplit(StrEnum):
@@ -81,12 +92,18 @@ class ValidationIssue:
 
 @dataclass
 class ValidationReport:
-    """The outcome of validating one dataset file."""
+    """The outcome of validating one dataset file.
+
+    ``base_model``, ``customization_type`` and ``split`` are None for evaluation prompts (which train no
+    model; ``base_model`` may name the evaluated model). ``warnings`` (the first ``max_errors`` kept) do not
+    fail the file; ``with_reference`` and ``categories`` count the evaluation prompts' ``referenceResponse``
+    fields and ``category`` values.
+    """
 
     source: str
-    base_model: str
-    customization_type: CustomizationType
-    split: DatasetSplit
+    base_model: str | None
+    customization_type: CustomizationType | None
+    split: DatasetSplit | None
     dataset_format: DatasetFormat | None
     records: int = 0
     bytes: int = 0
@@ -97,6 +114,9 @@ class ValidationReport:
     error_count: int = 0
     errors: list[ValidationIssue] = field(default_factory=list)
     max_errors: int = DEFAULT_MAX_ERRORS
+    warnings: list[ValidationIssue] = field(default_factory=list)
+    with_reference: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -116,13 +136,13 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form of the report."""
-        return {
+        data = {
             "verdict": self.verdict,
             "valid": self.valid,
             "source": self.source,
             "base_model": self.base_model,
-            "customization_type": self.customization_type.value,
-            "split": self.split.value,
+            "customization_type": self.customization_type.value if self.customization_type else None,
+            "split": self.split.value if self.split else None,
             "format": self.dataset_format.value if self.dataset_format else None,
             "records": self.records,
             "bytes": self.bytes,
@@ -130,7 +150,11 @@ class ValidationReport:
             "error_count": self.error_count,
             "errors": [issue.to_dict() for issue in self.errors],
             "errors_truncated": self.error_count > len(self.errors),
+            "warnings": [issue.to_dict() for issue in self.warnings],
         }
+        if self.customization_type is None:
+            data.update(with_reference=self.with_reference, categories=self.categories)
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text."""
@@ -143,10 +167,14 @@ class ValidationReport:
             if self.token_min is not None
             else "no tokens measured"
         )
+        target = (
+            f"{self.with_reference} with referenceResponse, {len(self.categories)} categories"
+            if self.customization_type is None
+            else f"{self.base_model} {self.customization_type.value} {self.split}"
+        )
         lines = [
             f"{self.source}: {self.verdict.upper()} ({self.records} records, {self.bytes} bytes, "
-            f"{tokens}; format {self.dataset_format.value if self.dataset_format else 'unknown'}, "
-            f"{self.base_model} {self.customization_type.value} {self.split.value})"
+            f"{tokens}; format {self.dataset_format.value if self.dataset_format else 'unknown'}, {target})"
         ]
         for issue in self.errors:
             where = f"line {issue.line}" if issue.line is not None else "file"
@@ -155,6 +183,7 @@ class ValidationReport:
         hidden = self.error_count - len(self.errors)
         if hidden > 0:
             lines.append(f"... and {hidden} more errors ({self.error_count} in total)")
+        lines.extend(f"{self.source}:line {w.line}: warning: {w.field}: {w.message}" for w in self.warnings)
         return "\n".join(lines)
 
 
@@ -167,20 +196,31 @@ class _Validator:
     def __init__(
         self,
         *,
-        spec: ModelSpec,
+        spec: ModelSpec | None,
         customization_type: CustomizationType,
         split: DatasetSplit,
         dataset_format: DatasetFormat | None,
         max_errors: int,
         source: str,
+        require_reference: bool = False,
+        max_prompts: int = MAX_EVALUATION_PROMPTS,
     ) -> None:
-        formats = spec.require(customization_type)
-        if dataset_format is not None and not spec.accepts(customization_type, dataset_format):
-            allowed = ", ".join(f.value for f in formats)
-            raise ValueError(
-                f"{spec.model_id} {customization_type.value} datasets must be {allowed}; "
-                f"got format {dataset_format.value!r}"
-            )
+        self.evaluation = dataset_format is DatasetFormat.EVALUATION_PROMPTS
+        self.require_reference = require_reference
+        self.max_prompts = max_prompts
+        if self.evaluation:
+            spec = _NO_MODEL
+            formats: tuple[DatasetFormat, ...] = (DatasetFormat.EVALUATION_PROMPTS,)
+        elif spec is None:
+            raise ValueError("a base model is needed to validate a customization dataset")
+        else:
+            formats = spec.require(customization_type)
+            if dataset_format is not None and not spec.accepts(customization_type, dataset_format):
+                allowed = ", ".join(f.value for f in formats)
+                raise ValueError(
+                    f"{spec.model_id} {customization_type.value} datasets must be {allowed}; "
+                    f"got format {dataset_format.value!r}"
+                )
         if max_errors < 0:
             raise ValueError(f"max_errors must be >= 0, got {max_errors}")
         self.spec = spec
@@ -188,9 +228,9 @@ class _Validator:
         self.formats = formats
         self.report = ValidationReport(
             source=source,
-            base_model=spec.model_id,
-            customization_type=customization_type,
-            split=split,
+            base_model=None if self.evaluation else spec.model_id,
+            customization_type=None if self.evaluation else customization_type,
+            split=None if self.evaluation else split,
             dataset_format=dataset_format or (formats[0] if len(formats) == 1 else None),
             max_errors=max_errors,
         )
@@ -315,6 +355,7 @@ class _Validator:
             DatasetFormat.CONVERSE: self._converse,
             DatasetFormat.CONTINUED_PRE_TRAINING: self._cpt,
             DatasetFormat.DISTILLATION_PROMPTS: self._distillation,
+            DatasetFormat.EVALUATION_PROMPTS: self._evaluation,
         }[fmt]
 
     # -- field helpers -----------------------------------------------------------------------
@@ -625,6 +666,44 @@ class _Validator:
             return False
         return True
 
+    def _evaluation(self, obj: dict[str, Any], ln: int) -> int | None:
+        report = self.report
+        chars = self._text(obj, "prompt", ln, "prompt")
+        reference = obj.get("referenceResponse")
+        if reference is None:
+            if self.require_reference:
+                self.err(ln, "referenceResponse", "required for the chosen metrics (the expected answer)")
+        elif type(reference) is str:
+            report.with_reference += 1
+        else:
+            self.err(ln, "referenceResponse", f"must be a string, got {_json_type(reference)}")
+        category = obj.get("category")
+        if category is not None:
+            if type(category) is str and category:
+                report.categories[category] = report.categories.get(category, 0) + 1
+            else:
+                self.err(ln, "category", f"must be a non-empty string, got {category!r}"[:120])
+        responses = obj.get("modelResponses")
+        if responses is not None:
+            if type(responses) is not list or not 1 <= len(responses) <= _MAX_MODEL_RESPONSES:
+                self.err(
+                    ln,
+                    "modelResponses",
+                    f"must be a list of 1-{_MAX_MODEL_RESPONSES} {{response, modelIdentifier}} objects",
+                )
+            else:
+                for i, item in enumerate(responses):
+                    path = f"modelResponses[{i}]"
+                    if type(item) is not dict or type(item.get("response")) is not str:
+                        self.err(ln, path + ".response", "required: a string")
+                    elif type(item.get("modelIdentifier")) is not str or not item["modelIdentifier"]:
+                        self.err(ln, path + ".modelIdentifier", "required: the name of the response's source")
+        unknown = sorted(set(obj).difference(_EVALUATION_KEYS))
+        if unknown and len(report.warnings) < report.max_errors:
+            expected = ", ".join(_EVALUATION_KEYS)
+            report.warnings.append(ValidationIssue(ln, unknown[0], f"unknown key; expected {expected}"))
+        return chars
+
     # -- file-level --------------------------------------------------------------------------
     def finish(self, nbytes: int) -> ValidationReport:
         report = self.report
@@ -636,6 +715,10 @@ class _Validator:
         elif report.records == 0:
             self.err(None, None, "file holds no records")
         count = report.records
+        if self.evaluation:
+            if count > self.max_prompts:
+                self.err(None, None, f"{count} prompts; a job reads at most {self.max_prompts} per dataset")
+            return report
         if report.split is DatasetSplit.TRAINING:
             max_records, max_bytes = limits.max_training_records, limits.max_training_file_bytes
             if limits.min_training_records is not None and 0 < count < limits.min_training_records:
@@ -647,7 +730,7 @@ class _Validator:
         else:
             max_records, max_bytes = limits.max_validation_records, limits.max_validation_file_bytes
         if max_records is not None and count > max_records:
-            split = report.split.value
+            split = report.split
             self.err(None, None, f"{count} {split} records; {model} allows at most {max_records}")
         if limits.max_total_records is not None and count > limits.max_total_records:
             self.err(
@@ -660,7 +743,7 @@ class _Validator:
             self.err(
                 None,
                 None,
-                f"file is {nbytes} bytes; {model} allows {report.split.value} files of at most {max_bytes} bytes",
+                f"file is {nbytes} bytes; {model} allows {report.split} files of at most {max_bytes} bytes",
             )
         return report
 
@@ -668,7 +751,7 @@ class _Validator:
 def validate_stream(
     chunks: Iterable[bytes],
     *,
-    spec: ModelSpec,
+    spec: ModelSpec | None = None,
     customization_type: CustomizationType = CustomizationType.FINE_TUNING,
     split: DatasetSplit = DatasetSplit.TRAINING,
     dataset_format: DatasetFormat | None = None,
@@ -676,6 +759,8 @@ def validate_stream(
     source: str = "<stream>",
     progress: Callable[[int], None] | None = None,
     max_line_bytes: int | None = None,
+    require_reference: bool = False,
+    max_prompts: int = MAX_EVALUATION_PROMPTS,
 ) -> ValidationReport:
     """Validate a JSONL dataset given as an iterable of byte chunks of any size.
 
@@ -683,7 +768,12 @@ def validate_stream(
     ``max_line_bytes``, default derived from the model's token limit, is reported and skipped
     without being buffered). ``progress`` is called with the size of each chunk consumed.
     Raises ``UnsupportedCustomizationError`` when the model does not support the customization
-    type and ``ValueError`` for an incompatible ``dataset_format``.
+    type and ``ValueError`` for an incompatible ``dataset_format`` or a missing ``spec``.
+
+    With ``dataset_format=DatasetFormat.EVALUATION_PROMPTS`` the file is an evaluation job's custom
+    prompt dataset: no ``spec`` is needed (``customization_type`` and ``split`` are ignored),
+    ``require_reference`` makes ``referenceResponse`` required and more than ``max_prompts`` records
+    is an error.
     """
     validator = _Validator(
         spec=spec,
@@ -692,6 +782,8 @@ def validate_stream(
         dataset_format=dataset_format,
         max_errors=max_errors,
         source=source,
+        require_reference=require_reference,
+        max_prompts=max_prompts,
     )
     if max_line_bytes is not None:
         validator.max_line_bytes = max_line_bytes
@@ -749,7 +841,7 @@ def iter_file_chunks(path: str | Path, chunk_size: int = _CHUNK) -> Iterator[byt
 def validate_file(
     path: str | Path,
     *,
-    base_model: str | ModelSpec,
+    base_model: str | ModelSpec | None = None,
     customization_type: CustomizationType | str = CustomizationType.FINE_TUNING,
     split: DatasetSplit | str = DatasetSplit.TRAINING,
     registry: ModelRegistry | None = None,
@@ -758,20 +850,27 @@ def validate_file(
     progress: Callable[[int], None] | None = None,
     chunk_size: int = _CHUNK,
     max_line_bytes: int | None = None,
+    require_reference: bool = False,
+    max_prompts: int = MAX_EVALUATION_PROMPTS,
 ) -> ValidationReport:
     """Validate the JSONL file at ``path`` for ``base_model`` (an id or a :class:`ModelSpec`).
 
+    For ``dataset_format=DatasetFormat.EVALUATION_PROMPTS`` (see :func:`validate_stream`) ``base_model``
+    is optional and not looked up: it only names the evaluated model in the report.
     Raises ``UnknownModelError`` for an unknown model id, ``OSError`` when the file cannot be read.
     """
-    spec = base_model if isinstance(base_model, ModelSpec) else (registry or ModelRegistry.load()).resolve(base_model)
+    evaluation = dataset_format is DatasetFormat.EVALUATION_PROMPTS
+    spec = base_model
+    if isinstance(spec, str) and not evaluation:
+        spec = (registry or ModelRegistry.load()).resolve(spec)
     ctype = (
         customization_type
         if isinstance(customization_type, CustomizationType)
         else CustomizationType.parse(customization_type)
     )
-    return validate_stream(
+    report = validate_stream(
         iter_file_chunks(path, chunk_size),
-        spec=spec,
+        spec=spec if isinstance(spec, ModelSpec) else None,
         customization_type=ctype,
         split=DatasetSplit(split),
         dataset_format=dataset_format,
@@ -779,7 +878,12 @@ def validate_file(
         source=str(path),
         progress=progress,
         max_line_bytes=max_line_bytes,
+        require_reference=require_reference,
+        max_prompts=max_prompts,
     )
+    if evaluation and base_model is not None:
+        report.base_model = str(getattr(base_model, "model_id", base_model))
+    return report
 
 
 def check_totals(

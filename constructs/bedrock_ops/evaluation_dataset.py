@@ -12,26 +12,26 @@ One JSON object per line (Bedrock user guide, custom prompt datasets for model e
   inference"): a list of ``{"response": str, "modelIdentifier": str}`` (one per evaluated source, at most 2).
 
 A job reads at most 1000 prompts from a custom dataset (the user guide's limit), so a longer file is an
-error. Standard library only.
+error. Unknown keys are warnings.
 
-This module is the evaluation counterpart of the customization dataset validator (issue 3); once that
-validator core is on main the evaluation format belongs there, with this module delegating to it.
+The rules live in the single validator core (:mod:`bedrock_ops.dataset_validation`, format
+``DatasetFormat.EVALUATION_PROMPTS``, also behind ``bedrock-ops validate-dataset --task evaluation``);
+this module keeps the evaluation-specific report shape on top of it. Standard library only.
 """
 
 from __future__ import annotations
 
-import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from .dataset_validation import MAX_EVALUATION_PROMPTS, ValidationIssue, validate_file
+from .model_registry import DatasetFormat
 
 __all__ = ["MAX_PROMPTS", "PromptDatasetIssue", "PromptDatasetReport", "validate_prompt_dataset"]
 
-MAX_PROMPTS = 1000
+MAX_PROMPTS = MAX_EVALUATION_PROMPTS
 """Prompts a model evaluation job reads from one custom prompt dataset."""
-
-_KNOWN_KEYS = frozenset({"prompt", "referenceResponse", "category", "modelResponses"})
-_MAX_MODEL_RESPONSES = 2
 
 
 @dataclass(frozen=True)
@@ -75,94 +75,36 @@ class PromptDatasetReport:
         return "\n".join(lines)
 
 
-def _check_record(report: PromptDatasetReport, number: int, obj: Any, *, require_reference: bool) -> None:
-    def error(fld: str | None, message: str) -> None:
-        report.errors.append(PromptDatasetIssue(number, fld, message))
-
-    if not isinstance(obj, dict):
-        error(None, f"expected a JSON object, got {type(obj).__name__}")
-        return
-    prompt = obj.get("prompt")
-    if not isinstance(prompt, str) or not prompt.strip():
-        error(
-            "prompt",
-            "required: a non-empty string" if prompt is None else f"must be a non-empty string, got {prompt!r}"[:120],
-        )
-    reference = obj.get("referenceResponse")
-    if reference is not None:
-        if not isinstance(reference, str):
-            error("referenceResponse", f"must be a string, got {type(reference).__name__}")
-        else:
-            report.with_reference += 1
-    elif require_reference:
-        error("referenceResponse", "required for the chosen metrics (the expected answer)")
-    category = obj.get("category")
-    if category is not None:
-        if not isinstance(category, str) or not category:
-            error("category", "must be a non-empty string")
-        else:
-            report.categories[category] = report.categories.get(category, 0) + 1
-    responses = obj.get("modelResponses")
-    if responses is not None:
-        if not isinstance(responses, list) or not 1 <= len(responses) <= _MAX_MODEL_RESPONSES:
-            error("modelResponses", f"must be a list of 1-{_MAX_MODEL_RESPONSES} {{response, modelIdentifier}}")
-        else:
-            for i, item in enumerate(responses):
-                if not isinstance(item, dict) or not isinstance(item.get("response"), str):
-                    error(f"modelResponses[{i}].response", "required: a string")
-                elif not isinstance(item.get("modelIdentifier"), str) or not item["modelIdentifier"]:
-                    error(f"modelResponses[{i}].modelIdentifier", "required: the name of the response's source")
-    unknown = sorted(set(obj) - _KNOWN_KEYS)
-    if unknown:
-        report.warnings.append(
-            PromptDatasetIssue(number, unknown[0], f"unknown key; expected {', '.join(sorted(_KNOWN_KEYS))}")
-        )
+def _issue(issue: ValidationIssue) -> PromptDatasetIssue:
+    return PromptDatasetIssue(issue.line, issue.field, issue.message)
 
 
 def validate_prompt_dataset(
     path: str | Path, *, require_reference: bool = False, max_prompts: int = MAX_PROMPTS
 ) -> PromptDatasetReport:
-    """Validate an evaluation prompt dataset file.
+    """Validate an evaluation prompt dataset file (every error is listed).
 
     :param require_reference: every record must have ``referenceResponse`` (default: optional).
     :param max_prompts: the most prompts allowed (default: 1000, Bedrock's limit per dataset).
     """
     p = Path(path)
-    report = PromptDatasetReport(source=str(p))
     try:
-        raw = p.read_bytes()
+        core = validate_file(
+            p,
+            dataset_format=DatasetFormat.EVALUATION_PROMPTS,
+            require_reference=require_reference,
+            max_prompts=max_prompts,
+            max_errors=sys.maxsize,
+        )
     except OSError as exc:
+        report = PromptDatasetReport(source=str(p))
         report.errors.append(PromptDatasetIssue(None, None, f"cannot read: {exc.strerror}"))
         return report
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
-    chunks = raw.split(b"\n")
-    if chunks and chunks[-1] == b"":
-        chunks.pop()
-    for number, chunk in enumerate(chunks, start=1):
-        data = chunk.removesuffix(b"\r")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            report.errors.append(
-                PromptDatasetIssue(
-                    number, None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {exc.start + 1})"
-                )
-            )
-            continue
-        if not text.strip():
-            report.errors.append(PromptDatasetIssue(number, None, "empty line"))
-            continue
-        report.records += 1
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            report.errors.append(PromptDatasetIssue(number, None, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        _check_record(report, number, obj, require_reference=require_reference)
-    if report.records == 0 and not report.errors:
-        report.errors.append(PromptDatasetIssue(None, None, "no prompts: the file is empty"))
-    if report.records > max_prompts:
-        report.errors.append(
-            PromptDatasetIssue(None, None, f"{report.records} prompts; a job reads at most {max_prompts} per dataset")
-        )
-    return report
+    return PromptDatasetReport(
+        source=str(p),
+        records=core.records,
+        with_reference=core.with_reference,
+        categories=dict(core.categories),
+        errors=[_issue(issue) for issue in core.errors],
+        warnings=[_issue(issue) for issue in core.warnings],
+    )

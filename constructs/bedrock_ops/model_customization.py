@@ -278,9 +278,10 @@ class ModelCustomizationWorkflow(Construct):
         if training_data_format is None and training_data_file is not None:
             training_data_format = detect_file_format(training_data_file)
             if training_data_format is None:
+                trainable = (f.value for f in DatasetFormat if f is not DatasetFormat.EVALUATION_PROMPTS)
                 raise ValueError(
                     f"training_data_file {training_data_file} holds no record of a known dataset "
-                    f"format; allowed formats: {', '.join(f.value for f in DatasetFormat)}"
+                    f"format; allowed formats: {', '.join(trainable)}"
                 )
         self.hyperparameters = validate_job_definition(
             self.model_spec,

@@ -66,7 +66,7 @@ class CustomizationType(StrEnum):
 
 
 class DatasetFormat(StrEnum):
-    """JSONL record shapes that Bedrock customization accepts."""
+    """JSONL record shapes that Bedrock customization (and model evaluation) accepts."""
 
     INSTRUCTION = "instruction"
     """``{"prompt": str, "completion": str}``."""
@@ -78,6 +78,10 @@ class DatasetFormat(StrEnum):
     """``{"input": str}``."""
     DISTILLATION_PROMPTS = "distillation-prompts"
     """Converse-schema prompts: a user turn, optionally followed by the desired assistant answer."""
+    EVALUATION_PROMPTS = "evaluation-prompts"
+    """``{"prompt": str, "referenceResponse"?: str, "category"?: str, "modelResponses"?: [...]}``: the custom
+    prompt dataset of a model evaluation job. It trains no model: no registry entry lists it, and it is
+    validated without a base model."""
 
 
 class UnknownModelError(ValueError):
@@ -356,9 +360,10 @@ def _parse_entry(entry: Any, sets: Mapping[str, Any]) -> ModelSpec:
         raise ValueError(f"model_id must be a non-empty string, got {model_id!r}")
     formats: dict[CustomizationType, tuple[DatasetFormat, ...]] = {}
     for ctype, names in dict(entry["customization"]).items():
-        formats[_enum(CustomizationType, ctype, "customization")] = tuple(
-            _enum(DatasetFormat, n, f"customization.{ctype}") for n in names
-        )
+        accepted = tuple(_enum(DatasetFormat, n, f"customization.{ctype}") for n in names)
+        if DatasetFormat.EVALUATION_PROMPTS in accepted:
+            raise ValueError(f"customization.{ctype}: evaluation-prompts datasets train no model")
+        formats[_enum(CustomizationType, ctype, "customization")] = accepted
     hyperparameters: dict[str, HyperparameterSpec] = {}
     raw_hyperparameters = entry.get("hyperparameters", {})
     if isinstance(raw_hyperparameters, str):  # the name of a shared set

@@ -187,7 +187,7 @@ def _emit_metrics(report: ValidationReport) -> None:
             ],
         },
         "BaseModel": report.base_model,
-        "Split": report.split.value,
+        "Split": str(report.split),
         "Records": report.records,
         "Errors": report.error_count,
         "FailedFiles": 0 if report.valid else 1,
@@ -203,7 +203,7 @@ def _notify(report: ValidationReport, bucket: str, report_key: str) -> None:
         return
     lines = [
         f"{report.source} failed validation for {report.base_model} "
-        f"({report.customization_type.value}, {report.split.value}): "
+        f"({report.customization_type}, {report.split}): "
         f"{report.error_count} errors in {report.records} records.",
         f"Full report: s3://{bucket}/{report_key}",
         "",

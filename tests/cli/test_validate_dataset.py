@@ -146,3 +146,63 @@ def test_no_progress_bar_for_small_files(valid_file: Path, monkeypatch: pytest.M
     monkeypatch.setattr("sys.stderr", terminal)
     assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU]) == 0
     assert terminal.getvalue() == ""
+
+
+# -- --task evaluation --------------------------------------------------------------------------
+
+EVALUATION_EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "evaluation"
+
+
+def test_evaluation_example_exits_0_without_a_base_model(capsys: pytest.CaptureFixture[str]) -> None:
+    path = EVALUATION_EXAMPLES / "prompts.jsonl"
+    assert main(["validate-dataset", str(path), "--task", "evaluation"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: PASSED (4 records")
+    assert "format evaluation-prompts, 4 with referenceResponse, 3 categories" in out
+
+
+def test_invalid_evaluation_dataset_exits_1_and_names_each_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "prompts.jsonl"
+    rows = [{"prompt": "Q?", "referenceResponse": "A."}, {"referenceResponse": "A."}, {"prompt": "Q?", "category": 1}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["validate-dataset", str(path), "--task", "evaluation"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:line 2: prompt: required field is missing" in out
+    assert f"{path}:line 3: category: must be a non-empty string, got 1" in out
+
+
+def test_evaluation_require_reference_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "prompts.jsonl"
+    path.write_text(json.dumps({"prompt": "Q?"}) + "\n")
+    argv = ["validate-dataset", str(path), "--task", "evaluation", "--base-model", "my-rag-app"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main([*argv, "--require-reference", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["format"], report["base_model"]) == ("evaluation-prompts", "my-rag-app")
+    assert [e["field"] for e in report["errors"]] == ["referenceResponse"]
+
+
+def test_customization_tasks_still_need_a_base_model(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(valid_file)]) == 2
+    assert "--base-model is required for --task fine-tuning" in capsys.readouterr().err
+
+
+def test_require_reference_is_for_evaluation_only(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU, "--require-reference"]) == 2
+    assert "--require-reference applies to --task evaluation only" in capsys.readouterr().err
+
+
+def test_missing_evaluation_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(tmp_path / "nope.jsonl"), "--task", "evaluation"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_help_lists_the_evaluation_task(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["validate-dataset", "--help"])
+    out = capsys.readouterr().out
+    assert "evaluation" in out
+    assert "--require-reference" in out

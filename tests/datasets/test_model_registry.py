@@ -132,6 +132,10 @@ def test_user_file_adds_a_model_and_overrides_another(tmp_path: Path) -> None:
             '{"models": [{"model_id": "x", "customization": {"FINE_TUNING": ["yaml"]}}]}',
             "models[0]: customization.FINE_TUNING: unknown value 'yaml'; allowed: instruction,",
         ),
+        (
+            '{"models": [{"model_id": "x", "customization": {"FINE_TUNING": ["evaluation-prompts"]}}]}',
+            "models[0]: customization.FINE_TUNING: evaluation-prompts datasets train no model",
+        ),
     ],
 )
 def test_bad_user_file_is_reported_with_its_path(tmp_path: Path, content: str, message: str) -> None:

@@ -1,4 +1,8 @@
-"""bedrock_ops.evaluation_dataset checks the prompt format {prompt, referenceResponse?, category?}."""
+"""bedrock_ops.evaluation_dataset checks the prompt format {prompt, referenceResponse?, category?}.
+
+The rules are the validator core's (tests/datasets/test_evaluation_prompts.py tests each); these tests
+check the evaluation report built on top of it. Messages are the core's wording.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def test_valid_dataset_passes_with_counts(tmp_path: Path) -> None:
 
 def test_missing_prompt_is_an_error_naming_line_and_field(tmp_path: Path) -> None:
     report = validate_prompt_dataset(_write(tmp_path, [{"prompt": "ok"}, {"referenceResponse": "x"}]))
-    assert [str(e) for e in report.errors] == ["line 2 (prompt): required: a non-empty string"]
+    assert [str(e) for e in report.errors] == ["line 2 (prompt): required field is missing"]
 
 
 def test_reference_can_be_required(tmp_path: Path) -> None:
@@ -37,7 +41,7 @@ def test_reference_can_be_required(tmp_path: Path) -> None:
 
 def test_non_string_reference_is_an_error(tmp_path: Path) -> None:
     report = validate_prompt_dataset(_write(tmp_path, [{"prompt": "p", "referenceResponse": 4}]))
-    assert str(report.errors[0]) == "line 1 (referenceResponse): must be a string, got int"
+    assert str(report.errors[0]) == "line 1 (referenceResponse): must be a string, got number"
 
 
 def test_model_responses_need_a_source_name(tmp_path: Path) -> None:
@@ -56,10 +60,10 @@ def test_bad_utf8_empty_line_and_bad_json_are_all_reported(tmp_path: Path) -> No
     f = tmp_path / "prompts.jsonl"
     f.write_bytes(b'{"prompt": "ok"}\n\n{"prompt": "caf\xe9"}\n{"prompt": \n')
     report = validate_prompt_dataset(f)
-    assert [(e.line, e.message.split(" (")[0]) for e in report.errors] == [
-        (2, "empty line"),
-        (3, "not valid UTF-8"),
-        (4, "not valid JSON"),
+    assert [(e.line, e.message.split(" ")[:2]) for e in report.errors] == [
+        (2, ["blank", "line:"]),
+        (3, ["invalid", "UTF-8"]),
+        (4, ["not", "valid"]),
     ]
 
 

@@ -1,7 +1,8 @@
-"""``bedrock-ops validate-dataset``: check a JSONL dataset before a customization job sees it.
+"""``bedrock-ops validate-dataset``: check a JSONL dataset before a customization or evaluation job sees it.
 
+``--task evaluation`` checks a model evaluation job's custom prompt dataset; it needs no base model.
 Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
-unsupported task, missing file, bad registry file).
+unsupported task, missing file, bad registry file, no --base-model for a customization task).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import time
 from typing import Any, TextIO
 
 from bedrock_ops.dataset_validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
-from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+from bedrock_ops.model_registry import CustomizationType, DatasetFormat, ModelRegistry, ModelSpec
 
 NAME = "validate-dataset"
+EVALUATION = "evaluation"
 _TASKS = {
     "fine-tuning": CustomizationType.FINE_TUNING,
     "continued-pre-training": CustomizationType.CONTINUED_PRE_TRAINING,
@@ -28,31 +30,38 @@ def register(subparsers: Any) -> None:
     """Add the ``validate-dataset`` subcommand."""
     parser = subparsers.add_parser(
         NAME,
-        help="validate a JSONL training or validation dataset against a base model's rules",
+        help="validate a JSONL training, validation or evaluation prompt dataset",
         description=(
             "Stream a JSONL dataset and check it against the rules of the base model: format, roles, "
-            "reserved strings, estimated tokens per record, record counts and file size. "
+            "reserved strings, estimated tokens per record, record counts and file size. With --task "
+            "evaluation, check a model evaluation job's custom prompt dataset ({prompt, referenceResponse?, "
+            "category?, modelResponses?}, at most 1000 prompts; no base model needed). "
             "Exit status 0 when valid, 1 when invalid, 2 on usage errors."
         ),
     )
     parser.add_argument("path", metavar="PATH", help="the .jsonl file to check")
     parser.add_argument(
         "--base-model",
-        required=True,
         metavar="MODEL_ID",
-        help="base model id, plain or context-suffixed (e.g. amazon.nova-micro-v1:0:128k)",
+        help="base model id, plain or context-suffixed (e.g. amazon.nova-micro-v1:0:128k); required except "
+        "with --task evaluation, where it only names the evaluated model in the report",
     )
     parser.add_argument(
         "--task",
-        choices=sorted(_TASKS),
+        choices=sorted([*_TASKS, EVALUATION]),
         default="fine-tuning",
-        help="customization type (default: fine-tuning)",
+        help="customization type, or evaluation for an evaluation prompt dataset (default: fine-tuning)",
     )
     parser.add_argument(
         "--split",
         choices=[s.value for s in DatasetSplit],
         default=DatasetSplit.TRAINING.value,
-        help="which dataset of the job the file is; quotas differ (default: training)",
+        help="which dataset of the job the file is; quotas differ (default: training; not used by evaluation)",
+    )
+    parser.add_argument(
+        "--require-reference",
+        action="store_true",
+        help="with --task evaluation: every prompt needs a referenceResponse (metrics that compare with one)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument(
@@ -72,18 +81,27 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.path``; returns the exit status."""
+    evaluation = args.task == EVALUATION
+    if args.require_reference and not evaluation:
+        return _usage_error("--require-reference applies to --task evaluation only")
+    if args.base_model is None and not evaluation:
+        return _usage_error(f"--base-model is required for --task {args.task}")
     try:
-        registry = ModelRegistry.load(args.registry)
-        spec = registry.resolve(args.base_model)
-        ctype = _TASKS[args.task]
-        spec.require(ctype)
+        base_model: str | ModelSpec | None = args.base_model
+        ctype = _TASKS.get(args.task, CustomizationType.FINE_TUNING)
+        if not evaluation:
+            spec = ModelRegistry.load(args.registry).resolve(args.base_model)
+            spec.require(ctype)
+            base_model = spec
         progress = _Progress.for_file(args.path, sys.stderr)
         try:
             report = validate_file(
                 args.path,
-                base_model=spec,
+                base_model=base_model,
                 customization_type=ctype,
                 split=args.split,
+                dataset_format=DatasetFormat.EVALUATION_PROMPTS if evaluation else None,
+                require_reference=args.require_reference,
                 max_errors=args.max_errors,
                 progress=progress.advance if progress else None,
             )
