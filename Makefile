@@ -43,7 +43,7 @@ node_modules/.installed: package.json package-lock.json
 setup: $(VENV)/.installed node_modules/.installed
 
 synth: setup
-	cdk synth --quiet -c config=$(CONFIG)
+	cdk synth --quiet -c config=$(CONFIG) '**'
 	$(VENV)/bin/cfn-lint $$(find cdk.out -name '*.template.json')
 	$(PY) -m infra.summary cdk.out
 
