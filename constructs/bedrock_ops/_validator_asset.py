@@ -64,9 +64,15 @@ def stage(output_dir: Path, registry_file: Path | None = None) -> None:
 
 
 def strip_docstrings(source: str) -> str:
-    """``source`` without docstrings, other bare string statements (no-ops), comments and function
-    annotations, one space per indentation level: the same program, about half the size."""
+    """``source`` without docstrings, other bare string statements (no-ops), comments, function annotations
+    and ``__all__`` (nothing star-imports the asset's modules), one space per indentation level: the same
+    program, about half the size."""
     tree = ast.parse(source)
+    tree.body = [
+        stmt
+        for stmt in tree.body
+        if not (isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == ["__all__"])
+    ]
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             # Annotations of functions are never evaluated (the modules use `from __future__ import
@@ -95,7 +101,8 @@ def strip_docstrings(source: str) -> str:
     lines = []
     for line in ast.unparse(tree).splitlines():
         code = line.lstrip(" ")
-        lines.append(" " * ((len(line) - len(code)) // 4) + code)
+        if code:  # blank lines carry nothing (string literals never span lines here)
+            lines.append(" " * ((len(line) - len(code)) // 4) + code)
     return "\n".join(lines) + "\n"
 
 
