@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from bedrock_ops.local_datasets import DatasetValidationError
-from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, PipelineConfig, load_config, load_pipeline_config
+from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config, load_pipeline_config
 from infra.stage import BedrockOpsStage, environment_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +40,6 @@ def build_app(config: AppConfig, app: App | None = None) -> App:
     return app
 
 
-def environment_of_pipeline(config: PipelineConfig) -> Environment:
-    """The CDK environment of the pipeline stack."""
-    return Environment(account=config.environment.account, region=config.environment.region)
-
-
 def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
     """Add the GitOps pipeline stack of ``pipeline_file`` (and, inside it, every stage) to ``app``."""
     from infra.pipeline import PipelineStack
@@ -56,7 +51,7 @@ def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
         f"{config.name}-pipeline",
         config=config,
         pipeline_file=pipeline_file,
-        env=environment_of_pipeline(config),
+        env=environment_of(config),
         description="cdk-bedrock-ops: the self-mutating delivery pipeline",
     )
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

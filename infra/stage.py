@@ -7,12 +7,12 @@ from typing import Any
 from aws_cdk import Environment, Stage, Tags
 
 from constructs import Construct
-from infra.config import AppConfig
+from infra.config import AppConfig, PipelineConfig
 from infra.stacks import CustomizationStack, DataStack, GitHubDeployStack, ModelServingStack, ObservabilityStack
 
 
-def environment_of(config: AppConfig) -> Environment:
-    """The CDK environment of a configuration (account unset: the CLI's current account)."""
+def environment_of(config: AppConfig | PipelineConfig) -> Environment:
+    """The CDK environment of an app or pipeline configuration (account unset: the CLI's current account)."""
     return Environment(account=config.environment.account, region=config.environment.region)
 
 
