@@ -1,8 +1,9 @@
-"""Helpers shared by the tests: stacks for construct tests, nag findings, Lambda handler loading."""
+"""Helpers shared by the tests: stacks for construct tests, nag findings, cfn-lint, Lambda handler loading."""
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -41,3 +42,13 @@ def load_handler(name: str) -> ModuleType:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def run_cfn_lint(*templates: str | Path, ignore: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """Run the project's cfn-lint (from this Python's environment, reading .cfnlintrc in the repo root) over
+    ``templates``; ``ignore`` adds check ids to ignore for this run."""
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    options = ["--ignore-checks", *ignore, "--"] if ignore else []
+    return subprocess.run(
+        [str(cfn_lint), *options, *map(str, templates)], capture_output=True, text=True, check=False, timeout=300
+    )

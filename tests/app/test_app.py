@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from aws_cdk import App, cx_api
 from cdk_nag import AwsSolutionsChecks
 
 from infra.summary import summarize
+from tests.support import run_cfn_lint
 
 
 def test_default_app_has_no_unacknowledged_nag_findings(
@@ -35,10 +34,7 @@ def test_every_acknowledgment_gives_a_specific_reason(default_assembly: cx_api.C
 
 def test_cfn_lint_reports_nothing(default_templates: list[Path]) -> None:
     assert default_templates
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run(
-        [str(cfn_lint), *map(str, default_templates)], capture_output=True, text=True, check=False, timeout=300
-    )
+    result = run_cfn_lint(*default_templates)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 

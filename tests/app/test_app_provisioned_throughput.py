@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.app import build_app, cdk_json_context, new_app
 from infra.config import parse_config
 from infra.summary import summarize
+from tests.support import run_cfn_lint
 
 COMMITTED: dict[str, Any] = {
     "environment": {"account": "123456789012", "region": "us-east-1"},
@@ -63,8 +62,7 @@ def test_models_stack_passes_nag(committed: tuple[App, cx_api.CloudAssembly]) ->
 
 def test_models_stack_passes_cfn_lint(committed: tuple[App, cx_api.CloudAssembly]) -> None:
     (template,) = Path(committed[1].directory).rglob("*models*.template.json")
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), str(template)], capture_output=True, text=True, check=False, timeout=300)
+    result = run_cfn_lint(template)
     assert (result.returncode, result.stdout) == (0, "")
 
 

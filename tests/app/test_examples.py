@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import run_cfn_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
@@ -32,6 +32,5 @@ def test_example_synthesizes_clean(example: Path, tmp_path: Path, monkeypatch: p
     assembly = namespace["app"].synth()
     templates = [str(Path(assembly.directory) / s.template_file) for s in assembly.stacks_recursively]
     assert templates
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, check=False)
+    result = run_cfn_lint(*templates)
     assert (result.returncode, result.stdout) == (0, "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.app import build_pipeline_app, cdk_json_context, new_app
 from infra.config import ConfigError, load_pipeline_config
+from tests.support import run_cfn_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,17 +45,14 @@ def test_pipeline_and_its_stages_pass_nag(pipeline_app: App, assembly: cx_api.Cl
 def test_cfn_lint_reports_nothing_for_the_pipeline_and_its_stages(assembly: cx_api.CloudAssembly) -> None:
     templates = sorted(Path(assembly.directory).rglob("*.template.json"))
     assert len(templates) >= 3  # the pipeline stack and the stacks of dev and prod
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
     # Two findings come from what CDK Pipelines itself renders into the pipeline template, not from our code:
     # W3005, its DependsOn on the pipeline role next to a GetAtt of it, and E3703, a style preference for
     # Fn::Sub over the Fn::Join it writes for the stages' CloudFormation execution role ARNs. The stage
     # templates are linted with every check.
-    pipeline_only = ["--ignore-checks", "W3005", "E3703", "--"]
     stage_templates = [t for t in templates if t.parent != Path(assembly.directory)]
-    for args in ([*pipeline_only, *map(str, set(templates) - set(stage_templates))], list(map(str, stage_templates))):
-        result = subprocess.run([str(cfn_lint), *args], capture_output=True, text=True, check=False)
+    pipeline_templates = sorted(set(templates) - set(stage_templates))
+    for result in (run_cfn_lint(*pipeline_templates, ignore=("W3005", "E3703")), run_cfn_lint(*stage_templates)):
         assert result.returncode == 0, result.stdout + result.stderr
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_source_is_the_configured_connection_and_branch(pipeline: dict[str, Any]) -> None:
