@@ -30,8 +30,8 @@ for _path in (ROOT / "constructs", ROOT):  # running as a script from a checkout
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from bedrock_ops.invocation_logging import InvocationLogging  # noqa: E402
-from bedrock_ops.monitoring import BedrockMonitoring  # noqa: E402
+from bedrock_ops.observability.invocation_logging import InvocationLogging  # noqa: E402
+from bedrock_ops.observability.monitoring import BedrockMonitoring  # noqa: E402
 from infra.app import cdk_json_context  # noqa: E402
 
 #: CloudFormation and CloudWatch limits the result is checked against.

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "constructs"))
 
-from bedrock_ops.dataset_validation import validate_file  # noqa: E402
+from bedrock_ops.data.validation import validate_file  # noqa: E402
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 MB = 1_000_000
@@ -129,7 +129,7 @@ def peak_kib():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sys.path.insert(0, {constructs!r})
-from bedrock_ops.dataset_validation import validate_file
+from bedrock_ops.data.validation import validate_file
 path = {path!r}
 if path:
     report = validate_file(path, base_model={model!r}, max_errors=10)

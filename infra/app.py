@@ -10,7 +10,7 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from bedrock_ops.local_datasets import DatasetValidationError
+from bedrock_ops.data.local_datasets import DatasetValidationError
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config, load_pipeline_config
 from infra.stage import BedrockOpsStage, environment_of
 

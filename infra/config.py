@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bedrock_ops.evaluation import (
+from bedrock_ops.evaluation.model_evaluation import (
     BuiltinDataset,
     EvaluationDataset,
     EvaluationKind,
@@ -150,8 +150,8 @@ class CustomizationJobConfig(_Model):
     @model_validator(mode="after")
     def _valid_for_the_base_model(self) -> CustomizationJobConfig:
         # The construct's own synth-time rules, run here so that errors name the file and key path.
-        from bedrock_ops.model_customization import CustomizationHyperparameters, validate_job_definition
-        from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+        from bedrock_ops.customization.workflow import CustomizationHyperparameters, validate_job_definition
+        from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
         spec = ModelRegistry.load().resolve(self.base_model)
         validate_job_definition(
@@ -221,7 +221,7 @@ class DatasetsConfig(_Model):
 
     @model_validator(mode="after")
     def _models_are_known(self) -> DatasetsConfig:
-        from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+        from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
         registry = ModelRegistry.load(self.model_registry_file)
         checks = [("validator", self.validator.base_model, self.validator.task)]
@@ -529,7 +529,7 @@ class ModelAccessConfig(_Model):
 
     @model_validator(mode="after")
     def _known_models(self) -> ModelAccessConfig:
-        from bedrock_ops.model_catalog import load_model_catalog
+        from bedrock_ops.models.catalog import load_model_catalog
 
         catalog = load_model_catalog(self.catalog_file)
         for index, model_id in enumerate(self.models):

@@ -12,8 +12,9 @@ from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 
-from bedrock_ops import BedrockKmsKey, _buckets
-from bedrock_ops._nag import acknowledge, iam5_resource_finding
+from bedrock_ops import BedrockKmsKey
+from bedrock_ops._core import buckets
+from bedrock_ops._core.nag import acknowledge, iam5_resource_finding
 from constructs import Construct
 from infra.config import ROOT, ConfigError, PipelineConfig, load_config
 from infra.stage import BedrockOpsStage, environment_of
@@ -37,13 +38,13 @@ class PipelineStack(Stack):
             primary_output_directory="cdk.out",
         )
         key = BedrockKmsKey(self, "ArtifactKey", description="cdk-bedrock-ops pipeline artifacts")
-        access_logs = _buckets.access_log_bucket(
+        access_logs = buckets.access_log_bucket(
             self,
             "ArtifactAccessLogs",
             destination_of="the pipeline artifact bucket",
             removal_policy=RemovalPolicy.RETAIN,
         )
-        artifacts = _buckets.kms_bucket(
+        artifacts = buckets.kms_bucket(
             self,
             "Artifacts",
             encryption_key=key,

@@ -260,7 +260,7 @@ class ObservabilityStack(Stack):
 
 def _token_prices(monitoring: MonitoringConfig) -> dict[str, tuple[float, float]]:
     """USD per 1,000 (input, output) tokens per monitored model: the configuration's own figures, else the
-    dated pricing table (``bedrock_ops.pricing``); models priced in neither get no cost widget."""
+    dated pricing table (``bedrock_ops.cost.pricing``); models priced in neither get no cost widget."""
     table = load_pricing_table(monitoring.pricing_file)
     prices: dict[str, tuple[float, float]] = {}
     for model in monitoring.models:

@@ -63,8 +63,8 @@ def summarize(assembly: Path) -> str:
 
 def cost_summary(assembly: Path) -> str:
     """The monthly cost of what the assembly provisions, from the same tables as ``bedrock-ops cost``."""
-    from bedrock_ops import cost
-    from bedrock_ops.pricing import load_pricing_table
+    from bedrock_ops.cost import advisor as cost
+    from bedrock_ops.cost.pricing import load_pricing_table
 
     pricing = load_pricing_table()
     report = cost.estimate(

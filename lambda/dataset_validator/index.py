@@ -1,6 +1,6 @@
 """Validate a dataset the moment it lands in S3 (EventBridge "Object Created").
 
-The object is streamed through the project's single validator core (``bedrock_ops.dataset_validation``,
+The object is streamed through the project's single validator core (``bedrock_ops.data.validation``,
 staged into this function's asset at synth time, never copied into the repository) in chunks, so memory
 stays flat up to the largest file any model accepts (10 GB for Claude 3 Haiku). Then:
 
@@ -31,8 +31,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from bedrock_ops.dataset_validation import DatasetSplit, ValidationReport, validate_stream
-from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+from bedrock_ops.data.validation import DatasetSplit, ValidationReport, validate_stream
+from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
 LOGGER = logging.getLogger()
 LOGGER.setLevel(logging.INFO)

@@ -59,8 +59,11 @@ def test_wheel_ships_the_library_lambda_sources_and_data_but_no_tests_or_configs
     assert "bedrock_ops/__init__.py" in names
     for handler in (ROOT / "lambda").glob("*/index.py"):
         assert f"bedrock_ops/_lambda/{handler.parent.name}/index.py" in names
-    for data_file in (ROOT / "constructs" / "bedrock_ops" / "data").glob("*"):
-        assert f"bedrock_ops/data/{data_file.name}" in names
+    package = ROOT / "constructs" / "bedrock_ops"
+    data_files = [p for p in package.rglob("*.json") if "__pycache__" not in p.parts]
+    assert data_files
+    for data_file in data_files:
+        assert f"bedrock_ops/{data_file.relative_to(package).as_posix()}" in names
     assert not [n for n in names if n.startswith(("tests/", "config/", "infra/", "constructs/")) or "__pycache__" in n]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "bedrock-ops = bedrock_ops.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,4 +1,4 @@
-"""bedrock_ops.cost on fixed price tables: monthly lines, break-even arithmetic, template inventory."""
+"""bedrock_ops.cost.advisor on fixed price tables: monthly lines, break-even arithmetic, template inventory."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_ops import cost
-from bedrock_ops.pricing import Commitment, ModelPrice, PricingTable
+from bedrock_ops.cost import advisor as cost
+from bedrock_ops.cost.pricing import Commitment, ModelPrice, PricingTable
 
 TEXT = ModelPrice(
     model_id="acme.text-v1",

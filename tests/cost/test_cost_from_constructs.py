@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Template
 
-from bedrock_ops import ProvisionedThroughput, cost
-from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, load_pricing_table
+from bedrock_ops import ProvisionedThroughput
+from bedrock_ops.cost import advisor as cost
+from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, load_pricing_table
 from tests.support import new_stack
 
 

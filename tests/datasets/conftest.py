@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_ops.dataset_validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
-from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+from bedrock_ops.data.validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
+from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
 TITAN = "amazon.titan-text-express-v1"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from bedrock_ops.dataset_validation import validate_file
+from bedrock_ops.data.validation import validate_file
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "validator_bench.py"
 

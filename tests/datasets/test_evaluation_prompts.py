@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bedrock_ops.dataset_validation import (
+from bedrock_ops.data.validation import (
     MAX_EVALUATION_PROMPTS,
     ValidationReport,
     validate_file,
     validate_stream,
 )
-from bedrock_ops.model_registry import CustomizationType, DatasetFormat
+from bedrock_ops.models.registry import CustomizationType, DatasetFormat
 
 from .conftest import jsonl, only_error
 

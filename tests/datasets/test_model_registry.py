@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ops.model_registry import (
+from bedrock_ops.models.registry import (
     CustomizationType,
     DatasetFormat,
     ModelRegistry,

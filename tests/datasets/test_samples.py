@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ops.dataset_validation import DatasetSplit, validate_file
-from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+from bedrock_ops.data.validation import DatasetSplit, validate_file
+from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "datasets"
 FT = CustomizationType.FINE_TUNING

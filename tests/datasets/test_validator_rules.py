@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_ops.dataset_validation import DatasetSplit, ValidationReport
-from bedrock_ops.model_registry import CustomizationType, DatasetFormat, UnsupportedCustomizationError
+from bedrock_ops.data.validation import DatasetSplit, ValidationReport
+from bedrock_ops.models.registry import CustomizationType, DatasetFormat, UnsupportedCustomizationError
 
 from .conftest import (
     CASES,
@@ -378,7 +378,7 @@ def test_reserved_string_written_with_unicode_escapes_is_reported(check: Check) 
 
 
 def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(check: Check, tmp_path: Any) -> None:
-    from bedrock_ops.model_registry import ModelRegistry
+    from bedrock_ops.models.registry import ModelRegistry
 
     extra = tmp_path / "models.json"
     entry = {
@@ -493,7 +493,7 @@ def test_too_many_training_records_are_reported(check: Check) -> None:
 
 
 def test_file_over_the_size_quota_is_reported(check: Check, tmp_path: Any) -> None:
-    from bedrock_ops.model_registry import ModelRegistry
+    from bedrock_ops.models.registry import ModelRegistry
 
     extra = tmp_path / "models.json"
     entry = {

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bedrock_ops.dataset_validation import DatasetSplit, check_totals, validate_stream
-from bedrock_ops.model_registry import CustomizationType, ModelRegistry
+from bedrock_ops.data.validation import DatasetSplit, check_totals, validate_stream
+from bedrock_ops.models.registry import CustomizationType, ModelRegistry
 
 from .conftest import HAIKU, LLAMA31, TITAN, claude, instruction
 

@@ -1,4 +1,4 @@
-"""bedrock_ops.evaluation_dataset checks the prompt format {prompt, referenceResponse?, category?}.
+"""bedrock_ops.evaluation.dataset checks the prompt format {prompt, referenceResponse?, category?}.
 
 The rules are the validator core's (tests/datasets/test_evaluation_prompts.py tests each); these tests
 check the evaluation report built on top of it. Messages are the core's wording.
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bedrock_ops.evaluation_dataset import validate_prompt_dataset
+from bedrock_ops.evaluation.dataset import validate_prompt_dataset
 
 
 def _write(tmp_path: Path, rows: list[Any]) -> Path:

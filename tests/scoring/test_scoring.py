@@ -1,4 +1,4 @@
-"""bedrock_ops.scoring reproduces rouge-score and sacrebleu, and rejects bad input naming file and line."""
+"""bedrock_ops.evaluation.scoring reproduces rouge-score and sacrebleu, and rejects bad input naming file and line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_ops import scoring
+from bedrock_ops.evaluation import scoring
 
 # The `scoring` extra; skipped (visibly) until requirements.lock carries it.
 sacrebleu = pytest.importorskip("sacrebleu", reason="install cdk-bedrock-ops[scoring]")

@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from bedrock_ops.content_filter import (
+from bedrock_ops.observability.content_filter import (
     CONTENT_FILTERED_RULES,
     ContentFilteredCountMetricFilter,
     content_filtered_filter_pattern,

@@ -14,9 +14,9 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
 from bedrock_ops import DatasetValidator, TrainingDataBucket
-from bedrock_ops._validator_asset import strip_docstrings
-from bedrock_ops.dataset_validation import DatasetSplit
-from bedrock_ops.model_registry import CustomizationType, UnknownModelError, UnsupportedCustomizationError
+from bedrock_ops.data._validator_asset import strip_docstrings
+from bedrock_ops.data.validation import DatasetSplit
+from bedrock_ops.models.registry import CustomizationType, UnknownModelError, UnsupportedCustomizationError
 from tests.support import nag_findings, new_stack
 
 NOVA = "amazon.nova-micro-v1:0"
@@ -132,9 +132,11 @@ def test_asset_holds_the_handler_and_the_validator_core_only(
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert files == [
         "bedrock_ops/__init__.py",
-        "bedrock_ops/data/model_registry.json",
-        "bedrock_ops/dataset_validation.py",
-        "bedrock_ops/model_registry.py",
+        "bedrock_ops/data/__init__.py",
+        "bedrock_ops/data/validation.py",
+        "bedrock_ops/models/__init__.py",
+        "bedrock_ops/models/data/model_registry.json",
+        "bedrock_ops/models/registry.py",
         "index.py",
     ]
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 50_000
@@ -144,7 +146,7 @@ def test_staged_core_is_the_repository_core_without_docstrings(
     built: tuple[Stack, DatasetValidator, Template],
 ) -> None:
     folder = _asset_folder(built)
-    for name in ("dataset_validation.py", "model_registry.py"):
+    for name in ("data/validation.py", "models/registry.py"):
         staged = (folder / "bedrock_ops" / name).read_text()
         assert staged == strip_docstrings((CORE / name).read_text())
         assert "def validate_stream" in staged or "class ModelRegistry" in staged
@@ -155,7 +157,7 @@ def test_asset_validates_a_dataset_on_its_own(built: tuple[Stack, DatasetValidat
     sample = SAMPLES / "claude-multi-turn" / "train.jsonl"
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import index, bedrock_ops.dataset_validation as core;"
+        "import index, bedrock_ops.data.validation as core;"
         "assert core.__file__.startswith(sys.argv[1]), core.__file__;"
         "r = core.validate_file(sys.argv[2], base_model='anthropic.claude-3-haiku-20240307-v1:0:200k');"
         "print(r.verdict, r.records)"

@@ -9,8 +9,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from bedrock_ops.content_filter import content_filtered_filter_pattern
-from bedrock_ops.invocation_logging import STATE_PARAMETER_NAME, InvocationLogging
+from bedrock_ops.observability.content_filter import content_filtered_filter_pattern
+from bedrock_ops.observability.invocation_logging import STATE_PARAMETER_NAME, InvocationLogging
 from infra.app import cdk_json_context
 from tests.support import ACCOUNT, REGION, nag_findings, new_stack
 from tests.templates import flatten, resources_of_type

@@ -12,9 +12,9 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from bedrock_ops import LocalDataset, LocalDatasets, TrainingDataBucket
-from bedrock_ops.dataset_validation import DatasetSplit
-from bedrock_ops.local_datasets import DatasetValidationError, validate_local_datasets
-from bedrock_ops.model_registry import CustomizationType
+from bedrock_ops.data.local_datasets import DatasetValidationError, validate_local_datasets
+from bedrock_ops.data.validation import DatasetSplit
+from bedrock_ops.models.registry import CustomizationType
 from tests.support import nag_findings, new_stack
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "datasets"

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from bedrock_ops.metrics import (
+from bedrock_ops.observability.metrics import (
     BedrockLoggingMetrics,
     BedrockModelMetrics,
     BedrockOpsMetrics,

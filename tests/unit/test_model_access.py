@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from bedrock_ops.model_access import ModelAccess
+from bedrock_ops.access.model_access import ModelAccess
 from tests.support import nag_findings, new_stack
 
 TYPE = "Custom::BedrockModelAccess"

@@ -1,4 +1,4 @@
-"""The packaged, overridable foundation model catalog (bedrock_ops.model_catalog)."""
+"""The packaged, overridable foundation model catalog (bedrock_ops.models.catalog)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ops.model_catalog import ModelCatalog, UnknownModelError, load_model_catalog
+from bedrock_ops.models.catalog import ModelCatalog, UnknownModelError, load_model_catalog
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,14 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
-from bedrock_ops._functions import HandlerFunction
-from bedrock_ops.kms import BedrockKmsKey
-from bedrock_ops.model_customization import (
+from bedrock_ops._core.functions import HandlerFunction
+from bedrock_ops.customization.workflow import (
     CustomizationHyperparameters,
     ModelCustomizationWorkflow,
 )
-from bedrock_ops.model_registry import CustomizationType
-from bedrock_ops.training_bucket import TrainingDataBucket
+from bedrock_ops.data.kms import BedrockKmsKey
+from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.models.registry import CustomizationType
 from tests.support import nag_findings, new_stack
 
 

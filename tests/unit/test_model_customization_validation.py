@@ -10,17 +10,17 @@ from typing import Any
 import pytest
 from aws_cdk import Stack
 
-from bedrock_ops.model_customization import (
+from bedrock_ops.customization.workflow import (
     CustomizationHyperparameters,
     ModelCustomizationWorkflow,
 )
-from bedrock_ops.model_registry import (
+from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.models.registry import (
     CustomizationType,
     DatasetFormat,
     UnknownModelError,
     UnsupportedCustomizationError,
 )
-from bedrock_ops.training_bucket import TrainingDataBucket
 from tests.support import new_stack
 
 _ids = itertools.count()

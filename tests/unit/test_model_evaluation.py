@@ -10,7 +10,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from bedrock_ops import TrainingDataBucket
-from bedrock_ops.evaluation import (
+from bedrock_ops.evaluation.model_evaluation import (
     BuiltinDataset,
     EvaluationDataset,
     EvaluationKind,

@@ -1,4 +1,4 @@
-"""The dated, overridable pricing table (bedrock_ops.pricing)."""
+"""The dated, overridable pricing table (bedrock_ops.cost.pricing)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ops.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
+from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
 
 
 @pytest.fixture(scope="module")

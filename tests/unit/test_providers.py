@@ -6,9 +6,9 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from bedrock_ops._assets import lambda_code_path
-from bedrock_ops._functions import RUNTIME, HandlerFunction
-from bedrock_ops._providers import singleton_provider
+from bedrock_ops._core.assets import lambda_code_path
+from bedrock_ops._core.functions import RUNTIME, HandlerFunction
+from bedrock_ops._core.providers import singleton_provider
 from tests.support import nag_findings, new_stack
 
 CODE = lambda_.Code.from_inline("def on_event(event, context):\n    return {}\n")

@@ -10,8 +10,8 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
 
-from bedrock_ops.pricing import Commitment, load_pricing_table
-from bedrock_ops.provisioned_throughput import ProvisionedThroughput
+from bedrock_ops.cost.pricing import Commitment, load_pricing_table
+from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 from tests.support import nag_findings, new_stack
 
 PT_TYPE = "Custom::BedrockProvisionedThroughput"

@@ -1,4 +1,4 @@
-"""``bedrock-ops cost``: monthly cost of an app and on-demand vs provisioned break-even (bedrock_ops.cost)."""
+"""``bedrock-ops cost``: monthly cost of an app and on-demand vs provisioned break-even (bedrock_ops.cost.advisor)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bedrock_ops import cost
-from bedrock_ops.pricing import load_pricing_table
+from bedrock_ops.cost import advisor as cost
+from bedrock_ops.cost.pricing import load_pricing_table
 
 _OUTSIDE_CHECKOUT = (
     "--config needs the app's configuration schema (infra/config.py), which lives in the project "

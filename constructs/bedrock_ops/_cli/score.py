@@ -1,4 +1,4 @@
-"""``bedrock-ops score``: offline ROUGE, BLEU, BERTScore and perplexity (logic in bedrock_ops.scoring)."""
+"""``bedrock-ops score``: offline ROUGE, BLEU, BERTScore and perplexity (logic in bedrock_ops.evaluation.scoring)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from bedrock_ops import scoring
+from bedrock_ops.evaluation import scoring
 
 
 def register(subparsers: Any) -> None:

@@ -12,8 +12,8 @@ import sys
 import time
 from typing import Any, TextIO
 
-from bedrock_ops.dataset_validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
-from bedrock_ops.model_registry import CustomizationType, DatasetFormat, ModelRegistry, ModelSpec
+from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
+from bedrock_ops.models.registry import CustomizationType, DatasetFormat, ModelRegistry, ModelSpec
 
 NAME = "validate-dataset"
 EVALUATION = "evaluation"

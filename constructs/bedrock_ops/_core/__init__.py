@@ -1,0 +1,1 @@
+"""What every capability uses: Lambda functions, singleton providers, buckets, cdk-nag helpers, assets."""

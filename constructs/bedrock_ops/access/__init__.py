@@ -1,0 +1,1 @@
+"""Model access: availability checks, the Anthropic use-case form, Marketplace agreements."""

@@ -1,0 +1,1 @@
+"""Dated price tables and the cost advisor."""

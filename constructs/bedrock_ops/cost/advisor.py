@@ -1,0 +1,616 @@
+"""What an app costs per month, and when provisioned throughput beats on-demand pricing.
+
+The figures come from two dated, overridable tables in package data, never from this code:
+``bedrock_ops.cost.pricing`` (Bedrock: per-token, per-image and per-model-unit-hour rates) and
+``data/service_prices.json`` (CloudWatch alarms, dashboards and logs, KMS keys).
+
+What is provisioned is read from synthesized CloudFormation templates (``inventory_from_templates``):
+provisioned throughputs (``Custom::BedrockProvisionedThroughput``: ``ModelId``, ``ModelUnits``,
+``CommitmentDuration``), alarms, dashboards, KMS keys and log groups. So the same figures come out of
+``bedrock-ops cost --config`` (which synthesizes the app) and of the synth summary (which reads cdk.out).
+
+On-demand vs provisioned, per model, at a traffic of T tokens per minute of which a share s is output::
+
+    blended per 1k        = (1 - s) * input_per_1k + s * output_per_1k
+    on-demand per month   = T * 60 * 730 / 1000 * blended per 1k
+    provisioned per month = model_units * rate(term) * 730
+    break-even T          = model_units * rate(term) * 1000 / (60 * blended per 1k)
+
+(images per minute and the per-image price for image models). The break-even says when provisioned
+throughput is cheaper, not whether its model units can carry that traffic: capacity per model unit
+depends on the model and is not in the pricing table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bedrock_ops._core.jsonfile import parse_json_object
+from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable
+
+__all__ = [
+    "BreakEven",
+    "CostLine",
+    "CostReport",
+    "Inventory",
+    "ProvisionedItem",
+    "ServicePrices",
+    "Traffic",
+    "break_even",
+    "estimate",
+    "format_report",
+    "inventory_from_templates",
+    "load_service_prices",
+    "templates_from_assembly",
+]
+
+MINUTES_PER_MONTH = 60 * HOURS_PER_MONTH
+PROVISIONED_THROUGHPUT_TYPE = "Custom::BedrockProvisionedThroughput"
+_SERVICE_PRICE_KEYS = (
+    "cloudwatch_alarm_month",
+    "cloudwatch_dashboard_month",
+    "cloudwatch_logs_ingestion_per_gb",
+    "cloudwatch_logs_storage_per_gb_month",
+    "kms_key_month",
+)
+_SERVICE_TOP_KEYS = ("as_of", "currency", "region", "sources", "notes", "prices")
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class ProvisionedItem:
+    """A provisioned throughput found in a template (``model_id`` None when it is a token, e.g. the ARN of
+    a custom model created in the same deployment)."""
+
+    stack: str
+    logical_id: str
+    model_id: str | None
+    model_units: int
+    commitment: Commitment
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What the templates provision that costs money by the month."""
+
+    provisioned: tuple[ProvisionedItem, ...] = ()
+    alarms: int = 0
+    dashboards: int = 0
+    kms_keys: int = 0
+    log_groups: int = 0
+    stacks: tuple[str, ...] = ()
+    invocation_logging: bool = False
+    """Whether the app configures Bedrock model invocation logging (``Custom::BedrockInvocationLogging``)."""
+    models: tuple[str, ...] = ()
+    """Model ids the app uses (model access, evaluation jobs, provisioned throughput), first seen first."""
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Expected traffic of one model.
+
+    :param tokens_per_minute: input plus output tokens per minute, averaged over the month.
+    :param output_share: the share of those tokens that are output, 0-1 (default 0.25).
+    :param images_per_minute: generated images per minute, for image models (default 0).
+    """
+
+    tokens_per_minute: float = 0.0
+    output_share: float = 0.25
+    images_per_minute: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("tokens_per_minute", "images_per_minute"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative number, got {value}")
+        if not 0 <= self.output_share <= 1:
+            raise ValueError(f"output_share must be 0-1, got {self.output_share}")
+
+
+@dataclass(frozen=True)
+class ServicePrices:
+    """Monthly rates of the non-Bedrock services (see ``data/service_prices.json``)."""
+
+    as_of: str
+    currency: str
+    region: str
+    prices: Mapping[str, float]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def rate(self, key: str) -> float:
+        """The rate named ``key``."""
+        return self.prices[key]
+
+
+def load_service_prices(path: str | Path | None = None) -> ServicePrices:
+    """The packaged service price table, with the file at ``path`` (same schema) merged over it.
+
+    Raises ``ValueError`` naming the file, the key and the bad value.
+    """
+    name = "bedrock_ops/cost/data/service_prices.json"
+    data = _json_object(
+        resources.files("bedrock_ops").joinpath("cost/data/service_prices.json").read_text("utf-8"), name
+    )
+    prices: dict[str, Any] = dict(data.get("prices", {}))
+    if path is not None:
+        name = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{name}: cannot read the service price file: {exc.strerror}") from None
+        override = _json_object(text, name)
+        unknown = [k for k in override if k not in _SERVICE_TOP_KEYS]
+        if unknown:
+            raise ValueError(f"{name}: unknown key {unknown[0]!r}; allowed keys: {', '.join(_SERVICE_TOP_KEYS)}")
+        if "prices" in override and not isinstance(override["prices"], dict):
+            raise ValueError(f"{name}: prices must be an object of name -> rate, got {override['prices']!r}")
+        prices.update(override.get("prices", {}))
+        data = {**data, **{k: v for k, v in override.items() if k != "prices"}}
+    for key, value in prices.items():
+        if key not in _SERVICE_PRICE_KEYS:
+            raise ValueError(f"{name}: unknown price {key!r}; allowed: {', '.join(_SERVICE_PRICE_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name}: prices.{key} must be a non-negative number, got {value!r}")
+    missing = [k for k in _SERVICE_PRICE_KEYS if k not in prices]
+    if missing:
+        raise ValueError(f"{name}: prices.{missing[0]} is missing")
+    return ServicePrices(
+        as_of=str(data.get("as_of", "")),
+        currency=str(data.get("currency", "USD")),
+        region=str(data.get("region", "")),
+        prices={k: float(v) for k, v in prices.items()},
+        sources=dict(data.get("sources", {})),
+    )
+
+
+def _json_object(text: str, name: str) -> dict[str, Any]:
+    return parse_json_object(text, name, "the service price table")
+
+
+def templates_from_assembly(assembly: str | Path) -> dict[str, dict[str, Any]]:
+    """The CloudFormation templates of a cloud assembly directory (e.g. ``cdk.out``), by stack name,
+    including those of nested assemblies (stages)."""
+    root = Path(assembly)
+    manifest_file = root / "manifest.json"
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{root}: no manifest.json; run `cdk synth` first or pass --config") from None
+    templates: dict[str, dict[str, Any]] = {}
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") == "aws:cloudformation:stack":
+            file = root / artifact["properties"]["templateFile"]
+            templates[name] = json.loads(file.read_text(encoding="utf-8"))
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            templates.update(templates_from_assembly(root / artifact["properties"]["directoryName"]))
+    return templates
+
+
+def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inventory:
+    """Count what the templates provision (see the module docstring)."""
+    kinds: Counter[str] = Counter()
+    provisioned: list[ProvisionedItem] = []
+    models: list[str] = []
+    for stack, template in sorted(templates.items()):
+        for logical_id, resource in sorted(template.get("Resources", {}).items()):
+            kind = str(resource.get("Type", ""))
+            kinds[kind] += 1
+            props = resource.get("Properties", {})
+            if kind == PROVISIONED_THROUGHPUT_TYPE:
+                provisioned.append(_provisioned_item(stack, logical_id, props))
+            models.extend(m for m in _models_used(kind, props) if m not in models)
+    return Inventory(
+        provisioned=tuple(provisioned),
+        alarms=kinds["AWS::CloudWatch::Alarm"],
+        dashboards=kinds["AWS::CloudWatch::Dashboard"],
+        kms_keys=kinds["AWS::KMS::Key"],
+        log_groups=kinds["AWS::Logs::LogGroup"],
+        stacks=tuple(sorted(templates)),
+        models=tuple(models),
+        invocation_logging=kinds["Custom::BedrockInvocationLogging"] > 0,
+    )
+
+
+def _models_used(kind: str, props: Mapping[str, Any]) -> list[str]:
+    """Literal model ids of the library's Bedrock resources (tokens, e.g. custom model ARNs, are skipped)."""
+    found: list[Any] = []
+    if kind in (PROVISIONED_THROUGHPUT_TYPE, "Custom::BedrockModelAccess"):
+        found.append(props.get("ModelId"))
+    elif kind == "Custom::BedrockEvaluationJob":
+        request = props.get("Request", {})
+        for model in request.get("inferenceConfig", {}).get("models", []):
+            found.append(model.get("bedrockModel", {}).get("modelIdentifier"))
+        for config in request.get("evaluationConfig", {}).values():
+            for judge in config.get("evaluatorModelConfig", {}).get("bedrockEvaluatorModels", []):
+                found.append(judge.get("modelIdentifier"))
+    return [m for m in found if isinstance(m, str) and m]
+
+
+def _provisioned_item(stack: str, logical_id: str, props: Mapping[str, Any]) -> ProvisionedItem:
+    model_id = props.get("ModelId")
+    units = props.get("ModelUnits", 1)
+    try:
+        model_units = int(units)
+    except (TypeError, ValueError):
+        raise ValueError(f"{stack}/{logical_id}: ModelUnits must be a number, got {units!r}") from None
+    term = props.get("CommitmentDuration") or Commitment.NO_COMMITMENT.value
+    try:
+        commitment = Commitment(term)
+    except ValueError:
+        raise ValueError(
+            f"{stack}/{logical_id}: CommitmentDuration {term!r} is not one of {', '.join(c.value for c in Commitment)}"
+        ) from None
+    return ProvisionedItem(
+        stack=stack,
+        logical_id=logical_id,
+        model_id=model_id if isinstance(model_id, str) else None,
+        model_units=model_units,
+        commitment=commitment,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One line of the monthly bill."""
+
+    category: str
+    item: str
+    quantity: float
+    unit: str
+    unit_price: float | None
+    monthly: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """On-demand vs provisioned throughput for one model at one traffic."""
+
+    model_id: str
+    kind: str
+    traffic: Traffic
+    model_units: int
+    on_demand_monthly: float | None
+    provisioned_monthly: Mapping[Commitment, float]
+    break_even: Mapping[Commitment, float]
+    """Traffic above which each term is cheaper: tokens per minute (images per minute for image models)."""
+    cheapest: str
+    """``"on-demand"``, a ``Commitment`` value, or ``"unknown"`` when the table lacks a price."""
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """Monthly cost of an inventory and the break-even of each model."""
+
+    lines: tuple[CostLine, ...]
+    break_evens: tuple[BreakEven, ...]
+    currency: str
+    pricing_as_of: str
+    service_prices_as_of: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def total_monthly(self) -> float:
+        """The sum of the lines with a known cost."""
+        return math.fsum(line.monthly for line in self.lines if line.monthly is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form (``bedrock-ops cost --json``)."""
+        return {
+            "currency": self.currency,
+            "pricing_as_of": self.pricing_as_of,
+            "service_prices_as_of": self.service_prices_as_of,
+            "hours_per_month": HOURS_PER_MONTH,
+            "total_monthly": round(self.total_monthly, 2),
+            "lines": [line.__dict__ for line in self.lines],
+            "break_even": [
+                {
+                    "model_id": b.model_id,
+                    "kind": b.kind,
+                    "tokens_per_minute": b.traffic.tokens_per_minute,
+                    "output_share": b.traffic.output_share,
+                    "images_per_minute": b.traffic.images_per_minute,
+                    "model_units": b.model_units,
+                    "on_demand_monthly": b.on_demand_monthly,
+                    "provisioned_monthly": {c.value: v for c, v in b.provisioned_monthly.items()},
+                    "break_even_per_minute": {c.value: v for c, v in b.break_even.items()},
+                    "cheapest": b.cheapest,
+                }
+                for b in self.break_evens
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def _unit_price_per_token(price: ModelPrice, traffic: Traffic) -> float | None:
+    """Blended price of one token at the traffic's output share, or None when a needed rate is missing."""
+    if price.input_per_1k_tokens is None:
+        return None
+    if price.kind == "embedding" or traffic.output_share == 0:
+        return price.input_per_1k_tokens / 1000
+    if price.output_per_1k_tokens is None:
+        return None
+    share = traffic.output_share
+    return ((1 - share) * price.input_per_1k_tokens + share * price.output_per_1k_tokens) / 1000
+
+
+def break_even(price: ModelPrice, traffic: Traffic, *, model_units: int = 1) -> BreakEven:
+    """Compare on-demand and provisioned throughput for ``price``'s model at ``traffic``."""
+    if model_units < 1:
+        raise ValueError(f"model_units must be >= 1, got {model_units}")
+    per_unit_minute: float | None  # price of one token (or image) times the traffic's unit per minute
+    if price.kind == "image":
+        per_unit_minute = price.per_image
+        volume = traffic.images_per_minute
+    else:
+        per_unit_minute = _unit_price_per_token(price, traffic)
+        volume = traffic.tokens_per_minute
+    on_demand = None if per_unit_minute is None else per_unit_minute * volume * MINUTES_PER_MONTH
+    provisioned = {
+        term: rate * model_units * HOURS_PER_MONTH for term, rate in price.provisioned_per_model_unit_hour.items()
+    }
+    breaks: dict[Commitment, float] = {}
+    if per_unit_minute:
+        for term, monthly in provisioned.items():
+            breaks[term] = monthly / (per_unit_minute * MINUTES_PER_MONTH)
+    options: dict[str, float] = {term.value: monthly for term, monthly in provisioned.items()}
+    if on_demand is not None:
+        options["on-demand"] = on_demand
+    cheapest = min(options, key=lambda k: (options[k], k != "on-demand")) if on_demand is not None else "unknown"
+    return BreakEven(
+        model_id=price.model_id,
+        kind=price.kind,
+        traffic=traffic,
+        model_units=model_units,
+        on_demand_monthly=on_demand,
+        provisioned_monthly=provisioned,
+        break_even=breaks,
+        cheapest=cheapest,
+    )
+
+
+def estimate(
+    inventory: Inventory,
+    pricing: PricingTable,
+    service_prices: ServicePrices,
+    *,
+    traffic: Mapping[str, Traffic] | None = None,
+    default_traffic: Traffic | None = None,
+    models: Iterable[str] = (),
+    log_bytes_per_token: float = 6.0,
+    log_retention_months: float = 1.0,
+) -> CostReport:
+    """The monthly cost of ``inventory`` and the break-even of each model.
+
+    :param traffic: traffic per model id (plain or context-suffixed ids both match).
+    :param default_traffic: traffic of models not in ``traffic`` (default: none, so only their
+        provisioned cost is shown).
+    :param models: more models to compare (beside those with a provisioned throughput).
+    :param log_bytes_per_token: invocation log bytes per token, request and response with their JSON
+        envelope (default 6: ~4 bytes of text per token plus the envelope), for the log estimate.
+    :param log_retention_months: months of logs kept in storage (default 1).
+    """
+    traffic = dict(traffic or {})
+    warnings: list[str] = []
+    if pricing.currency != service_prices.currency:
+        warnings.append(
+            f"the Bedrock table is in {pricing.currency} and the service table in {service_prices.currency}"
+        )
+    lines: list[CostLine] = []
+    units_by_model: dict[str, int] = {}
+    for item in inventory.provisioned:
+        where = f"{item.stack}/{item.logical_id}"
+        if item.model_id is None:
+            warnings.append(
+                f"{where}: the model id is resolved at deploy time (e.g. a custom model); a custom model's "
+                "provisioned throughput costs what its base model's does: compare it with --model <base id>"
+            )
+            lines.append(
+                CostLine(
+                    "provisioned throughput",
+                    where,
+                    item.model_units,
+                    "model units",
+                    None,
+                    None,
+                    "model unknown",
+                )
+            )
+            continue
+        price = pricing.price(item.model_id)
+        rate = None if price is None else price.provisioned_per_model_unit_hour.get(item.commitment)
+        if rate is None:
+            warnings.append(
+                f"{where}: no {item.commitment.value} provisioned rate for {item.model_id} in the pricing "
+                f"table (as of {pricing.as_of}); add it with --pricing FILE"
+            )
+        lines.append(
+            CostLine(
+                "provisioned throughput",
+                f"{item.model_id} ({item.commitment.value})",
+                item.model_units,
+                "model units",
+                rate,
+                None if rate is None else rate * item.model_units * HOURS_PER_MONTH,
+                f"{where}; per model unit-hour x {HOURS_PER_MONTH} h",
+            )
+        )
+        key = price.model_id if price is not None else item.model_id
+        units_by_model[key] = max(units_by_model.get(key, 0), item.model_units)
+
+    fixed = (
+        ("alarms", "CloudWatch alarms", inventory.alarms, "alarms", "cloudwatch_alarm_month"),
+        (
+            "dashboards",
+            "CloudWatch dashboards",
+            inventory.dashboards,
+            "dashboards",
+            "cloudwatch_dashboard_month",
+        ),
+        ("kms keys", "KMS customer managed keys", inventory.kms_keys, "keys", "kms_key_month"),
+    )
+    for category, item_name, count, unit, key in fixed:
+        if count:
+            rate = service_prices.rate(key)
+            lines.append(CostLine(category, item_name, count, unit, rate, rate * count, "per month"))
+
+    # Break-even per model, and the invocation-log estimate from the same traffic.
+    compared = _models_to_compare(
+        inventory,
+        pricing,
+        traffic=traffic,
+        default_traffic=default_traffic,
+        models=models,
+        units_by_model=units_by_model,
+        warnings=warnings,
+    )
+    break_evens: list[BreakEven] = []
+    log_bytes = 0.0
+    for model_id in compared:
+        price = pricing.price(model_id)
+        if price is None:
+            continue
+        model_traffic = _traffic_for(model_id, traffic, pricing) or default_traffic
+        if model_traffic is None:
+            continue
+        break_evens.append(break_even(price, model_traffic, model_units=units_by_model.get(model_id, 1)))
+        log_bytes += model_traffic.tokens_per_minute * MINUTES_PER_MONTH * log_bytes_per_token
+    for model_id in traffic:
+        if pricing.price(model_id) is None:
+            warnings.append(f"traffic given for {model_id!r}, which is not in the pricing table")
+    if log_bytes:
+        gigabytes = log_bytes / 1e9
+        ingest = service_prices.rate("cloudwatch_logs_ingestion_per_gb")
+        store = service_prices.rate("cloudwatch_logs_storage_per_gb_month")
+        lines.append(
+            CostLine(
+                "logs (estimate)",
+                "model invocation logs, ingestion",
+                round(gigabytes, 3),
+                "GB",
+                ingest,
+                gigabytes * ingest,
+                ("invocation logging is on" if inventory.invocation_logging else "if you turn invocation logging on")
+                + f": {log_bytes_per_token:g} bytes per token at the given traffic",
+            )
+        )
+        lines.append(
+            CostLine(
+                "logs (estimate)",
+                "model invocation logs, storage",
+                round(gigabytes * log_retention_months, 3),
+                "GB-months",
+                store,
+                gigabytes * log_retention_months * store,
+                f"{log_retention_months:g} month(s) kept",
+            )
+        )
+    return CostReport(
+        lines=tuple(lines),
+        break_evens=tuple(break_evens),
+        currency=pricing.currency,
+        pricing_as_of=pricing.as_of.isoformat(),
+        service_prices_as_of=service_prices.as_of,
+        warnings=tuple(warnings),
+    )
+
+
+def _models_to_compare(
+    inventory: Inventory,
+    pricing: PricingTable,
+    *,
+    traffic: Mapping[str, Traffic],
+    default_traffic: Traffic | None,
+    models: Iterable[str],
+    units_by_model: Mapping[str, int],
+    warnings: list[str],
+) -> list[str]:
+    """Provisioned models, then the app's other models (when traffic applies to them), then ``models``."""
+    compared: list[str] = list(units_by_model)
+    for model in inventory.models:
+        price = pricing.price(model)
+        if price is not None and price.model_id not in compared and (default_traffic or model in traffic):
+            compared.append(price.model_id)
+    for model in models:
+        price = pricing.price(model)
+        if price is None:
+            close = _did_you_mean(model, pricing.model_ids)
+            warnings.append(f"model {model!r} is not in the pricing table{close}; add it with --pricing FILE")
+            continue
+        if price.model_id not in compared:
+            compared.append(price.model_id)
+    return compared
+
+
+def _traffic_for(model_id: str, traffic: Mapping[str, Traffic], pricing: PricingTable) -> Traffic | None:
+    for key, value in traffic.items():
+        resolved = pricing.price(key)
+        if key == model_id or (resolved is not None and resolved.model_id == model_id):
+            return value
+    return None
+
+
+def _did_you_mean(model: str, known: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(model, known, n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def _money(value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.2f} {currency}"
+
+
+def format_report(report: CostReport) -> str:
+    """The report as text: the monthly bill, then the break-even table."""
+    out = [
+        f"Monthly cost ({report.currency}; Bedrock prices as of {report.pricing_as_of}, "
+        f"other services as of {report.service_prices_as_of}; {HOURS_PER_MONTH} h per month)",
+    ]
+    if report.lines:
+        width = max(len(f"{line.category}: {line.item}") for line in report.lines)
+        for line in report.lines:
+            label = f"{line.category}: {line.item}".ljust(width)
+            out.append(f"  {label}  {line.quantity:>10g} {line.unit:<11} {_money(line.monthly, report.currency):>16}")
+        out.append(f"  {'total'.ljust(width)}  {'':>22} {_money(report.total_monthly, report.currency):>16}")
+    else:
+        out.append("  nothing billed by the month")
+    if report.break_evens:
+        out.append("")
+        out.append("On-demand vs provisioned throughput (break-even: traffic above which the term is cheaper)")
+        for b in report.break_evens:
+            per = "images/min" if b.kind == "image" else "tokens/min"
+            volume = b.traffic.images_per_minute if b.kind == "image" else b.traffic.tokens_per_minute
+            out.append(
+                f"  {b.model_id} at {volume:,.0f} {per}"
+                + ("" if b.kind == "image" else f" ({b.traffic.output_share:.0%} output)")
+                + f": on-demand {_money(b.on_demand_monthly, report.currency)}"
+            )
+            if not b.provisioned_monthly:
+                out.append("    no provisioned throughput rate in the table")
+            for term, monthly in sorted(b.provisioned_monthly.items(), key=lambda kv: kv[1]):
+                threshold = b.break_even.get(term)
+                out.append(
+                    f"    {term.value:<12} {b.model_units} MU {_money(monthly, report.currency):>16}"
+                    + (f"  break-even {threshold:,.0f} {per}" if threshold is not None else "")
+                )
+            out.append(f"    cheapest at this traffic: {b.cheapest}")
+        out.append("  (capacity per model unit is model-specific: check that the units carry the traffic)")
+    if report.warnings:
+        out.append("")
+        out.extend(f"warning: {w}" for w in report.warnings)
+    return "\n".join(out)

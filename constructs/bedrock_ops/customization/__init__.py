@@ -1,0 +1,1 @@
+"""Model customization jobs: the Step Functions workflow and its hyperparameters."""

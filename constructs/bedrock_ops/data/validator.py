@@ -1,0 +1,264 @@
+"""Validate training and validation datasets in the cloud, the moment they land in S3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+
+from bedrock_ops._core import nag
+from bedrock_ops._core.functions import HandlerFunction
+from bedrock_ops.data._validator_asset import REGISTRY_FILE_NAME, validator_code
+from bedrock_ops.data.kms import via_service
+from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit
+from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from constructs import Construct
+
+#: CloudWatch namespace of the metrics the validator publishes.
+METRIC_NAMESPACE = "BedrockOps/Datasets"
+REPORT_SUFFIX = ".validation.json"
+TAG_KEY = "bedrock-ops:validation"
+
+
+class DatasetValidator(Construct):
+    """A Lambda function that validates every dataset object created under the training and validation
+    prefixes of a :class:`TrainingDataBucket`, triggered by EventBridge.
+
+    For each object it streams the file through the library's validator (the same code as the
+    ``bedrock-ops validate-dataset`` command, for the base model and customization type given here),
+    writes ``<key>.validation.json`` next to it, tags the object ``bedrock-ops:validation=passed|failed``,
+    publishes ``Records``, ``Errors`` and ``FailedFiles`` in the ``BedrockOps/Datasets`` namespace
+    (dimensions ``BaseModel`` and ``Split``) and notifies :attr:`topic` on failure.
+
+    Memory stays flat whatever the object size (10 GB for Claude 3 Haiku): the function reads the object
+    in 1 MiB chunks. Keys under ``<prefix><dataset>/`` can be validated against another base model with
+    :meth:`add_dataset`.
+
+    Example::
+
+        data = TrainingDataBucket(self, "Data")
+        validator = DatasetValidator(self, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
+        validator.topic.add_subscription(subscriptions.EmailSubscription("ml-team@example.com"))
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        data_bucket: TrainingDataBucket,
+        base_model: str,
+        customization_type: CustomizationType = CustomizationType.FINE_TUNING,
+        topic: sns.ITopic | None = None,
+        registry_file: str | Path | None = None,
+        max_errors: int = DEFAULT_MAX_ERRORS,
+        timeout: Duration = Duration.minutes(15),
+        memory_size: int = 1769,
+    ) -> None:
+        """
+        :param data_bucket: the bucket whose training and validation prefixes are watched.
+        :param base_model: the base model datasets are checked against, plain or context-suffixed id.
+        :param customization_type: fine-tuning, continued pre-training or distillation (default: FINE_TUNING).
+        :param topic: where failures are published (default: a new topic encrypted with the bucket's key).
+        :param registry_file: a model registry JSON file that adds or overrides models (default: none;
+            the packaged registry only). It is shipped inside the function's asset.
+        :param max_errors: errors kept in each report, 1-10000 (default: 100; all are counted).
+        :param timeout: 1-15 minutes (default: 15 minutes; 10 GB at ~50 MB/s needs about 4).
+        :param memory_size: 128-10240 MB (default: 1769, one full vCPU; memory use itself stays small).
+        """
+        super().__init__(scope, id)
+        self._registry = ModelRegistry.load(registry_file)
+        spec = self._registry.resolve(base_model)  # UnknownModelError names the known models
+        spec.require(customization_type)
+        if not Token.is_unresolved(max_errors) and not 1 <= max_errors <= 10000:
+            raise ValueError(f"max_errors must be 1-10000, got {max_errors}")
+        minutes = timeout.to_seconds() / 60
+        if not Token.is_unresolved(minutes) and not 1 <= minutes <= 15:
+            raise ValueError(f"timeout must be 1-15 minutes, got {minutes:g}")
+        self.data_bucket = data_bucket
+        self.base_model = spec.model_id
+        self.customization_type = customization_type
+        self._rules: list[dict[str, str]] = []
+
+        if topic is None:
+            new_topic = sns.Topic(
+                self,
+                "Failures",
+                display_name="Dataset validation failures",
+                master_key=data_bucket.encryption_key,
+                enforce_ssl=True,
+            )
+            topic = new_topic
+        self.topic: sns.ITopic = topic
+
+        self.handler = HandlerFunction(
+            self,
+            "Handler",
+            handler="dataset_validator",
+            description=f"Validates Bedrock datasets landing in the training bucket ({self.base_model})",
+            code=validator_code(registry_file),
+            timeout=timeout,
+            memory_size=memory_size,
+            environment={
+                "TOPIC_ARN": topic.topic_arn,
+                "METRIC_NAMESPACE": METRIC_NAMESPACE,
+                "MAX_ERRORS": str(max_errors),
+                **({"REGISTRY_FILE": REGISTRY_FILE_NAME} if registry_file is not None else {}),
+            },
+        )
+        self.function: lambda_.IFunction = self.handler.function
+        for prefix, split in (
+            (data_bucket.training_prefix, DatasetSplit.TRAINING),
+            (data_bucket.validation_prefix, DatasetSplit.VALIDATION),
+        ):
+            self._add_rule(prefix, split, self.base_model, customization_type)
+        self._grant_handler()
+        topic.grant_publish(self.handler)
+        nag.acknowledge(
+            self.handler.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Added by sns.Topic.grant_publish for the topic's KMS key: publishing to an encrypted topic "
+            "needs data keys of that one key, which is the statement's only resource.",
+        )
+
+        self.rule = events.Rule(
+            self,
+            "ObjectCreated",
+            description="Datasets created under the training or validation prefix of the data bucket",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [data_bucket.bucket_name]},
+                    "object": {
+                        "key": [
+                            {"prefix": data_bucket.training_prefix},
+                            {"prefix": data_bucket.validation_prefix},
+                        ]
+                    },
+                },
+            ),
+            targets=[targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.hours(1))],
+        )
+
+    # -- datasets ----------------------------------------------------------------------------------
+    def add_dataset(
+        self,
+        name: str,
+        *,
+        base_model: str,
+        customization_type: CustomizationType = CustomizationType.FINE_TUNING,
+    ) -> None:
+        """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``."""
+        if not name or "/" in name or "*" in name:
+            raise ValueError(f"dataset name must be a non-empty key segment without '/' or '*', got {name!r}")
+        spec = self._registry.resolve(base_model)
+        spec.require(customization_type)
+        self._add_rule(
+            f"{self.data_bucket.training_prefix}{name}/", DatasetSplit.TRAINING, spec.model_id, customization_type
+        )
+        self._add_rule(
+            f"{self.data_bucket.validation_prefix}{name}/", DatasetSplit.VALIDATION, spec.model_id, customization_type
+        )
+
+    def _add_rule(self, prefix: str, split: DatasetSplit, model: str, ctype: CustomizationType) -> None:
+        self._rules = [r for r in self._rules if r["prefix"] != prefix]
+        self._rules.append(
+            {"prefix": prefix, "split": split.value, "base_model": model, "customization_type": ctype.value}
+        )
+        self.handler.function.add_environment("DATASET_RULES", json.dumps(self._rules, separators=(",", ":")))
+
+    # -- permissions -------------------------------------------------------------------------------
+    def _grant_handler(self) -> None:
+        bucket = self.data_bucket
+        role = self.handler.role
+        prefixes = (bucket.training_prefix, bucket.validation_prefix)
+        datasets = [bucket.bucket.arn_for_objects(f"{p}*") for p in prefixes]
+        reports = [bucket.bucket.arn_for_objects(f"{p}*{REPORT_SUFFIX}") for p in prefixes]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadAndTagDatasets",
+                actions=[
+                    "s3:GetObject",
+                    "s3:GetObjectVersion",
+                    "s3:GetObjectTagging",
+                    "s3:GetObjectVersionTagging",
+                    "s3:PutObjectTagging",
+                    "s3:PutObjectVersionTagging",
+                ],
+                resources=datasets,
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=reports)
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DataKeyThroughS3",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[bucket.encryption_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": via_service(self, "s3")}},
+            )
+        )
+        policy = role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        for arn in datasets:
+            nag.acknowledge(
+                policy,
+                nag.iam5_resource_finding(self, arn),
+                "The validator reads and tags any dataset object under the training or validation prefix; "
+                "their keys are chosen by users at upload time.",
+            )
+        for arn in reports:
+            nag.acknowledge(
+                policy,
+                nag.iam5_resource_finding(self, arn),
+                "The validator writes only '<dataset key>.validation.json' reports, next to datasets whose "
+                "keys are chosen at upload time.",
+            )
+
+    # -- metrics -----------------------------------------------------------------------------------
+    def metric_records(
+        self, *, split: DatasetSplit = DatasetSplit.TRAINING, period: Duration = Duration.minutes(5)
+    ) -> cloudwatch.Metric:
+        """Records validated for :attr:`base_model` and ``split`` (Sum over ``period``)."""
+        return self._metric("Records", split, period)
+
+    def metric_errors(
+        self, *, split: DatasetSplit = DatasetSplit.TRAINING, period: Duration = Duration.minutes(5)
+    ) -> cloudwatch.Metric:
+        """Errors found in datasets (Sum over ``period``)."""
+        return self._metric("Errors", split, period)
+
+    def metric_failed_files(
+        self, *, split: DatasetSplit = DatasetSplit.TRAINING, period: Duration = Duration.minutes(5)
+    ) -> cloudwatch.Metric:
+        """Dataset files that failed validation (Sum over ``period``)."""
+        return self._metric("FailedFiles", split, period)
+
+    def _metric(self, name: str, split: DatasetSplit, period: Duration) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"BaseModel": self.base_model, "Split": split.value},
+            statistic="Sum",
+            period=period,
+        )
+
+    @property
+    def function_arn(self) -> str:
+        """The validator function's ARN."""
+        return self.function.function_arn
+
+    @property
+    def topic_arn(self) -> str:
+        """The failure topic's ARN."""
+        return self.topic.topic_arn

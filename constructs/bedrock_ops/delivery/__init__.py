@@ -1,0 +1,1 @@
+"""Delivery: GitHub OIDC deploy roles."""

@@ -1,0 +1,1 @@
+"""Model evaluation jobs, their prompt datasets and offline scoring."""

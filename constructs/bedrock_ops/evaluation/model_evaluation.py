@@ -1,0 +1,858 @@
+"""Amazon Bedrock model evaluation jobs as a construct: automatic, LLM-as-a-judge and human evaluation.
+
+CloudFormation has no resource for evaluation jobs. :class:`ModelEvaluation` starts one from a custom
+resource that returns at once (jobs run for minutes to days), and reports the outcome on an SNS topic: a
+scheduled poller checks the job, because Bedrock emits no EventBridge event for evaluation jobs (its user
+guide lists state-change events only for model customization and batch inference jobs).
+
+The request is built and validated at synth time against the ``CreateEvaluationJob`` API (botocore model
+``bedrock`` 2023-04-20): field names, list sizes, name patterns, and the rules the API documents in prose
+(built-in datasets only for automatic jobs, metric names per kind of job, human metric names matching the
+dataset's metric names, custom models evaluated through their provisioned throughput).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from bedrock_ops._core import nag
+from bedrock_ops._core.functions import HandlerFunction
+from bedrock_ops._core.providers import singleton_provider
+from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.models.catalog import ModelCatalog, load_model_catalog
+from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+from constructs import Construct
+
+__all__ = [
+    "AUTOMATIC_METRICS",
+    "JUDGE_METRICS",
+    "BuiltinDataset",
+    "EvaluationDataset",
+    "EvaluationKind",
+    "EvaluationTaskType",
+    "HumanMetric",
+    "HumanRatingMethod",
+    "JudgeMetric",
+    "ModelEvaluation",
+    "PrecomputedResponses",
+    "check_evaluation",
+]
+
+
+class EvaluationKind(enum.Enum):
+    """How the responses are graded."""
+
+    AUTOMATIC = "automatic"
+    """Built-in algorithmic metrics (accuracy, robustness, toxicity)."""
+    LLM_AS_A_JUDGE = "llm-as-a-judge"
+    """An evaluator model grades the responses."""
+    HUMAN = "human"
+    """A work team grades the responses through a SageMaker flow definition."""
+
+
+class EvaluationTaskType(enum.StrEnum):
+    """``taskType`` of a dataset.
+
+    The API's enum lists Generation, Summarization, QuestionAndAnswer, Classification and Custom (the
+    console's "General text generation" is ``Generation``). AWS's LLM-as-a-judge examples use
+    ``General``, which the API accepts (it checks only the pattern ``[A-Za-z0-9]+``): it is the default
+    for judge jobs here.
+    """
+
+    GENERAL = "General"
+    GENERATION = "Generation"
+    SUMMARIZATION = "Summarization"
+    QUESTION_AND_ANSWER = "QuestionAndAnswer"
+    CLASSIFICATION = "Classification"
+    CUSTOM = "Custom"
+
+
+class BuiltinDataset(enum.StrEnum):
+    """The built-in prompt datasets of automatic jobs (names as the API documents them)."""
+
+    BOLD = "Builtin.Bold"
+    BOOLQ = "Builtin.BoolQ"
+    NATURAL_QUESTIONS = "Builtin.NaturalQuestions"
+    GIGAWORD = "Builtin.Gigaword"
+    REAL_TOXICITY_PROMPTS = "Builtin.RealToxicityPrompts"
+    TRIVIA_QA = "Builtin.TriviaQA"
+    T_REX = "Builtin.T-Rex"
+    WOMENS_ECOMMERCE_CLOTHING_REVIEWS = "Builtin.WomensEcommerceClothingReviews"
+    WIKITEXT2 = "Builtin.Wikitext2"
+
+
+class HumanRatingMethod(enum.StrEnum):
+    """How human workers rate a metric (``HumanEvaluationCustomMetric.ratingMethod``)."""
+
+    THUMBS_UP_DOWN = "ThumbsUpDown"
+    INDIVIDUAL_LIKERT_SCALE = "IndividualLikertScale"
+    COMPARISON_LIKERT_SCALE = "ComparisonLikertScale"
+    COMPARISON_CHOICE = "ComparisonChoice"
+    COMPARISON_RANK = "ComparisonRank"
+
+
+#: Metrics of automatic jobs.
+AUTOMATIC_METRICS: tuple[str, ...] = ("Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity")
+#: Metrics of LLM-as-a-judge model evaluation jobs (quality, then responsible-AI metrics).
+JUDGE_METRICS: tuple[str, ...] = (
+    "Builtin.Correctness",
+    "Builtin.Completeness",
+    "Builtin.Faithfulness",
+    "Builtin.Helpfulness",
+    "Builtin.Coherence",
+    "Builtin.Relevance",
+    "Builtin.FollowingInstructions",
+    "Builtin.ProfessionalStyleAndTone",
+    "Builtin.Harmfulness",
+    "Builtin.Stereotyping",
+    "Builtin.Refusal",
+)
+_AUTOMATIC_TASK_TYPES = frozenset(
+    {
+        EvaluationTaskType.GENERATION,
+        EvaluationTaskType.SUMMARIZATION,
+        EvaluationTaskType.QUESTION_AND_ANSWER,
+        EvaluationTaskType.CLASSIFICATION,
+        EvaluationTaskType.CUSTOM,
+    }
+)
+_SOURCE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}$")
+_NAME_RE = re.compile(r"^[0-9a-zA-Z\-_.]+$")
+_JOB_NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
+_KEY_RE = re.compile(r"^[-!_*'().a-zA-Z0-9]+(/[-!_*'().a-zA-Z0-9]+)*$")
+_FLOW_DEFINITION_RE = re.compile(r"^arn:aws(-[^:]+)?:sagemaker:[a-z0-9-]{1,20}:[0-9]{12}:flow-definition/.+$")
+#: The origin of the human evaluation annotation portal, allowed to GET from the output bucket (CORS).
+HUMAN_EVALUATION_PORTAL_ORIGIN = "https://mturk-console-template-preview-hooks.s3.amazonaws.com"
+#: Room for the ``-<8 hex>`` the handler appends to make each job name unique.
+_JOB_NAME_PREFIX_MAX = 54
+#: Geography prefixes of cross-Region (system) inference profile ids, e.g. ``us.anthropic.claude-...``.
+_PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"})
+
+
+@dataclass(frozen=True)
+class EvaluationDataset:
+    """One prompt dataset of a job with its task type and metrics (``EvaluationDatasetMetricConfig``).
+
+    Give exactly one source: ``builtin`` (automatic jobs only), ``key`` (an object under the data
+    bucket's evaluation prefix, e.g. ``"qa/prompts.jsonl"``) or ``s3_uri`` (any ``s3://`` URI the service
+    role may read). Custom datasets are JSONL records ``{"prompt", "referenceResponse"?, "category"?}``
+    (check them with :func:`bedrock_ops.evaluation.dataset.validate_prompt_dataset`).
+
+    :param task_type: default ``General`` for judge jobs, ``Generation`` otherwise.
+    :param metric_names: 1-25 names: built-in metrics, or for human jobs the names of the human metrics
+        (default: every built-in metric of the job's kind; required for human jobs).
+    :param name: the dataset name shown in results, 1-63 of ``[0-9a-zA-Z-_.]`` (default: the built-in
+        name, or one derived from the key or URI).
+    """
+
+    builtin: BuiltinDataset | None = None
+    key: str | None = None
+    s3_uri: str | None = None
+    task_type: EvaluationTaskType | None = None
+    metric_names: Sequence[str] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class HumanMetric:
+    """A metric human workers rate (``HumanEvaluationCustomMetric``).
+
+    :param name: 1-63 of ``[0-9a-zA-Z-_.]``; list it in the datasets' ``metric_names``.
+    :param rating_method: how workers rate it.
+    :param description: what workers should judge, 1-63 characters (default: none).
+    """
+
+    name: str
+    rating_method: HumanRatingMethod
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class PrecomputedResponses:
+    """Responses you computed yourself ("bring your own inference"), in the dataset's ``modelResponses``.
+
+    :param source: the ``modelIdentifier`` the dataset's records give their responses, 1-256 of
+        ``[a-zA-Z0-9._-]`` starting with a letter or digit. For LLM-as-a-judge and human jobs.
+    """
+
+    source: str
+
+
+@dataclass(frozen=True)
+class JudgeMetric:
+    """A metric of your own that the evaluator model rates (``AutomatedEvaluationCustomMetricSource``).
+
+    :param name: 1-63 of ``[0-9a-zA-Z-_.]``; the datasets' ``metric_names`` may list it (default: all
+        built-in judge metrics and every judge metric).
+    :param instructions: the judge's prompt, 1-5000 characters; Bedrock fills ``{{prompt}}``,
+        ``{{prediction}}`` and ``{{ground_truth}}``.
+    :param rating_scale: 1-10 ``(definition, value)`` pairs; a value is a number or a string
+        (default: none, the judge answers freely).
+    """
+
+    name: str
+    instructions: str
+    rating_scale: Sequence[tuple[str, float | str]] = ()
+
+
+class ModelEvaluation(Construct):
+    """An Amazon Bedrock model evaluation job, started when the stack deploys, its outcome sent to SNS.
+
+    The kind of job follows from the props: ``flow_definition_arn`` makes a human evaluation,
+    ``evaluator_model`` an LLM-as-a-judge evaluation, neither an automatic one.
+
+    - a service role (:class:`BedrockServiceRole`, evaluation type: trusted only for this account's
+      ``evaluation-job/*``) that reads the bucket's evaluation prefix, writes ``<evaluation prefix>results/``
+      and may invoke exactly the evaluated and evaluator models;
+    - a custom resource (one provider per stack) that starts the job and returns at once; any change
+      of the props starts a new job, removing the resource stops a job still running (results stay in S3);
+    - an EventBridge schedule that asks Bedrock for the job's state and, when it has ended, publishes
+      ``{jobArn, jobName, status, outputS3Uri, failureMessages}`` to :attr:`topic` and disables itself.
+
+    Example::
+
+        ModelEvaluation(
+            self, "SummaryEval",
+            data_bucket=data,
+            models=["amazon.titan-text-express-v1"],
+            datasets=[EvaluationDataset(builtin=BuiltinDataset.GIGAWORD,
+                                        task_type=EvaluationTaskType.SUMMARIZATION)],
+        )
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        data_bucket: TrainingDataBucket,
+        models: Sequence[str | PrecomputedResponses],
+        datasets: Sequence[EvaluationDataset],
+        evaluator_model: str | None = None,
+        flow_definition_arn: str | None = None,
+        human_metrics: Sequence[HumanMetric] = (),
+        human_instructions: str | None = None,
+        judge_metrics: Sequence[JudgeMetric] = (),
+        model_catalog: ModelCatalog | None = None,
+        inference_params: Mapping[str, Any] | None = None,
+        job_name: str | None = None,
+        description: str | None = None,
+        topic: sns.ITopic | None = None,
+        poll_interval: Duration = Duration.minutes(15),
+        run_id: str | None = None,
+    ) -> None:
+        """
+        :param data_bucket: where prompt datasets (``key``) are read and results written
+            (``<evaluation prefix>results/<job name>/``). Keep the evaluation in the bucket's stack: the bucket
+            acknowledges its prefix-wildcard grants (cdk-nag IAM5) for grantees of its own stack only.
+        :param models: what is evaluated: a base model id or foundation-model ARN, a provisioned throughput
+            ARN (how a custom model is evaluated: the API does not take custom-model ARNs), an inference
+            profile id or ARN; or :class:`PrecomputedResponses` (judge and human jobs) for responses you
+            computed yourself. One for automatic and judge jobs, one or two for human jobs.
+        :param datasets: 1-5 prompt datasets.
+        :param evaluator_model: the judge model id or ARN; makes this an LLM-as-a-judge job (default: none).
+        :param flow_definition_arn: the SageMaker flow definition (work team and worker task template) that
+            routes prompts to human workers; makes this a human job (default: none). CloudFormation cannot
+            create flow definitions: create it in the Bedrock console or with the SageMaker API.
+        :param human_metrics: 1-10 metrics for human jobs (default: none).
+        :param human_instructions: instructions shown to workers, 1-5000 characters (default: none).
+        :param judge_metrics: 1-10 metrics of your own for LLM-as-a-judge jobs, rated by
+            ``evaluator_model`` (default: none, only built-in metrics).
+        :param model_catalog: the catalog that plain model ids are checked against, with "did you mean"
+            (default: the packaged ``bedrock_ops.models.catalog``; extend it with ``load_model_catalog(path)``).
+        :param inference_params: the evaluated models' inference parameters, e.g.
+            ``{"inferenceConfig": {"maxTokens": 512, "temperature": 0}}`` (default: the model's defaults);
+            at most 1023 characters as JSON.
+        :param job_name: the job name prefix, lowercase letters, digits and hyphens, at most 54 characters;
+            each job gets ``-<8 hex>`` appended (default: derived from the construct path).
+        :param description: the job description, 1-200 characters (default: none).
+        :param topic: where the outcome is published (default: a new topic encrypted with the bucket's key).
+            A topic of yours with a KMS key needs ``kms:Decrypt``/``kms:GenerateDataKey`` granted to the
+            stack's ``BedrockOpsEvaluationPoller`` function.
+        :param poll_interval: how often the job's state is checked, 1 minute-1 day (default: 15 minutes).
+        :param run_id: any string; changing it starts a new job with the same settings (default: none).
+        """
+        super().__init__(scope, id)
+        self.kind = check_evaluation(
+            models=models,
+            datasets=datasets,
+            evaluator_model=evaluator_model,
+            flow_definition_arn=flow_definition_arn,
+            human_metrics=human_metrics,
+            human_instructions=human_instructions,
+            judge_metrics=judge_metrics,
+            model_catalog=model_catalog,
+        )
+        self.data_bucket = data_bucket
+        self.job_name_prefix = _job_name_prefix(job_name, self)
+        self.output_s3_uri = data_bucket.s3_uri(f"{data_bucket.evaluation_prefix}results/", f"{self.job_name_prefix}/")
+        if description is not None and not 1 <= len(description) <= 200:
+            raise ValueError(f"description must be 1-200 characters, got {len(description)}")
+        minutes = poll_interval.to_minutes()
+        if not 1 <= minutes <= 1440:
+            raise ValueError(f"poll_interval must be 1 minute-1 day, got {minutes} minutes")
+
+        self.service_role = BedrockServiceRole(
+            self,
+            "ServiceRole",
+            job_type=BedrockJobType.EVALUATION,
+            data_bucket=data_bucket,
+            description=f"Amazon Bedrock evaluation jobs {self.job_name_prefix}-*",
+        )
+        dataset_configs = [_dataset_config(self.kind, d, data_bucket, human_metrics, judge_metrics) for d in datasets]
+        evaluation_config: dict[str, Any]
+        if self.kind is EvaluationKind.HUMAN:
+            assert flow_definition_arn is not None
+            evaluation_config = {
+                "human": _human_config(flow_definition_arn, human_metrics, human_instructions, dataset_configs)
+            }
+            self._allow_human_loops(flow_definition_arn)
+            # The annotation portal shows prompts and responses from the output bucket (user guide, CORS
+            # permissions for human-based model evaluation jobs).
+            data_bucket.bucket.add_cors_rule(
+                allowed_methods=[s3.HttpMethods.GET], allowed_origins=[HUMAN_EVALUATION_PORTAL_ORIGIN]
+            )
+        else:
+            automated: dict[str, Any] = {"datasetMetricConfigs": dataset_configs}
+            if evaluator_model is not None:
+                automated["evaluatorModelConfig"] = {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]}
+                if judge_metrics:
+                    automated["customMetricConfig"] = _judge_config(judge_metrics, evaluator_model)
+            evaluation_config = {"automated": automated}
+
+        bedrock_model: dict[str, Any] = {}
+        if inference_params is not None:
+            params = json.dumps(dict(inference_params), separators=(",", ":"), sort_keys=True)
+            if not 1 <= len(params) <= 1023:
+                raise ValueError(f"inference_params must be 1-1023 characters as JSON, got {len(params)}")
+            bedrock_model["inferenceParams"] = params
+        self.request: dict[str, Any] = {
+            "roleArn": self.service_role.role_arn,
+            "applicationType": "ModelEvaluation",
+            "evaluationConfig": evaluation_config,
+            "inferenceConfig": {"models": [_model_config(m, bedrock_model) for m in models]},
+            "outputDataConfig": {"s3Uri": self.output_s3_uri},
+        }
+        if description is not None:
+            self.request["jobDescription"] = description
+
+        self._allow_output_uploads()
+        invoked = [
+            *(m for m in models if isinstance(m, str)),
+            *([evaluator_model] if evaluator_model is not None else []),
+        ]
+        self._allow_invoke(invoked)
+
+        handle = singleton_provider(
+            self,
+            kind="EvaluationJob",
+            handler="evaluation_job",
+            description="cdk-bedrock-ops: starts Amazon Bedrock model evaluation jobs",
+        )
+        _allow_job_management(handle.on_event_role, ("bedrock:CreateEvaluationJob",))
+        self.service_role.grant_pass_role(handle.on_event_role)
+        properties: dict[str, Any] = {"JobNamePrefix": self.job_name_prefix, "Request": self.request}
+        if run_id is not None:
+            properties["RunId"] = run_id
+        self.resource = handle.resource(
+            self,
+            "Job",
+            resource_type="Custom::BedrockEvaluationJob",
+            properties=properties,
+            service_timeout=Duration.minutes(5),
+        )
+        self.job_arn: str = self.resource.get_att_string("JobArn")
+        self.job_name: str = self.resource.get_att_string("JobName")
+
+        self._topic_key: kms.IKey | None = None if topic is not None else data_bucket.encryption_key
+        self.topic: sns.ITopic = topic or self._default_topic()
+        self._schedule_poller(poll_interval, properties)
+
+    # ------------------------------------------------------------------------------------------ grants
+
+    def grant_read_results(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the evaluation prefix (datasets and results), decrypting through S3."""
+        return self.data_bucket.grant_read_evaluation_data(grantee)
+
+    def grant_subscribe(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` subscribe to the outcome topic."""
+        return self.topic.grant_subscribe(grantee)
+
+    # ------------------------------------------------------------------------------------------ internals
+
+    def _allow_invoke(self, identifiers: Sequence[str]) -> None:
+        arns: list[str] = []
+        for identifier in identifiers:
+            for arn in _invoke_arns(Stack.of(self), identifier):
+                if arn not in arns:
+                    arns.append(arn)
+        if not arns:  # a human job on precomputed responses only invokes no model
+            return
+        self.service_role.allow_invoke_models(*arns)
+        policy = self.service_role.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        for arn in arns:
+            if ":*::foundation-model/" in arn:
+                nag.acknowledge(
+                    policy,
+                    nag.iam5_resource_finding(self, arn),
+                    "A cross-Region inference profile routes requests to the same foundation model in any "
+                    "Region of its geography; the Region is the only wildcard, the model is named.",
+                )
+
+    def _allow_output_uploads(self) -> None:
+        """Beyond the bucket's evaluation grants, the user guide's output statement for evaluation jobs
+        lists s3:GetBucketLocation, s3:ListBucketMultipartUploads and s3:AbortMultipartUpload."""
+        bucket = self.data_bucket.bucket
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EvaluationOutputMultipartUploads",
+                actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="EvaluationOutputAbortUploads",
+                actions=["s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(f"{self.data_bucket.evaluation_prefix}results/*")],
+            )
+        )
+
+    def _allow_human_loops(self, flow_definition_arn: str) -> None:
+        """Human jobs run SageMaker human loops through the flow definition (Bedrock user guide,
+        service role requirements for human-based model evaluation jobs)."""
+        stack = Stack.of(self)
+        human_loops = stack.format_arn(
+            service="sagemaker",
+            resource="human-loop",
+            resource_name="*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="StartHumanLoopsOfTheFlowDefinition",
+                actions=["sagemaker:StartHumanLoop", "sagemaker:DescribeFlowDefinition"],
+                resources=[flow_definition_arn],
+            )
+        )
+        self.service_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ManageTheJobsHumanLoops",
+                actions=[
+                    "sagemaker:DescribeHumanLoop",
+                    "sagemaker:StopHumanLoop",
+                    "sagemaker:DeleteHumanLoop",
+                ],
+                resources=[human_loops],
+            )
+        )
+        policy = self.service_role.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        nag.acknowledge(
+            policy,
+            nag.iam5_resource_finding(self, human_loops),
+            "Bedrock names the human loops of a job at run time; the actions are limited to describing, "
+            "stopping and deleting human loops of this account and Region.",
+        )
+
+    def _default_topic(self) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"Bedrock evaluation {self.job_name_prefix}"[:100],
+            master_key=self.data_bucket.encryption_key,
+            enforce_ssl=True,
+        )
+        return topic
+
+    def _schedule_poller(self, poll_interval: Duration, properties: Mapping[str, Any]) -> None:
+        stack = Stack.of(self)
+        poller = _poller(stack)
+        # The poller disables its rule when the job ends, and CloudFormation does not re-apply an unchanged
+        # State: a new job (any change of the request) therefore gets a new rule, named after the request.
+        digest = hashlib.sha256(json.dumps(stack.resolve(properties), sort_keys=True).encode()).hexdigest()[:8]
+        rule_name = f"{Names.unique_resource_name(self, max_length=55, separator='-')}-{digest}"
+        rule = events.Rule(
+            self,
+            "Poll",
+            rule_name=rule_name,
+            description=f"Checks Bedrock evaluation job {self.job_name_prefix}-* until it ends",
+            schedule=events.Schedule.rate(poll_interval),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                poller.function,
+                event=events.RuleTargetInput.from_object(
+                    {"jobArn": self.job_arn, "topicArn": self.topic.topic_arn, "ruleName": rule_name}
+                ),
+                retry_attempts=2,
+            )
+        )
+        # sns:Publish and the key by hand: Topic.grant_publish adds kms:GenerateDataKey* (a wildcard action).
+        iam.Grant.add_to_principal(grantee=poller, actions=["sns:Publish"], resource_arns=[self.topic.topic_arn])
+        if self._topic_key is not None:
+            self._topic_key.grant(poller, "kms:Decrypt", "kms:GenerateDataKey")
+        poller.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["events:DisableRule"],
+                resources=[
+                    stack.format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name=rule_name,
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+
+
+def check_evaluation(
+    *,
+    models: Sequence[str | PrecomputedResponses],
+    datasets: Sequence[EvaluationDataset],
+    evaluator_model: str | None = None,
+    flow_definition_arn: str | None = None,
+    human_metrics: Sequence[HumanMetric] = (),
+    human_instructions: str | None = None,
+    judge_metrics: Sequence[JudgeMetric] = (),
+    model_catalog: ModelCatalog | None = None,
+) -> EvaluationKind:
+    """Check the props of a :class:`ModelEvaluation` without building it (as configuration loaders do);
+    returns the kind of job. Raises ``ValueError`` naming the prop and the bad value.
+
+    ``model_catalog`` (default: the packaged catalog) checks plain model ids, with "did you mean".
+    """
+    catalog = model_catalog or load_model_catalog()
+    if flow_definition_arn is not None and evaluator_model is not None:
+        raise ValueError(
+            "give either flow_definition_arn (human evaluation) or evaluator_model (LLM-as-a-judge), not both"
+        )
+    kind = (
+        EvaluationKind.HUMAN
+        if flow_definition_arn is not None
+        else EvaluationKind.LLM_AS_A_JUDGE
+        if evaluator_model is not None
+        else EvaluationKind.AUTOMATIC
+    )
+    _check_models(kind, models, catalog)
+    if not 1 <= len(datasets) <= 5:
+        raise ValueError(f"datasets must have 1-5 entries, got {len(datasets)}")
+    if judge_metrics:
+        if kind is not EvaluationKind.LLM_AS_A_JUDGE:
+            raise ValueError("judge_metrics need evaluator_model (LLM-as-a-judge evaluation)")
+        _judge_config(judge_metrics, str(evaluator_model))
+    for dataset in datasets:
+        _dataset_config(kind, dataset, None, human_metrics, judge_metrics)
+    if kind is EvaluationKind.HUMAN:
+        assert flow_definition_arn is not None
+        _human_config(flow_definition_arn, human_metrics, human_instructions, [])
+    elif human_metrics or human_instructions:
+        raise ValueError("human_metrics and human_instructions need flow_definition_arn (human evaluation)")
+    if evaluator_model is not None:
+        _check_model_identifier("evaluator_model", evaluator_model, catalog)
+    return kind
+
+
+def _poller(stack: Stack) -> HandlerFunction:
+    """One poller function per stack for every evaluation job in it."""
+    existing = stack.node.try_find_child("BedrockOpsEvaluationPoller")
+    if isinstance(existing, HandlerFunction):
+        return existing
+    poller = HandlerFunction(
+        stack,
+        "BedrockOpsEvaluationPoller",
+        handler="evaluation_job",
+        entry="index.poll",
+        description="cdk-bedrock-ops: reports the outcome of Amazon Bedrock evaluation jobs to SNS",
+    )
+    _allow_job_management(poller.role, ())
+    return poller
+
+
+def _allow_job_management(role: iam.IRole, extra_actions: Sequence[str]) -> None:
+    """Evaluation job ids are chosen by Bedrock, so ``evaluation-job/*`` of this account and Region is the
+    narrowest resource; acknowledged once per role policy."""
+    stack = Stack.of(role)
+    jobs = stack.format_arn(
+        service="bedrock",
+        resource="evaluation-job",
+        resource_name="*",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=[*extra_actions, "bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"],
+            resources=[jobs],
+        )
+    )
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is not None:
+        nag.acknowledge(
+            policy,
+            nag.iam5_resource_finding(role, jobs),
+            "Bedrock chooses evaluation job ids at creation; the statement is limited to evaluation jobs "
+            "of this account and Region.",
+        )
+
+
+def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
+    if job_name is not None:
+        if Token.is_unresolved(job_name):
+            raise ValueError("job_name must be a literal string, not a token: it names the job at synth time")
+        if len(job_name) > _JOB_NAME_PREFIX_MAX or not _JOB_NAME_RE.match(job_name):
+            raise ValueError(
+                f"job_name must be 1-{_JOB_NAME_PREFIX_MAX} lowercase letters, digits and single hyphens "
+                f"(starting and ending with a letter or digit), got {job_name!r}"
+            )
+        return job_name
+    raw = Names.unique_resource_name(scope, max_length=_JOB_NAME_PREFIX_MAX, separator="-").lower()
+    cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", raw)).strip("-")
+    return cleaned[:_JOB_NAME_PREFIX_MAX].rstrip("-") or "evaluation"
+
+
+def _check_models(
+    kind: EvaluationKind, models: Sequence[str | PrecomputedResponses], catalog: ModelCatalog | None
+) -> None:
+    allowed = (1, 2) if kind is EvaluationKind.HUMAN else (1, 1)
+    if not allowed[0] <= len(models) <= allowed[1]:
+        expected = "1-2 entries for human" if kind is EvaluationKind.HUMAN else f"1 entry for {kind.value}"
+        raise ValueError(f"models must have {expected} evaluation, got {len(models)}")
+    for model in models:
+        if isinstance(model, PrecomputedResponses):
+            if kind is EvaluationKind.AUTOMATIC:
+                raise ValueError(
+                    f"models: precomputed responses ({model.source!r}) are for llm-as-a-judge and human "
+                    "evaluation; automatic jobs invoke a Bedrock model"
+                )
+            if not _SOURCE_RE.match(model.source):
+                raise ValueError(
+                    f"models: precomputed source must be 1-256 of [a-zA-Z0-9._-] starting with a letter or "
+                    f"digit, got {model.source!r}"
+                )
+        else:
+            _check_model_identifier("models", model, catalog)
+
+
+def _model_config(model: str | PrecomputedResponses, bedrock_model: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(model, PrecomputedResponses):
+        return {"precomputedInferenceSource": {"inferenceSourceIdentifier": model.source}}
+    return {"bedrockModel": {"modelIdentifier": model, **bedrock_model}}
+
+
+def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | None = None) -> None:
+    if Token.is_unresolved(identifier):
+        return
+    if ":custom-model/" in identifier:
+        raise ValueError(
+            f"{prop}: {identifier!r} is a custom model ARN, which CreateEvaluationJob does not accept; "
+            "evaluate the custom model through its provisioned throughput ARN (provisioned-model/...)"
+        )
+    if not identifier or len(identifier) > 2048 or " " in identifier:
+        raise ValueError(f"{prop}: {identifier!r} is not a model id or ARN")
+    if not identifier.startswith("arn:") and "." not in identifier:
+        raise ValueError(
+            f"{prop}: {identifier!r} is not a Bedrock model id (provider.model, e.g. 'amazon.nova-lite-v1:0')"
+        )
+    if catalog is not None and not identifier.startswith("arn:"):
+        geography, _, rest = identifier.partition(".")
+        base = rest if geography in _PROFILE_GEOGRAPHIES and "." in rest else identifier
+        catalog.resolve(base, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
+
+
+def _invoke_arns(stack: Stack, identifier: str) -> list[str]:
+    """The ARNs ``bedrock:InvokeModel`` needs for a model identifier in ``stack``'s Region."""
+    if Token.is_unresolved(identifier):
+        return [identifier]
+    if identifier.startswith("arn:"):
+        if ":inference-profile/" in identifier:
+            base = identifier.split(":inference-profile/", 1)[1].split(".", 1)[1]
+            return [identifier, _foundation_model_arn(stack, base, region="*")]
+        return [identifier]
+    geography, _, rest = identifier.partition(".")
+    if geography in _PROFILE_GEOGRAPHIES and "." in rest:
+        profile = stack.format_arn(
+            service="bedrock",
+            resource="inference-profile",
+            resource_name=identifier,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        return [profile, _foundation_model_arn(stack, rest, region="*")]
+    return [_foundation_model_arn(stack, identifier, region=stack.region)]
+
+
+def _foundation_model_arn(stack: Stack, model_id: str, *, region: str) -> str:
+    return f"arn:{stack.partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def _dataset_config(
+    kind: EvaluationKind,
+    dataset: EvaluationDataset,
+    bucket: TrainingDataBucket | None,
+    human_metrics: Sequence[HumanMetric],
+    judge_metrics: Sequence[JudgeMetric] = (),
+) -> dict[str, Any]:
+    sources = [s for s in (dataset.builtin, dataset.key, dataset.s3_uri) if s is not None]
+    if len(sources) != 1:
+        raise ValueError(f"a dataset needs exactly one of builtin, key or s3_uri, got {len(sources)}")
+    location: dict[str, Any] | None = None
+    if dataset.builtin is not None:
+        if kind is not EvaluationKind.AUTOMATIC:
+            raise ValueError(
+                f"built-in dataset {dataset.builtin.value} is only for automatic evaluation; "
+                f"{kind.value} jobs need a custom prompt dataset (key or s3_uri)"
+            )
+        default_name = dataset.builtin.value
+    elif dataset.key is not None:
+        key = dataset.key.lstrip("/")
+        if not Token.is_unresolved(key) and not _KEY_RE.match(key):
+            raise ValueError(
+                "dataset key must be an object key of letters, digits and -!_*'(). separated by '/', "
+                f"got {dataset.key!r}"
+            )
+        prefix = TrainingDataBucket.evaluation_prefix
+        location = {"s3Uri": bucket.s3_uri(prefix, key) if bucket is not None else f"s3://data-bucket/{prefix}{key}"}
+        default_name = key.rsplit("/", 1)[-1]
+    else:
+        assert dataset.s3_uri is not None
+        if not Token.is_unresolved(dataset.s3_uri) and not dataset.s3_uri.startswith("s3://"):
+            raise ValueError(f"dataset s3_uri must start with s3://, got {dataset.s3_uri!r}")
+        location = {"s3Uri": dataset.s3_uri}
+        default_name = dataset.s3_uri.rsplit("/", 1)[-1] if not Token.is_unresolved(dataset.s3_uri) else "dataset"
+    name = dataset.name or re.sub(r"[^0-9a-zA-Z\-_.]", "-", default_name)[:63]
+    if not 1 <= len(name) <= 63 or not _NAME_RE.match(name):
+        raise ValueError(f"dataset name must be 1-63 of [0-9a-zA-Z-_.], got {name!r}")
+
+    task_type = dataset.task_type or (
+        EvaluationTaskType.GENERAL if kind is EvaluationKind.LLM_AS_A_JUDGE else EvaluationTaskType.GENERATION
+    )
+    if kind is EvaluationKind.AUTOMATIC and task_type not in _AUTOMATIC_TASK_TYPES:
+        allowed = ", ".join(sorted(t.value for t in _AUTOMATIC_TASK_TYPES))
+        raise ValueError(f"task_type {task_type.value!r} is not an automatic task type; allowed: {allowed}")
+
+    metrics = list(dataset.metric_names)
+    if kind is EvaluationKind.HUMAN:
+        known = [m.name for m in human_metrics]
+        if not metrics:
+            metrics = known
+        unknown = [m for m in metrics if m not in known]
+        if unknown:
+            raise ValueError(
+                f"dataset {name}: metric {unknown[0]!r} is not one of the human_metrics ({', '.join(known) or 'none'})"
+            )
+    else:
+        allowed_metrics = (
+            AUTOMATIC_METRICS
+            if kind is EvaluationKind.AUTOMATIC
+            else (*JUDGE_METRICS, *(m.name for m in judge_metrics))
+        )
+        if not metrics:
+            metrics = list(allowed_metrics)
+        unknown = [m for m in metrics if m not in allowed_metrics]
+        if unknown:
+            raise ValueError(
+                f"dataset {name}: metric {unknown[0]!r} is not a metric of {kind.value} jobs; "
+                f"allowed: {', '.join(allowed_metrics)}"
+            )
+    if not 1 <= len(metrics) <= 25:
+        raise ValueError(f"dataset {name}: metric_names must have 1-25 entries, got {len(metrics)}")
+    if len(set(metrics)) != len(metrics):
+        raise ValueError(f"dataset {name}: metric_names has duplicates: {metrics}")
+
+    config: dict[str, Any] = {
+        "taskType": task_type.value,
+        "dataset": {"name": name, **({"datasetLocation": location} if location else {})},
+        "metricNames": metrics,
+    }
+    return config
+
+
+def _judge_config(judge_metrics: Sequence[JudgeMetric], evaluator_model: str) -> dict[str, Any]:
+    if not 1 <= len(judge_metrics) <= 10:
+        raise ValueError(f"judge_metrics must have 1-10 entries, got {len(judge_metrics)}")
+    metrics = []
+    for metric in judge_metrics:
+        if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
+            raise ValueError(f"judge metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
+        if metric.name in JUDGE_METRICS:
+            raise ValueError(f"judge metric {metric.name!r} has the name of a built-in metric; choose another")
+        if not 1 <= len(metric.instructions) <= 5000:
+            raise ValueError(
+                f"judge metric {metric.name}: instructions must be 1-5000 characters, got {len(metric.instructions)}"
+            )
+        definition: dict[str, Any] = {"name": metric.name, "instructions": metric.instructions}
+        if metric.rating_scale:
+            if len(metric.rating_scale) > 10:
+                raise ValueError(
+                    f"judge metric {metric.name}: rating_scale must have 1-10 entries, got {len(metric.rating_scale)}"
+                )
+            scale = []
+            for text, value in metric.rating_scale:
+                if not 1 <= len(text) <= 100:
+                    raise ValueError(f"judge metric {metric.name}: a rating definition must be 1-100 characters")
+                if isinstance(value, str):
+                    if not 1 <= len(value) <= 100:
+                        raise ValueError(f"judge metric {metric.name}: a string rating must be 1-100 characters")
+                    scale.append({"definition": text, "value": {"stringValue": value}})
+                else:
+                    scale.append({"definition": text, "value": {"floatValue": float(value)}})
+            definition["ratingScale"] = scale
+        metrics.append({"customMetricDefinition": definition})
+    if len({m.name for m in judge_metrics}) != len(judge_metrics):
+        raise ValueError("judge_metrics names must be unique")
+    return {
+        "customMetrics": metrics,
+        "evaluatorModelConfig": {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]},
+    }
+
+
+def _human_config(
+    flow_definition_arn: str,
+    human_metrics: Sequence[HumanMetric],
+    instructions: str | None,
+    dataset_configs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    if not Token.is_unresolved(flow_definition_arn) and not _FLOW_DEFINITION_RE.match(flow_definition_arn):
+        raise ValueError(
+            "flow_definition_arn must be a SageMaker flow definition ARN "
+            f"(arn:aws:sagemaker:<region>:<account>:flow-definition/<name>), got {flow_definition_arn!r}"
+        )
+    if not 1 <= len(human_metrics) <= 10:
+        raise ValueError(f"human_metrics must have 1-10 entries for human evaluation, got {len(human_metrics)}")
+    metrics = []
+    for metric in human_metrics:
+        if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
+            raise ValueError(f"human metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
+        entry: dict[str, Any] = {"name": metric.name, "ratingMethod": metric.rating_method.value}
+        if metric.description is not None:
+            if not 1 <= len(metric.description) <= 63:
+                raise ValueError(
+                    f"human metric {metric.name}: description must be 1-63 characters, got {len(metric.description)}"
+                )
+            entry["description"] = metric.description
+        metrics.append(entry)
+    workflow: dict[str, Any] = {"flowDefinitionArn": flow_definition_arn}
+    if instructions is not None:
+        if not 1 <= len(instructions) <= 5000:
+            raise ValueError(f"human_instructions must be 1-5000 characters, got {len(instructions)}")
+        workflow["instructions"] = instructions
+    return {
+        "humanWorkflowConfig": workflow,
+        "customMetrics": metrics,
+        "datasetMetricConfigs": dataset_configs,
+    }

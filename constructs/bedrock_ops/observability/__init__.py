@@ -1,0 +1,1 @@
+"""Invocation logging, metric factories, the ContentFilteredCount filter, dashboards and alarms."""

@@ -1,0 +1,1 @@
+"""IAM service roles that Amazon Bedrock assumes, with confused-deputy conditions."""

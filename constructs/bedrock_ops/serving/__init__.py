@@ -1,0 +1,1 @@
+"""Serving models: provisioned throughput."""

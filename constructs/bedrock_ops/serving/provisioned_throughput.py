@@ -1,0 +1,314 @@
+"""ProvisionedThroughput: Bedrock provisioned model throughput as a resource, with a cost guard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, CustomResource, Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+
+from bedrock_ops._core import nag
+from bedrock_ops._core.providers import singleton_provider
+from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, load_pricing_table
+from bedrock_ops.models.catalog import ModelCatalog, load_model_catalog
+from constructs import Construct
+
+__all__ = ["ProvisionedThroughput"]
+
+_NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?)+$")
+_CUSTOM_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d{12}:custom-model/")
+_FOUNDATION_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*::foundation-model/(?P<id>.+)$")
+_MODEL_ARN_ATTRIBUTES = ("custom_model_arn", "output_model_arn", "model_arn")
+
+
+class ProvisionedThroughput(Construct):
+    """A provisioned throughput (dedicated model units) for a foundation or custom model.
+
+    Billed hourly per model unit until deleted; a committed throughput (one or six months) cannot
+    be deleted before its term ends. Committing therefore needs ``acknowledge_commitment_cost=True``
+    (else the synth fails with the estimated cost of the term), and a committed throughput is
+    retained when removed from the stack unless ``removal_policy`` says otherwise.
+
+    Model units need a quota: request them through AWS Support before deploying.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: Any,
+        model_units: int = 1,
+        commitment: Commitment | str = Commitment.NO_COMMITMENT,
+        provisioned_model_name: str | None = None,
+        base_model_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        acknowledge_commitment_cost: bool = False,
+        removal_policy: RemovalPolicy | None = None,
+        pricing_table: PricingTable | None = None,
+        model_catalog: ModelCatalog | None = None,
+        timeout: Duration | None = None,
+    ) -> None:
+        """Create the throughput.
+
+        :param model: a foundation model id (plain or context-suffixed, e.g.
+            ``amazon.titan-text-express-v1:0:8k``), a foundation or custom model ARN, or a construct
+            exposing ``custom_model_arn`` / ``output_model_arn`` / ``model_arn`` (the customization
+            construct's output).
+        :param model_units: model units, >= 1 (default: 1). They need a service quota.
+        :param commitment: ``NoCommitment`` (default), ``OneMonth`` or ``SixMonths``.
+        :param provisioned_model_name: 1-63 characters (default: derived from the construct path).
+        :param base_model_id: the base foundation model of a custom model, for the cost estimate
+            (default: the model's own id, or the ``base_model_id`` attribute of ``model``).
+        :param tags: tags on the throughput (default: none).
+        :param acknowledge_commitment_cost: must be True for a committed throughput (default: False).
+        :param removal_policy: default RETAIN for a committed throughput, DESTROY without commitment.
+        :param pricing_table: prices for the estimate (default: the packaged table).
+        :param model_catalog: known foundation models (default: the packaged catalog).
+        :param timeout: how long CloudFormation waits for the throughput to be InService
+            (default: 35 minutes; 5-60 minutes). The provider is shared by every throughput of the
+            stack and polls for the first throughput's timeout minus 2 minutes.
+        """
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.commitment = _commitment(commitment)
+        self.model_units = model_units
+        if not Token.is_unresolved(model_units) and (not isinstance(model_units, int) or model_units < 1):
+            raise ValueError(f"model_units must be an integer >= 1, got {model_units!r}")
+        timeout = timeout or Duration.minutes(35)
+        if not 5 <= timeout.to_minutes() <= 60:
+            raise ValueError(f"timeout must be 5-60 minutes, got {timeout.to_minutes()} minutes")
+
+        self.model_id, model_resource_arns, foundation_id = self._resolve_model(
+            model, stack, model_catalog or load_model_catalog()
+        )
+        priced_id = base_model_id or getattr(model, "base_model_id", None) or foundation_id
+
+        name = provisioned_model_name or _default_name(self)
+        if not Token.is_unresolved(name) and (len(name) > 63 or not _NAME_PATTERN.match(name)):
+            raise ValueError(
+                f"provisioned_model_name must be 1-63 letters, digits, '-' or '_' "
+                f"(no two separators in a row, starting with a letter or digit), got {name!r}"
+            )
+        self.provisioned_model_name = name
+
+        table = pricing_table or load_pricing_table()
+        self.estimated_hourly_cost = self._hourly_cost(table, priced_id)
+        self.estimated_monthly_cost = (
+            None if self.estimated_hourly_cost is None else self.estimated_hourly_cost * HOURS_PER_MONTH
+        )
+        self._cost_guard(table, priced_id, acknowledge_commitment_cost)
+
+        if removal_policy is None:
+            committed = self.commitment is not Commitment.NO_COMMITMENT
+            removal_policy = RemovalPolicy.RETAIN if committed else RemovalPolicy.DESTROY
+        elif removal_policy is RemovalPolicy.DESTROY and self.commitment is not Commitment.NO_COMMITMENT:
+            Annotations.of(self).add_warning_v2(
+                "bedrock-ops:committed-throughput-destroy",
+                "A committed throughput cannot be deleted before its term ends: removing it from the stack "
+                "will fail until then. RemovalPolicy.RETAIN is the safe choice.",
+            )
+
+        handle = singleton_provider(
+            self,
+            kind="ProvisionedThroughput",
+            handler="provisioned_throughput",
+            description="Custom::BedrockProvisionedThroughput: create, update and delete Bedrock provisioned "
+            "model throughput",
+            is_complete=True,
+            query_interval=Duration.seconds(30),
+            total_timeout=timeout.minus(Duration.minutes(2)),
+        )
+        self._grant_provider(handle.on_event_role, stack, model_resource_arns)
+
+        properties: dict[str, Any] = {
+            "ModelId": self.model_id,
+            "ModelUnits": model_units,
+            "CommitmentDuration": self.commitment.value,
+            "ProvisionedModelName": name,
+        }
+        if tags:
+            properties["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        self.resource: CustomResource = handle.resource(
+            self,
+            "Resource",
+            resource_type="Custom::BedrockProvisionedThroughput",
+            properties=properties,
+            service_timeout=timeout,
+            removal_policy=removal_policy,
+        )
+        self.provisioned_model_arn: str = self.resource.ref
+        """ARN of the provisioned model: use it as the modelId of InvokeModel/Converse."""
+
+        CfnOutput(
+            self,
+            "EstimatedCost",
+            description=f"Estimated cost of provisioned throughput {name} (pricing table as of "
+            f"{table.as_of.isoformat()}, {table.region}; {table.source})",
+            value=self._cost_summary(table, priced_id),
+        )
+
+    # -- public verbs ----------------------------------------------------------------------------
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the provisioned model (InvokeModel, streaming, Converse)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+            resource_arns=[self.provisioned_model_arn],
+        )
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """An ``AWS/Bedrock`` metric of this provisioned model (dimension ModelId = its ARN)."""
+        options: dict[str, Any] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
+        return cloudwatch.Metric(
+            namespace="AWS/Bedrock",
+            metric_name=metric_name,
+            dimensions_map={"ModelId": self.provisioned_model_arn},
+            **options,
+        )
+
+    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
+        """Invocations (Sum over 5 minutes)."""
+        return self.metric("Invocations", **props)
+
+    def metric_invocation_latency(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationLatency in milliseconds (Average over 5 minutes)."""
+        return self.metric("InvocationLatency", **{"statistic": "Average", **props})
+
+    def metric_invocation_client_errors(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationClientErrors (Sum over 5 minutes)."""
+        return self.metric("InvocationClientErrors", **props)
+
+    def metric_invocation_server_errors(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationServerErrors (Sum over 5 minutes)."""
+        return self.metric("InvocationServerErrors", **props)
+
+    def metric_invocation_throttles(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationThrottles (Sum over 5 minutes): the throughput's model units are saturated."""
+        return self.metric("InvocationThrottles", **props)
+
+    def metric_input_token_count(self, **props: Any) -> cloudwatch.Metric:
+        """InputTokenCount (Sum over 5 minutes)."""
+        return self.metric("InputTokenCount", **props)
+
+    def metric_output_token_count(self, **props: Any) -> cloudwatch.Metric:
+        """OutputTokenCount (Sum over 5 minutes)."""
+        return self.metric("OutputTokenCount", **props)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _resolve_model(self, model: Any, stack: Stack, catalog: ModelCatalog) -> tuple[str, list[str], str | None]:
+        """(model id for the API, model ARNs for IAM, foundation model id if known)."""
+        if not isinstance(model, str):
+            for attribute in _MODEL_ARN_ATTRIBUTES:
+                value = getattr(model, attribute, None)
+                if isinstance(value, str):
+                    return value, [value], None
+            raise ValueError(
+                f"model must be a model id, a model ARN or a construct with one of "
+                f"{', '.join(_MODEL_ARN_ATTRIBUTES)}, got {type(model).__name__}"
+            )
+        if Token.is_unresolved(model) or _CUSTOM_MODEL_ARN.match(model):
+            return model, [model], None
+        arn_match = _FOUNDATION_MODEL_ARN.match(model)
+        foundation_id = arn_match.group("id") if arn_match else model
+        entry = catalog.resolve(foundation_id, prop="model")
+        if not entry.provisioned_throughput:
+            raise ValueError(
+                f"model {model!r} ({entry.name}) is not offered with provisioned throughput; "
+                "use on-demand inference or a model whose catalog entry has provisioned_throughput=true"
+            )
+        # The id as given (possibly context-suffixed) and the catalog's plain id: IAM sees one of them.
+        arns = [
+            stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
+            for model_id in dict.fromkeys([foundation_id, entry.model_id])
+        ]
+        return model, arns, foundation_id
+
+    def _hourly_cost(self, table: PricingTable, priced_id: str | None) -> float | None:
+        if priced_id is None or Token.is_unresolved(self.model_units):
+            return None
+        price = table.price(priced_id)
+        return None if price is None else price.provisioned_hourly_cost(self.commitment, self.model_units)
+
+    def _cost_summary(self, table: PricingTable, priced_id: str | None) -> str:
+        if self.estimated_hourly_cost is None or self.estimated_monthly_cost is None:
+            return (
+                f"unknown: no {self.commitment.value} rate for {priced_id or 'this model'} in the "
+                f"pricing table (as of {table.as_of.isoformat()}); pass base_model_id or a pricing file"
+            )
+        return (
+            f"{table.currency} {self.estimated_hourly_cost:,.2f}/hour, "
+            f"{table.currency} {self.estimated_monthly_cost:,.2f}/month "
+            f"({self.model_units} model unit(s), {self.commitment.value})"
+        )
+
+    def _cost_guard(self, table: PricingTable, priced_id: str | None, acknowledged: bool) -> None:
+        if self.commitment is Commitment.NO_COMMITMENT or acknowledged:
+            return
+        months = self.commitment.term_months
+        if self.estimated_hourly_cost is None:
+            estimate = (
+                f"the pricing table (as of {table.as_of.isoformat()}) has no {self.commitment.value} "
+                f"rate for {priced_id or 'this model'}, so the cost of the term is unknown"
+            )
+        else:
+            term_cost = self.estimated_hourly_cost * self.commitment.term_hours
+            estimate = (
+                f"estimated {table.currency} {self.estimated_hourly_cost:,.2f}/hour, "
+                f"{table.currency} {term_cost:,.2f} for the {months}-month term "
+                f"(pricing table as of {table.as_of.isoformat()}, {table.region})"
+            )
+        raise ValueError(
+            f"{self.node.path}: commitment {self.commitment.value} buys {self.model_units} model unit(s) of "
+            f"{priced_id or self.model_id} for {months} month(s) that cannot be cancelled: {estimate}. "
+            "Set acknowledge_commitment_cost=True (config key "
+            "provisioned_throughput.acknowledge_commitment_cost: true) to proceed."
+        )
+
+    def _grant_provider(self, role: iam.IRole, stack: Stack, model_arns: list[str]) -> None:
+        provisioned_models = stack.format_arn(service="bedrock", resource="provisioned-model", resource_name="*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "bedrock:CreateProvisionedModelThroughput",
+                    "bedrock:UpdateProvisionedModelThroughput",
+                ],
+                resources=model_arns,
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "bedrock:CreateProvisionedModelThroughput",
+                    "bedrock:GetProvisionedModelThroughput",
+                    "bedrock:UpdateProvisionedModelThroughput",
+                    "bedrock:DeleteProvisionedModelThroughput",
+                    "bedrock:TagResource",
+                    "bedrock:UntagResource",
+                ],
+                resources=[provisioned_models],
+            )
+        )
+        nag.acknowledge(
+            role,
+            nag.iam5_resource_finding(self, provisioned_models),
+            "Provisioned model ARNs end in an id Bedrock generates at creation, so the handler can only be "
+            "scoped to this account's and Region's provisioned models.",
+        )
+
+
+def _commitment(value: Commitment | str) -> Commitment:
+    try:
+        return Commitment(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Commitment)
+        raise ValueError(f"commitment must be one of {allowed}, got {value!r}") from None
+
+
+def _default_name(scope: Construct) -> str:
+    return Names.unique_resource_name(scope, max_length=63, separator="-")
