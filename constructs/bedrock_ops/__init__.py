@@ -26,7 +26,7 @@ _EXPORTS = {
     "ModelEvaluation": "bedrock_ops.evaluation.model_evaluation",
     "PrecomputedResponses": "bedrock_ops.evaluation.model_evaluation",
     "HOURS_PER_MONTH": "bedrock_ops.cost.pricing",
-    "AlarmThresholds": "bedrock_ops.observability.monitoring",
+    "AlarmThresholds": "bedrock_ops.observability.monitoring_props",
     "BedrockJobType": "bedrock_ops.roles.service_role",
     "BedrockKmsKey": "bedrock_ops.data.kms",
     "BedrockLoggingMetrics": "bedrock_ops.observability.metrics",
@@ -55,7 +55,7 @@ _EXPORTS = {
     "ModelPrice": "bedrock_ops.cost.pricing",
     "ModelRegistry": "bedrock_ops.models.registry",
     "ModelSpec": "bedrock_ops.models.registry",
-    "MonitoredModel": "bedrock_ops.observability.monitoring",
+    "MonitoredModel": "bedrock_ops.observability.monitoring_props",
     "PricingTable": "bedrock_ops.cost.pricing",
     "ProvisionedThroughput": "bedrock_ops.serving.provisioned_throughput",
     "TrainingDataBucket": "bedrock_ops.data.training_bucket",
@@ -104,7 +104,8 @@ if TYPE_CHECKING:
         BedrockOpsMetrics,
         GuardrailMetrics,
     )
-    from bedrock_ops.observability.monitoring import AlarmThresholds, BedrockMonitoring, MonitoredModel
+    from bedrock_ops.observability.monitoring import BedrockMonitoring
+    from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 

@@ -10,7 +10,8 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
-from bedrock_ops.observability.monitoring import AlarmThresholds, BedrockMonitoring, MonitoredModel
+from bedrock_ops.observability.monitoring import BedrockMonitoring
+from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
 from tests.templates import alarms_by_name, dashboard_bodies, flatten, resources_of_type
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -23,17 +23,14 @@ depends on the model and is not in the pricing table.
 
 from __future__ import annotations
 
-import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from bedrock_ops._core.jsonfile import parse_json_object
+from bedrock_ops.cost.inventory import Inventory, ProvisionedItem, inventory_from_templates, templates_from_assembly
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable
+from bedrock_ops.cost.service_prices import ServicePrices, load_service_prices
 
 __all__ = [
     "BreakEven",
@@ -52,46 +49,9 @@ __all__ = [
 ]
 
 MINUTES_PER_MONTH = 60 * HOURS_PER_MONTH
-PROVISIONED_THROUGHPUT_TYPE = "Custom::BedrockProvisionedThroughput"
-_SERVICE_PRICE_KEYS = (
-    "cloudwatch_alarm_month",
-    "cloudwatch_dashboard_month",
-    "cloudwatch_logs_ingestion_per_gb",
-    "cloudwatch_logs_storage_per_gb_month",
-    "kms_key_month",
-)
-_SERVICE_TOP_KEYS = ("as_of", "currency", "region", "sources", "notes", "prices")
 
 
 # ---------------------------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class ProvisionedItem:
-    """A provisioned throughput found in a template (``model_id`` None when it is a token, e.g. the ARN of
-    a custom model created in the same deployment)."""
-
-    stack: str
-    logical_id: str
-    model_id: str | None
-    model_units: int
-    commitment: Commitment
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """What the templates provision that costs money by the month."""
-
-    provisioned: tuple[ProvisionedItem, ...] = ()
-    alarms: int = 0
-    dashboards: int = 0
-    kms_keys: int = 0
-    log_groups: int = 0
-    stacks: tuple[str, ...] = ()
-    invocation_logging: bool = False
-    """Whether the app configures Bedrock model invocation logging (``Custom::BedrockInvocationLogging``)."""
-    models: tuple[str, ...] = ()
-    """Model ids the app uses (model access, evaluation jobs, provisioned throughput), first seen first."""
 
 
 @dataclass(frozen=True)
@@ -114,148 +74,6 @@ class Traffic:
                 raise ValueError(f"{name} must be a non-negative number, got {value}")
         if not 0 <= self.output_share <= 1:
             raise ValueError(f"output_share must be 0-1, got {self.output_share}")
-
-
-@dataclass(frozen=True)
-class ServicePrices:
-    """Monthly rates of the non-Bedrock services (see ``data/service_prices.json``)."""
-
-    as_of: str
-    currency: str
-    region: str
-    prices: Mapping[str, float]
-    sources: Mapping[str, str] = field(default_factory=dict)
-
-    def rate(self, key: str) -> float:
-        """The rate named ``key``."""
-        return self.prices[key]
-
-
-def load_service_prices(path: str | Path | None = None) -> ServicePrices:
-    """The packaged service price table, with the file at ``path`` (same schema) merged over it.
-
-    Raises ``ValueError`` naming the file, the key and the bad value.
-    """
-    name = "bedrock_ops/cost/data/service_prices.json"
-    data = _json_object(
-        resources.files("bedrock_ops").joinpath("cost/data/service_prices.json").read_text("utf-8"), name
-    )
-    prices: dict[str, Any] = dict(data.get("prices", {}))
-    if path is not None:
-        name = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"{name}: cannot read the service price file: {exc.strerror}") from None
-        override = _json_object(text, name)
-        unknown = [k for k in override if k not in _SERVICE_TOP_KEYS]
-        if unknown:
-            raise ValueError(f"{name}: unknown key {unknown[0]!r}; allowed keys: {', '.join(_SERVICE_TOP_KEYS)}")
-        if "prices" in override and not isinstance(override["prices"], dict):
-            raise ValueError(f"{name}: prices must be an object of name -> rate, got {override['prices']!r}")
-        prices.update(override.get("prices", {}))
-        data = {**data, **{k: v for k, v in override.items() if k != "prices"}}
-    for key, value in prices.items():
-        if key not in _SERVICE_PRICE_KEYS:
-            raise ValueError(f"{name}: unknown price {key!r}; allowed: {', '.join(_SERVICE_PRICE_KEYS)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name}: prices.{key} must be a non-negative number, got {value!r}")
-    missing = [k for k in _SERVICE_PRICE_KEYS if k not in prices]
-    if missing:
-        raise ValueError(f"{name}: prices.{missing[0]} is missing")
-    return ServicePrices(
-        as_of=str(data.get("as_of", "")),
-        currency=str(data.get("currency", "USD")),
-        region=str(data.get("region", "")),
-        prices={k: float(v) for k, v in prices.items()},
-        sources=dict(data.get("sources", {})),
-    )
-
-
-def _json_object(text: str, name: str) -> dict[str, Any]:
-    return parse_json_object(text, name, "the service price table")
-
-
-def templates_from_assembly(assembly: str | Path) -> dict[str, dict[str, Any]]:
-    """The CloudFormation templates of a cloud assembly directory (e.g. ``cdk.out``), by stack name,
-    including those of nested assemblies (stages)."""
-    root = Path(assembly)
-    manifest_file = root / "manifest.json"
-    try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{root}: no manifest.json; run `cdk synth` first or pass --config") from None
-    templates: dict[str, dict[str, Any]] = {}
-    for name, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") == "aws:cloudformation:stack":
-            file = root / artifact["properties"]["templateFile"]
-            templates[name] = json.loads(file.read_text(encoding="utf-8"))
-        elif artifact.get("type") == "cdk:cloud-assembly":
-            templates.update(templates_from_assembly(root / artifact["properties"]["directoryName"]))
-    return templates
-
-
-def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inventory:
-    """Count what the templates provision (see the module docstring)."""
-    kinds: Counter[str] = Counter()
-    provisioned: list[ProvisionedItem] = []
-    models: list[str] = []
-    for stack, template in sorted(templates.items()):
-        for logical_id, resource in sorted(template.get("Resources", {}).items()):
-            kind = str(resource.get("Type", ""))
-            kinds[kind] += 1
-            props = resource.get("Properties", {})
-            if kind == PROVISIONED_THROUGHPUT_TYPE:
-                provisioned.append(_provisioned_item(stack, logical_id, props))
-            models.extend(m for m in _models_used(kind, props) if m not in models)
-    return Inventory(
-        provisioned=tuple(provisioned),
-        alarms=kinds["AWS::CloudWatch::Alarm"],
-        dashboards=kinds["AWS::CloudWatch::Dashboard"],
-        kms_keys=kinds["AWS::KMS::Key"],
-        log_groups=kinds["AWS::Logs::LogGroup"],
-        stacks=tuple(sorted(templates)),
-        models=tuple(models),
-        invocation_logging=kinds["Custom::BedrockInvocationLogging"] > 0,
-    )
-
-
-def _models_used(kind: str, props: Mapping[str, Any]) -> list[str]:
-    """Literal model ids of the library's Bedrock resources (tokens, e.g. custom model ARNs, are skipped)."""
-    found: list[Any] = []
-    if kind in (PROVISIONED_THROUGHPUT_TYPE, "Custom::BedrockModelAccess"):
-        found.append(props.get("ModelId"))
-    elif kind == "Custom::BedrockEvaluationJob":
-        request = props.get("Request", {})
-        for model in request.get("inferenceConfig", {}).get("models", []):
-            found.append(model.get("bedrockModel", {}).get("modelIdentifier"))
-        for config in request.get("evaluationConfig", {}).values():
-            for judge in config.get("evaluatorModelConfig", {}).get("bedrockEvaluatorModels", []):
-                found.append(judge.get("modelIdentifier"))
-    return [m for m in found if isinstance(m, str) and m]
-
-
-def _provisioned_item(stack: str, logical_id: str, props: Mapping[str, Any]) -> ProvisionedItem:
-    model_id = props.get("ModelId")
-    units = props.get("ModelUnits", 1)
-    try:
-        model_units = int(units)
-    except (TypeError, ValueError):
-        raise ValueError(f"{stack}/{logical_id}: ModelUnits must be a number, got {units!r}") from None
-    term = props.get("CommitmentDuration") or Commitment.NO_COMMITMENT.value
-    try:
-        commitment = Commitment(term)
-    except ValueError:
-        raise ValueError(
-            f"{stack}/{logical_id}: CommitmentDuration {term!r} is not one of {', '.join(c.value for c in Commitment)}"
-        ) from None
-    return ProvisionedItem(
-        stack=stack,
-        logical_id=logical_id,
-        model_id=model_id if isinstance(model_id, str) else None,
-        model_units=model_units,
-        commitment=commitment,
-    )
 
 
 # ---------------------------------------------------------------------------------------------- results

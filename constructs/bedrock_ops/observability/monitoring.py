@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,85 +27,17 @@ from bedrock_ops.observability.metrics import (
     BedrockOpsMetrics,
     search_expression,
 )
+from bedrock_ops.observability.monitoring_props import (
+    DASHBOARD_NAME_PATTERN,
+    EMAIL_PATTERN,
+    MAX_DASHBOARD_WIDGETS,
+    NAME_UNSAFE_CHARACTERS,
+    AlarmThresholds,
+    MonitoredModel,
+    check_prices,
+    normalize_models,
+)
 from constructs import Construct
-
-#: CloudWatch's limit of widgets per dashboard.
-MAX_DASHBOARD_WIDGETS = 500
-LATENCY_STATISTICS = ("p50", "p90", "p95", "p99", "p99.9")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_NAME_PART = re.compile(r"[^A-Za-z0-9._-]")
-_DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
-
-
-@dataclass(frozen=True)
-class AlarmThresholds:
-    """Alarm thresholds shared by every monitored model (per-model latency: :class:`MonitoredModel`).
-
-    :param latency_ms: InvocationLatency above this (ms) is a breach (default: 20,000 ms; generation of long
-        answers takes seconds, pick a value from your own p90).
-    :param latency_statistic: the percentile alarmed on, one of ``p50 p90 p95 p99 p99.9`` (default: ``p90``).
-    :param content_filtered_count: ContentFilteredCount per period at or above this is a breach (default: 5).
-    :param throttles: InvocationThrottles per period at or above this is a breach (default: 10).
-    :param server_errors: InvocationServerErrors per period at or above this is a breach (default: 5).
-    :param log_delivery_failures: invocation log delivery failures per period at or above this is a breach
-        (default: 1).
-    :param period_minutes: the alarm period, 1-60 minutes (default: 5).
-    :param evaluation_periods: periods evaluated, 1-24 (default: 3).
-    :param datapoints_to_alarm: breaching periods among them that raise the alarm (default: 2).
-    """
-
-    latency_ms: float = 20_000
-    latency_statistic: str = "p90"
-    content_filtered_count: float = 5
-    throttles: float = 10
-    server_errors: float = 5
-    log_delivery_failures: float = 1
-    period_minutes: int = 5
-    evaluation_periods: int = 3
-    datapoints_to_alarm: int = 2
-
-    def __post_init__(self) -> None:
-        if self.latency_ms <= 0:
-            raise ValueError(f"latency_ms must be > 0, got {self.latency_ms}")
-        if self.latency_statistic not in LATENCY_STATISTICS:
-            raise ValueError(
-                f"latency_statistic must be one of {', '.join(LATENCY_STATISTICS)}, got {self.latency_statistic!r}"
-            )
-        for name in ("content_filtered_count", "throttles", "server_errors", "log_delivery_failures"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 1 <= self.period_minutes <= 60:
-            raise ValueError(f"period_minutes must be 1-60, got {self.period_minutes}")
-        if not 1 <= self.evaluation_periods <= 24:
-            raise ValueError(f"evaluation_periods must be 1-24, got {self.evaluation_periods}")
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError(
-                f"datapoints_to_alarm must be 1-{self.evaluation_periods} (evaluation_periods), "
-                f"got {self.datapoints_to_alarm}"
-            )
-
-    @property
-    def period(self) -> Duration:
-        """The alarm period."""
-        return Duration.minutes(self.period_minutes)
-
-
-@dataclass(frozen=True)
-class MonitoredModel:
-    """A model to monitor.
-
-    :param model_id: the ``ModelId`` dimension value (model id, inference profile id or ARN).
-    :param latency_threshold_ms: this model's latency threshold (default: ``AlarmThresholds.latency_ms``).
-    """
-
-    model_id: str
-    latency_threshold_ms: float | None = None
-
-    def __post_init__(self) -> None:
-        if not self.model_id:
-            raise ValueError("model_id must be a non-empty model id, got ''")
-        if self.latency_threshold_ms is not None and self.latency_threshold_ms <= 0:
-            raise ValueError(f"latency_threshold_ms of {self.model_id} must be > 0, got {self.latency_threshold_ms}")
 
 
 @dataclass(frozen=True)
@@ -185,17 +116,17 @@ class BedrockMonitoring(Construct):
             raise ValueError(
                 f"max_widgets_per_dashboard must be 10-{MAX_DASHBOARD_WIDGETS}, got {max_widgets_per_dashboard}"
             )
-        if not _DASHBOARD_NAME.match(dashboard_name_prefix):
+        if not DASHBOARD_NAME_PATTERN.match(dashboard_name_prefix):
             raise ValueError(
                 f"dashboard_name_prefix must be 1-200 characters of A-Z a-z 0-9 _ -, got {dashboard_name_prefix!r}"
             )
         if not alarm_name_prefix or len(alarm_name_prefix) > 100:
             raise ValueError(f"alarm_name_prefix must be 1-100 characters, got {alarm_name_prefix!r}")
         for email in alarm_emails:
-            if not Token.is_unresolved(email) and not _EMAIL.match(email):
+            if not Token.is_unresolved(email) and not EMAIL_PATTERN.match(email):
                 raise ValueError(f"alarm_emails must be e-mail addresses, got {email!r}")
-        self.models = _normalize_models(models)
-        self.model_prices = _check_prices(model_prices or {})
+        self.models = normalize_models(models)
+        self.model_prices = check_prices(model_prices or {})
         self.alarm_name_prefix = alarm_name_prefix
         self.dashboard_name_prefix = dashboard_name_prefix
         self.content_filter_namespace = content_filter_namespace
@@ -233,7 +164,7 @@ class BedrockMonitoring(Construct):
 
     def alarm_name(self, model_id: str, what: str) -> str:
         """The alarm naming scheme: ``<prefix>-<model>-<what>``."""
-        return f"{self.alarm_name_prefix}-{_NAME_PART.sub('-', model_id)}-{what}"
+        return f"{self.alarm_name_prefix}-{NAME_UNSAFE_CHARACTERS.sub('-', model_id)}-{what}"
 
     @staticmethod
     def widgets_per_model(*, with_cost: bool) -> int:
@@ -605,31 +536,3 @@ def _cost_expression(metrics: BedrockModelMetrics, price: tuple[float, float]) -
 def _decimal(value: float) -> str:
     """A plain decimal for metric math (no exponent such as 1e-05)."""
     return f"{value:.10f}".rstrip("0").rstrip(".") or "0"
-
-
-def _normalize_models(models: Sequence[str | MonitoredModel]) -> list[MonitoredModel]:
-    if not models:
-        raise ValueError("models must name at least one model to monitor, got []")
-    normalized = [m if isinstance(m, MonitoredModel) else MonitoredModel(m) for m in models]
-    seen: dict[str, str] = {}
-    for model in normalized:
-        if Token.is_unresolved(model.model_id):
-            raise ValueError("models must be literal model ids (they name alarms and dashboards), got a token")
-        key = _NAME_PART.sub("-", model.model_id)
-        if key in seen:
-            raise ValueError(
-                f"models contains {model.model_id!r} twice or next to {seen[key]!r} (same alarm name {key!r})"
-            )
-        seen[key] = model.model_id
-    return normalized
-
-
-def _check_prices(prices: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-    checked = {}
-    for model_id, price in prices.items():
-        if len(price) != 2 or any(p < 0 for p in price):
-            raise ValueError(
-                f"model_prices[{model_id!r}] must be (input, output) USD per 1k tokens >= 0, got {price!r}"
-            )
-        checked[model_id] = (float(price[0]), float(price[1]))
-    return checked
