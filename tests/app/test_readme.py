@@ -52,3 +52,23 @@ def test_readme_documents_every_configuration_key() -> None:
 
     missing = [key for key in keys(AppConfig) if not documented(key)]
     assert missing == []
+
+
+def _where_things_are() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Where things are", 1)[1].split("\n## ", 1)[0]
+
+
+def test_where_things_are_names_every_capability_folder() -> None:
+    package = ROOT / "constructs" / "bedrock_ops"
+    folders = sorted(p.parent.name for p in package.glob("*/__init__.py") if p.parent.name != "_cli")
+    section = _where_things_are()
+    assert len(folders) >= 11
+    assert [f for f in folders if f"`{f}/`" not in section] == []
+
+
+def test_where_things_are_names_every_lambda_handler_and_only_those() -> None:
+    handlers = {p.parent.name for p in (ROOT / "lambda").glob("*/index.py")}
+    named = set(re.findall(r"`([a-z_]+)`", _where_things_are().split("| Lambda handlers |", 1)[1]))
+    assert handlers <= named
+    assert {n for n in named if (ROOT / "lambda" / n).exists()} == handlers
