@@ -135,10 +135,15 @@ def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
 
 def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
     props = properties(event["ResourceProperties"])
+    return buy(event, props, props["ProvisionedModelName"])
+
+
+def buy(event: Mapping[str, Any], props: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """CreateProvisionedModelThroughput, idempotent for the request (a retried delivery buys nothing more)."""
     kwargs: dict[str, Any] = {
         "clientRequestToken": request_token(event, props),
         "modelUnits": props["ModelUnits"],
-        "provisionedModelName": props["ProvisionedModelName"],
+        "provisionedModelName": name,
         "modelId": props["ModelId"],
     }
     if props["CommitmentDuration"] != "NoCommitment":
@@ -146,21 +151,69 @@ def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
     if props["Tags"]:
         kwargs["tags"] = props["Tags"]
     arn = call("create_provisioned_model_throughput", **kwargs)["provisionedModelArn"]
-    log(logging.INFO, "creating", provisioned_model_arn=arn, model_units=props["ModelUnits"])
+    log(logging.INFO, "creating", provisioned_model_arn=arn, model_units=props["ModelUnits"], name=name)
     return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
+
+
+def model_change_in_place(old: str, new: str) -> bool:
+    """UpdateProvisionedModelThroughput's desiredModelId serves only throughputs of custom models, moving to a
+    custom model of the same base model (GetCustomModel's baseModelArn); any other model change needs a new
+    throughput."""
+    if ":custom-model/" not in old or ":custom-model/" not in new:
+        return False
+    bases = {str(call("get_custom_model", modelIdentifier=model)["baseModelArn"]) for model in (old, new)}
+    return len(bases) == 1
+
+
+def same_model(model_id: str, model_arn: str) -> bool:
+    return model_id == model_arn or model_arn.endswith(f"/{model_id}")
+
+
+def find(name_or_arn: str) -> dict[str, Any] | None:
+    """GetProvisionedModelThroughput by name or ARN, None when there is none."""
+    try:
+        return dict(call("get_provisioned_model_throughput", provisionedModelId=name_or_arn))
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def replace(event: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    """A new throughput for ``props``, unless one with exactly these properties already stands under their
+    name: the original throughput, when CloudFormation rolls a replacement back (the rollback's cleanup then
+    deletes the replacement). A replacement never takes the name of a throughput that still exists (the old
+    one lives until CloudFormation's cleanup): it gets the name plus a suffix of the request's token."""
+    name = props["ProvisionedModelName"]
+    current = find(name)
+    if current is None:
+        return buy(event, props, name)
+    if (
+        current.get("status") != "Failed"
+        and int(current["modelUnits"]) == props["ModelUnits"]
+        and (current.get("commitmentDuration") or "NoCommitment") == props["CommitmentDuration"]
+        and same_model(props["ModelId"], str(current["modelArn"]))
+    ):
+        arn = str(current["provisionedModelArn"])
+        log(logging.INFO, "adopting the throughput that already has these properties", provisioned_model_arn=arn)
+        return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
+    return buy(event, props, f"{name[:56]}-{request_token(event, props)[:6]}")
 
 
 def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
     new = properties(event["ResourceProperties"])
     old = properties(event.get("OldResourceProperties") or {})
     arn = str(event["PhysicalResourceId"])
-    if any(new[key] != old[key] for key in REPLACING_PROPERTIES):
-        log(logging.INFO, "replacing", provisioned_model_arn=arn, reason="model units or commitment changed")
-        return on_create(event)
+    model_changed = new["ModelId"] != old["ModelId"]
+    if any(new[key] != old[key] for key in REPLACING_PROPERTIES) or (
+        model_changed and not model_change_in_place(old["ModelId"], new["ModelId"])
+    ):
+        log(logging.INFO, "replacing", provisioned_model_arn=arn, reason="model units, commitment or model changed")
+        return replace(event, new)
     changes: dict[str, Any] = {}
     if new["ProvisionedModelName"] != old["ProvisionedModelName"]:
         changes["desiredProvisionedModelName"] = new["ProvisionedModelName"]
-    if new["ModelId"] != old["ModelId"]:
+    if model_changed:
         changes["desiredModelId"] = new["ModelId"]
     if changes:
         call("update_provisioned_model_throughput", provisionedModelId=arn, **changes)

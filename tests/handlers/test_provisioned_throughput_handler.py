@@ -217,9 +217,18 @@ def test_name_change_updates_in_place_and_keeps_the_physical_id(stub: Stubber) -
     assert result["PhysicalResourceId"] == ARN
 
 
-def test_model_change_updates_the_associated_model_in_place(stub: Stubber) -> None:
+def test_a_base_model_throughput_gets_a_new_throughput_for_another_model(stub: Stubber) -> None:
+    """UpdateProvisionedModelThroughput's desiredModelId serves only custom-model throughputs (defect 4)."""
+    stub.add_response("get_provisioned_model_throughput", described("InService"), {"provisionedModelId": "chat-pt"})
     stub.add_response(
-        "update_provisioned_model_throughput", {}, {"provisionedModelId": ARN, "desiredModelId": CUSTOM_ARN}
+        "create_provisioned_model_throughput",
+        {"provisionedModelArn": NEW_ARN},
+        {
+            "clientRequestToken": ANY,
+            "modelUnits": 1,
+            "provisionedModelName": ANY,
+            "modelId": CUSTOM_ARN,
+        },
     )
     result = handler.on_event(
         event(
@@ -227,6 +236,26 @@ def test_model_change_updates_the_associated_model_in_place(stub: Stubber) -> No
             PhysicalResourceId=ARN,
             ResourceProperties=props(ModelId=CUSTOM_ARN),
             OldResourceProperties=props(),
+        )
+    )
+    assert result["PhysicalResourceId"] == NEW_ARN
+
+
+def test_a_custom_model_throughput_moves_to_a_sibling_in_place(stub: Stubber) -> None:
+    sibling = CUSTOM_ARN.replace("abcdef123456", "fedcba654321")
+    for model in (CUSTOM_ARN, sibling):
+        stub.add_response(
+            "get_custom_model",
+            {"modelArn": model, "modelName": "m", "baseModelArn": FM_ARN, "creationTime": NOW},
+            {"modelIdentifier": model},
+        )
+    stub.add_response("update_provisioned_model_throughput", {}, {"provisionedModelId": ARN, "desiredModelId": sibling})
+    result = handler.on_event(
+        event(
+            "Update",
+            PhysicalResourceId=ARN,
+            ResourceProperties=props(ModelId=sibling),
+            OldResourceProperties=props(ModelId=CUSTOM_ARN),
         )
     )
     assert result["PhysicalResourceId"] == ARN
@@ -241,6 +270,7 @@ def test_in_place_update_waits_while_updating(stub: Stubber) -> None:
     "change", [{"ModelUnits": "2"}, {"CommitmentDuration": "OneMonth"}], ids=["model-units", "commitment"]
 )
 def test_units_or_commitment_change_creates_a_new_throughput(stub: Stubber, change: dict[str, str]) -> None:
+    stub.add_response("get_provisioned_model_throughput", described("InService"), {"provisionedModelId": "chat-pt"})
     stub.add_response("create_provisioned_model_throughput", {"provisionedModelArn": NEW_ARN})
     result = handler.on_event(
         event(

@@ -300,6 +300,19 @@ class ProvisionedThroughput(Construct):
             "Provisioned model ARNs end in an id Bedrock generates at creation, so the handler can only be "
             "scoped to this account's and Region's provisioned models.",
         )
+        if any(Token.is_unresolved(arn) or _CUSTOM_MODEL_ARN.match(arn) for arn in model_arns):
+            # Moving a custom-model throughput in place needs the base model of the old and the new custom
+            # model (GetCustomModel); the old one is whatever the previous deployment used.
+            custom_models = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["bedrock:GetCustomModel"], resources=[custom_models])
+            )
+            nag.acknowledge(
+                role,
+                nag.iam5_resource_finding(self, custom_models),
+                "GetCustomModel (read-only) on this account's custom models: an in-place model change compares "
+                "the base model of the previous deployment's custom model, which the template cannot name.",
+            )
 
 
 def _commitment(value: Commitment | str) -> Commitment:
