@@ -4,8 +4,9 @@ botocore's ``Stubber`` answers a fixed script of calls; the lifecycle harness ne
 what was bought, so that a retried, replayed or rolled-back request can be seen to buy nothing twice. This
 fake keeps provisioned throughputs in memory and behaves as the Bedrock API reference documents:
 
-- every request is validated against botocore's bedrock service model (names, types, required members) and
-  every response's keys against the operation's output shape, as Stubber does;
+- every request is validated against botocore's bedrock service model (names, types, required members, and
+  the patterns of top-level strings, which the service answers with a ``ValidationException``) and every
+  response's keys against the operation's output shape, as Stubber does;
 - ``clientRequestToken``: a request whose token was seen before returns the original resource and buys
   nothing (API reference: "If this token matches a previous request, Amazon Bedrock ignores the request,
   but does not return an error");
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +75,18 @@ class Throughput:
 
 
 @dataclass
+class EvaluationJob:
+    """One evaluation job as the fake remembers it (every job is billed: it runs models)."""
+
+    arn: str
+    name: str
+    token: str | None
+    request: dict[str, Any]
+    created: dt.datetime
+    status: str = "InProgress"
+
+
+@dataclass
 class FakeBedrock:
     """The Bedrock control plane, in memory (see the module docstring)."""
 
@@ -80,6 +94,7 @@ class FakeBedrock:
     failing_models: set[str] = field(default_factory=set)
     now: Callable[[], dt.datetime] = lambda: dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
     throughputs: dict[str, Throughput] = field(default_factory=dict)
+    evaluation_jobs: dict[str, EvaluationJob] = field(default_factory=dict)
     custom_models: dict[str, str] = field(default_factory=dict)
     """Custom model ARN -> its base model ARN (what ``GetCustomModel`` answers)."""
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -98,6 +113,11 @@ class FakeBedrock:
             report = ParamValidator().validate(params, shape)
             if report.has_errors():
                 raise ParamValidationError(report=report.generate_report())
+            for member, value in params.items():
+                pattern = shape.members[member].metadata.get("pattern")
+                if isinstance(value, str) and pattern and not re.fullmatch(pattern, value):
+                    # The service (not botocore) enforces patterns, answering with a ValidationException.
+                    raise client_error("ValidationException", f"{member} {value!r} does not match {pattern}", operation)
             self.calls.append((method, params))
             result: dict[str, Any] = implementation(self, operation, **params)
             output = _MODEL.operation_model(operation).output_shape
@@ -247,6 +267,69 @@ class FakeBedrock:
             "baseModelArn": base,
             "creationTime": self.now(),
         }
+
+    # ------------------------------------------------------------------ evaluation jobs
+
+    def started_jobs(self) -> list[EvaluationJob]:
+        """Every evaluation job started, in order."""
+        return list(self.evaluation_jobs.values())
+
+    def _create_evaluation_job(self, operation: str, **request: Any) -> dict[str, Any]:
+        token = request.get("clientRequestToken")
+        for job in self.evaluation_jobs.values():
+            if token is not None and job.token == token:
+                return {"jobArn": job.arn}
+        name = request["jobName"]
+        if any(job.name == name for job in self.evaluation_jobs.values()):
+            raise client_error("ConflictException", f"An evaluation job named {name} already exists", operation)
+        arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:evaluation-job/ej{next(self._ids):010d}"
+        self.evaluation_jobs[arn] = EvaluationJob(arn, name, token, request, self.now())
+        return {"jobArn": arn}
+
+    def _find_job(self, operation: str, identifier: str) -> EvaluationJob:
+        job = self.evaluation_jobs.get(identifier)
+        if job is None:
+            raise client_error("ResourceNotFoundException", f"Evaluation job {identifier} not found", operation)
+        return job
+
+    def _get_evaluation_job(self, operation: str, *, jobIdentifier: str) -> dict[str, Any]:
+        job = self._find_job(operation, jobIdentifier)
+        request = job.request
+        return {
+            "jobName": job.name,
+            "status": job.status,
+            "jobArn": job.arn,
+            "roleArn": request["roleArn"],
+            "jobType": "Human" if "human" in request["evaluationConfig"] else "Automated",
+            "evaluationConfig": request["evaluationConfig"],
+            "inferenceConfig": request["inferenceConfig"],
+            "outputDataConfig": request["outputDataConfig"],
+            "creationTime": job.created,
+        }
+
+    def _list_evaluation_jobs(self, operation: str, **filters: Any) -> dict[str, Any]:
+        contains = filters.get("nameContains")
+        return {
+            "jobSummaries": [
+                {
+                    "jobArn": job.arn,
+                    "jobName": job.name,
+                    "status": job.status,
+                    "creationTime": job.created,
+                    "jobType": "Automated",
+                    "evaluationTaskTypes": ["Generation"],
+                }
+                for job in self.evaluation_jobs.values()
+                if contains is None or contains in job.name
+            ]
+        }
+
+    def _stop_evaluation_job(self, operation: str, *, jobIdentifier: str) -> dict[str, Any]:
+        job = self._find_job(operation, jobIdentifier)
+        if job.status != "InProgress":
+            raise client_error("ValidationException", f"Evaluation job {job.name} is {job.status}", operation)
+        job.status = "Stopping"
+        return {}
 
     def _tag_resource(self, operation: str, *, resourceARN: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         self._find(operation, resourceARN).tags.update({t["key"]: t["value"] for t in tags})
