@@ -71,6 +71,8 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy app.py infra constructs/bedrock_ops tests bench examples tools
 	@# One file per folder: given a folder, mypy finds nothing, because [tool.mypy] excludes ^lambda/.
+	@# [tool.mypy] mypy_path holds lambda/, so each handler's `import _runtime.<module>` is checked with it.
+	$(VENV)/bin/mypy --strict lambda/_runtime/*.py
 	@for d in lambda/*/; do [ -f "$${d}index.py" ] || continue; $(VENV)/bin/mypy --strict "$${d}index.py" || exit 1; done
 
 unit: setup

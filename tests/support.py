@@ -33,7 +33,13 @@ LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
 
 
 def load_handler(name: str) -> ModuleType:
-    """Import ``lambda/<name>/index.py`` under the unique module name ``lambda_<name>_index``."""
+    """Import ``lambda/<name>/index.py`` under the unique module name ``lambda_<name>_index``.
+
+    The handler runtime is importable as ``_runtime`` the way the staged asset holds it (a top-level package
+    beside ``index.py``): ``lambda/`` goes on ``sys.path``.
+    """
+    if str(LAMBDA_DIR) not in sys.path:
+        sys.path.append(str(LAMBDA_DIR))
     module_name = f"lambda_{name}_index"
     path = LAMBDA_DIR / name / "index.py"
     spec = importlib.util.spec_from_file_location(module_name, path)

@@ -13,30 +13,17 @@ Output: ``{"status", "succeeded", "jobName", "jobArn", "customModelName", "custo
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-LOGGER = logging.getLogger()
-LOGGER.setLevel(logging.INFO)
+from _runtime.clients import Clients
+from _runtime.errors import error_code
+from _runtime.logs import log
 
 SUBJECT_LIMIT = 100  # SNS subject limit
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
-_clients: dict[str, Any] = {}
-
-
-def _client(service: str) -> Any:
-    """Return a cached boto3 client (created on first use so that tests can patch or mock it)."""
-    if service not in _clients:
-        _clients[service] = boto3.client(service, config=_BOTO_CONFIG)
-    return _clients[service]
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str, sort_keys=True))
+# Created on first use (tests: clients.override or clear inside mock_aws); botocore's standard retries.
+clients = Clients(max_attempts=8)
 
 
 def _cause_message(error: dict[str, Any] | None) -> str:
@@ -68,9 +55,9 @@ def describe(job_name: str, model_name: str, error: dict[str, Any] | None) -> di
         "failureMessage": "",
     }
     try:
-        job = _client("bedrock").get_model_customization_job(jobIdentifier=job_name)
+        job = clients.get("bedrock").get_model_customization_job(jobIdentifier=job_name)
     except ClientError as client_error:
-        if client_error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        if error_code(client_error) != "ResourceNotFoundException":
             raise
         report["status"] = "NotCreated"
         report["failureMessage"] = _cause_message(error) or str(client_error)
@@ -99,5 +86,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         default=str,
         indent=2,
     )
-    _log(logging.INFO, "customization job report", **{k: v for k, v in report.items() if k != "message"})
+    log.info("customization job report", **{k: v for k, v in report.items() if k != "message"})
     return report

@@ -23,37 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-LOGGER = logging.getLogger()
-LOGGER.setLevel(logging.INFO)
+from _runtime.cfn import dispatch
+from _runtime.clients import Clients
+from _runtime.errors import error_code
+from _runtime.logs import log
 
 HASH_LENGTH = 12
 MAX_NAME_LENGTH = 63  # jobName and customModelName limit in CreateModelCustomizationJob
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
-_clients: dict[str, Any] = {}
-
-
-def _client(service: str) -> Any:
-    """Return a cached boto3 client (created on first use so that tests can patch or mock it)."""
-    if service not in _clients:
-        _clients[service] = boto3.client(service, config=_BOTO_CONFIG)
-    return _clients[service]
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str, sort_keys=True))
-
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+# Created on first use (tests: clients.override or clear inside mock_aws); botocore's standard retries.
+clients = Clients(max_attempts=8)
 
 
 def data_fingerprints(data_objects: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -62,9 +46,9 @@ def data_fingerprints(data_objects: list[dict[str, str]]) -> list[dict[str, str]
     for obj in data_objects:
         bucket, key = obj["Bucket"], obj["Key"]
         try:
-            head = _client("s3").head_object(Bucket=bucket, Key=key)
+            head = clients.get("s3").head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if _error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+            if error_code(error) in {"404", "NoSuchKey", "NotFound"}:
                 raise ValueError(
                     f"data object s3://{bucket}/{key} does not exist: upload the dataset before "
                     "deploying the customization job"
@@ -125,9 +109,9 @@ def _execution_arn(state_machine_arn: str, execution_name: str) -> str:
 
 def _job_exists(job_name: str) -> bool:
     try:
-        _client("bedrock").get_model_customization_job(jobIdentifier=job_name)
+        clients.get("bedrock").get_model_customization_job(jobIdentifier=job_name)
     except ClientError as error:
-        if _error_code(error) == "ResourceNotFoundException":
+        if error_code(error) == "ResourceNotFoundException":
             return False
         raise
     return True
@@ -135,9 +119,9 @@ def _job_exists(job_name: str) -> bool:
 
 def _execution_exists(state_machine_arn: str, execution_name: str) -> bool:
     try:
-        _client("stepfunctions").describe_execution(executionArn=_execution_arn(state_machine_arn, execution_name))
+        clients.get("stepfunctions").describe_execution(executionArn=_execution_arn(state_machine_arn, execution_name))
     except ClientError as error:
-        if _error_code(error) == "ExecutionDoesNotExist":
+        if error_code(error) == "ExecutionDoesNotExist":
             return False
         raise
     return True
@@ -159,7 +143,7 @@ def start_if_changed(props: dict[str, Any]) -> dict[str, Any]:
         "Started": "false",
     }
     if _job_exists(job_name) or _execution_exists(state_machine_arn, job_name):
-        _log(logging.INFO, "definition unchanged: nothing to start", **data)
+        log.info("definition unchanged: nothing to start", **data)
         return {"PhysicalResourceId": job_name, "Data": data}
     execution_input = {
         "jobName": job_name,
@@ -169,16 +153,16 @@ def start_if_changed(props: dict[str, Any]) -> dict[str, Any]:
         "data": fingerprints,
     }
     try:
-        response = _client("stepfunctions").start_execution(
+        response = clients.get("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=job_name, input=json.dumps(execution_input)
         )
         data["ExecutionArn"] = response["executionArn"]
         data["Started"] = "true"
-        _log(logging.INFO, "started customization workflow", **data)
+        log.info("started customization workflow", **data)
     except ClientError as error:
-        if _error_code(error) != "ExecutionAlreadyExists":
+        if error_code(error) != "ExecutionAlreadyExists":
             raise
-        _log(logging.INFO, "execution already exists: nothing to start", **data)
+        log.info("execution already exists: nothing to start", **data)
     return {"PhysicalResourceId": job_name, "Data": data}
 
 
@@ -197,32 +181,32 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"PhysicalResourceId": physical_id}
     digest = physical_id.rsplit("-", 1)[-1]
     if str(props.get("RemovalPolicy", "retain")).lower() != "destroy":
-        _log(logging.INFO, "removal policy retain: custom model kept", job=physical_id)
+        log.info("removal policy retain: custom model kept", job=physical_id)
         return result
     if not re.fullmatch(rf"[0-9a-f]{{{HASH_LENGTH}}}", digest):
-        _log(logging.INFO, "no job was started for this resource", job=physical_id)
+        log.info("no job was started for this resource", job=physical_id)
         return result
     _, model_name = names_for(props["JobNamePrefix"], props["ModelNamePrefix"], digest)
-    bedrock = _client("bedrock")
+    bedrock = clients.get("bedrock")
     try:
         job = bedrock.get_model_customization_job(jobIdentifier=physical_id)
         if job.get("status") in {"InProgress", "Stopping"}:
             bedrock.stop_model_customization_job(jobIdentifier=physical_id)
-            _log(logging.INFO, "stopped customization job", job=physical_id)
+            log.info("stopped customization job", job=physical_id)
     except ClientError as error:
-        if _error_code(error) not in {"ResourceNotFoundException", "ValidationException"}:
+        if error_code(error) not in {"ResourceNotFoundException", "ValidationException"}:
             raise
     try:
         bedrock.delete_custom_model(modelIdentifier=model_name)
-        _log(logging.INFO, "deleted custom model", model=model_name)
+        log.info("deleted custom model", model=model_name)
     except ClientError as error:
-        code = _error_code(error)
+        code = error_code(error)
         if code == "ResourceNotFoundException":
-            _log(logging.INFO, "custom model already absent", model=model_name)
+            log.info("custom model already absent", model=model_name)
         elif code == "ConflictException":
             # A provisioned throughput or deployment still uses it: failing here would leave the
             # stack in DELETE_FAILED; keep the model and say so.
-            _log(logging.WARNING, "custom model in use, kept", model=model_name, error=str(error))
+            log.warning("custom model in use, kept", model=model_name, error=str(error))
         else:
             raise
     return result
@@ -245,10 +229,10 @@ def on_data_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version:
         params["VersionId"] = version
-    tags = _client("s3").get_object_tagging(**params).get("TagSet", [])
+    tags = clients.get("s3").get_object_tagging(**params).get("TagSet", [])
     verdict = next((t["Value"] for t in tags if t["Key"] == VALIDATION_TAG), None)
     if verdict != "passed":
-        _log(logging.INFO, "dataset not validated as passed: nothing to start", key=key, verdict=verdict)
+        log.info("dataset not validated as passed: nothing to start", key=key, verdict=verdict)
         return {"Started": "false", "Reason": f"{VALIDATION_TAG}={verdict}"}
     props = {
         "StateMachineArn": os.environ["STATE_MACHINE_ARN"],
@@ -262,12 +246,5 @@ def on_data_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Entry point of the custom resource provider."""
-    request = event.get("RequestType")
-    _log(logging.INFO, "custom resource event", request=request, resource=event.get("LogicalResourceId"))
-    if request == "Create":
-        return on_create(event)
-    if request == "Update":
-        return on_update(event)
-    if request == "Delete":
-        return on_delete(event)
-    raise ValueError(f"unknown RequestType {request!r}")
+    log.info("custom resource event", request=event.get("RequestType"), resource=event.get("LogicalResourceId"))
+    return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)

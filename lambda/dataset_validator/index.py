@@ -27,34 +27,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from _runtime.clients import Clients
+from _runtime.errors import error_code
+from _runtime.logs import log
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport, validate_stream
 from bedrock_ops.models.registry import CustomizationType, ModelRegistry
-
-LOGGER = logging.getLogger()
-LOGGER.setLevel(logging.INFO)
 
 REPORT_SUFFIX = ".validation.json"
 TAG_KEY = "bedrock-ops:validation"
 CHUNK_SIZE = 1024 * 1024
 NOTIFY_ERRORS = 20  # errors quoted in the SNS message (the report holds MAX_ERRORS)
-_BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
-_clients: dict[str, Any] = {}
+# Created on first use (tests: clients.override or clear inside mock_aws); botocore's standard retries.
+clients = Clients(max_attempts=8)
 _registry: ModelRegistry | None = None
-
-
-def _client(service: str) -> Any:
-    """Return a cached boto3 client (created on first use so that tests can mock it)."""
-    if service not in _clients:
-        _clients[service] = boto3.client(service, config=_BOTO_CONFIG)
-    return _clients[service]
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str, sort_keys=True))
 
 
 def _registry_for_env() -> ModelRegistry:
@@ -86,13 +73,13 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     key = str(obj.get("key", ""))
     version = obj.get("version-id")
     if not bucket or not key:
-        _log(logging.WARNING, "not an S3 Object Created event", detail_type=event.get("detail-type"))
+        log.warning("not an S3 Object Created event", detail_type=event.get("detail-type"))
         return {"status": "ignored", "reason": "not an S3 object event"}
     if key.endswith(REPORT_SUFFIX):
         return {"status": "ignored", "reason": "validation report", "key": key}
     rule = match_rule(key)
     if rule is None:
-        _log(logging.INFO, "no dataset rule for key", bucket=bucket, key=key)
+        log.info("no dataset rule for key", bucket=bucket, key=key)
         return {"status": "ignored", "reason": "no dataset rule", "key": key}
     return validate_object(bucket, key, version, rule)
 
@@ -105,9 +92,9 @@ def _open(bucket: str, key: str, version: str | None) -> tuple[str, dict[str, An
         if version:
             params["VersionId"] = version
         try:
-            return candidate, _client("s3").get_object(**params)
+            return candidate, clients.get("s3").get_object(**params)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404", "NoSuchVersion"}:
+            if error_code(error) not in {"NoSuchKey", "404", "NoSuchVersion"}:
                 raise
     return None
 
@@ -117,7 +104,7 @@ def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, 
     started = time.monotonic()
     opened = _open(bucket, key, version)
     if opened is None:
-        _log(logging.WARNING, "object no longer exists; nothing to validate", bucket=bucket, key=key)
+        log.warning("object no longer exists; nothing to validate", bucket=bucket, key=key)
         return {"status": "missing", "key": key}
     key, response = opened
     version = version or response.get("VersionId")
@@ -131,7 +118,7 @@ def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, 
         source=f"s3://{bucket}/{key}",
     )
     report_key = key + REPORT_SUFFIX
-    _client("s3").put_object(
+    clients.get("s3").put_object(
         Bucket=bucket,
         Key=report_key,
         Body=report.to_json().encode(),
@@ -150,7 +137,7 @@ def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, 
         "bytes": report.bytes,
         "seconds": round(time.monotonic() - started, 3),
     }
-    _log(logging.INFO if report.valid else logging.WARNING, "dataset validated", **summary)
+    log(logging.INFO if report.valid else logging.WARNING, "dataset validated", **summary)
     return summary
 
 
@@ -159,13 +146,13 @@ def _tag(bucket: str, key: str, version: str | None, verdict: str) -> None:
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}
     if version:
         params["VersionId"] = version
-    s3 = _client("s3")
+    s3 = clients.get("s3")
     tags = [t for t in s3.get_object_tagging(**params).get("TagSet", []) if t["Key"] != TAG_KEY]
     tags.append({"Key": TAG_KEY, "Value": verdict})
     try:
         s3.put_object_tagging(**params, Tagging={"TagSet": tags})
     except ClientError as error:  # e.g. the object already carries the maximum of 10 tags
-        _log(logging.WARNING, "could not tag the object", key=key, error=str(error))
+        log.warning("could not tag the object", key=key, error=str(error))
 
 
 def _emit_metrics(report: ValidationReport) -> None:
@@ -212,4 +199,4 @@ def _notify(report: ValidationReport, bucket: str, report_key: str) -> None:
         where = f"line {issue.line}" if issue.line is not None else "file"
         lines.append(f"{where}: {issue.field + ': ' if issue.field else ''}{issue.message}")
     subject = f"Dataset validation failed: {report.source.rsplit('/', 1)[-1]}"
-    _client("sns").publish(TopicArn=topic, Subject=subject[:100], Message="\n".join(lines))
+    clients.get("sns").publish(TopicArn=topic, Subject=subject[:100], Message="\n".join(lines))

@@ -17,63 +17,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
-import time
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-LOGGER = logging.getLogger(__name__)
-LOGGER.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+from _runtime.cfn import dispatch, to_float
+from _runtime.errors import error_code, error_message
+from _runtime.logs import log
+from _runtime.retry import Retry, RetryingClients
 
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
 RUNNING_STATUSES = frozenset({"InProgress"})
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "ServiceUnavailableException",
-        "InternalServerException",
-    }
-)
-MAX_ATTEMPTS = 5
 JOB_NAME_MAX = 63
 
-# Clients are created on first use; tests replace them (``_clients["bedrock"] = stubbed_client``).
-_clients: dict[str, Any] = {}
-# Patched in tests so that retries do not sleep.
-_sleep = time.sleep
-
-
-def _client(service: str) -> Any:
-    if service not in _clients:
-        _clients[service] = boto3.client(service)
-    return _clients[service]
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str))
-
-
-def _call(service: str, operation: str, **params: Any) -> Any:
-    """Call an API, retrying throttling and transient errors with exponential backoff."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return getattr(_client(service), operation)(**params)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
-                raise
-            delay = min(2**attempt, 20)
-            _log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
-            _sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+# Clients are created on first use; tests replace them (``clients.override("bedrock", stubbed_client)``)
+# and the sleep between retries (``clients.retry.sleep``). Backoff 2, 4, 8, 16 s, no jitter.
+clients = RetryingClients(retry=Retry(max_attempts=5, base_delay=2.0, jitter=False))
 
 
 # ------------------------------------------------------------------------------------------ custom resource
@@ -81,21 +40,13 @@ def _error_code(exc: ClientError) -> str:
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Dispatch a CloudFormation custom resource event."""
-    request_type = event["RequestType"]
-    _log(
-        logging.INFO,
+    log.info(
         "event",
-        request_type=request_type,
+        request_type=event.get("RequestType"),
         logical_id=event.get("LogicalResourceId"),
         physical_id=event.get("PhysicalResourceId"),
     )
-    if request_type == "Create":
-        return on_create(event)
-    if request_type == "Update":
-        return on_update(event)
-    if request_type == "Delete":
-        return on_delete(event)
-    raise ValueError(f"unknown RequestType {request_type!r}")
+    return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
 def job_name(prefix: str, request_id: str) -> str:
@@ -118,7 +69,7 @@ def _typed(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [_typed(v) for v in value]
     if key == "floatValue" and isinstance(value, str):
-        return float(value)
+        return to_float(value, key)
     return value
 
 
@@ -130,13 +81,13 @@ def on_create(event: dict[str, Any]) -> dict[str, Any]:
     request["jobName"] = name
     request["clientRequestToken"] = _client_token(event["RequestId"])
     try:
-        response = _call("bedrock", "create_evaluation_job", **request)
+        response = clients.call("bedrock", "create_evaluation_job", **request)
     except ClientError as exc:
-        message = exc.response.get("Error", {}).get("Message", str(exc))
-        _log(logging.ERROR, "create failed", job_name=name, code=_error_code(exc), error=message)
-        raise RuntimeError(f"CreateEvaluationJob {name} failed: {_error_code(exc)}: {message}") from exc
+        message = error_message(exc)
+        log.error("create failed", job_name=name, code=error_code(exc), error=message)
+        raise RuntimeError(f"CreateEvaluationJob {name} failed: {error_code(exc)}: {message}") from exc
     arn = response["jobArn"]
-    _log(logging.INFO, "evaluation job started", job_name=name, job_arn=arn)
+    log.info("evaluation job started", job_name=name, job_arn=arn)
     return {"PhysicalResourceId": arn, "Data": {"JobArn": arn, "JobName": name}}
 
 
@@ -154,31 +105,28 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
     """Stop the job if it is still running; a finished or missing job needs nothing. Results stay in S3."""
     physical_id = event.get("PhysicalResourceId", "")
     if not _is_job_arn(physical_id):
-        _log(logging.INFO, "nothing to delete", physical_id=physical_id)
+        log.info("nothing to delete", physical_id=physical_id)
         return {"PhysicalResourceId": physical_id}
-    try:
-        job = _call("bedrock", "get_evaluation_job", jobIdentifier=physical_id)
-    except ClientError as exc:
-        if _error_code(exc) == "ResourceNotFoundException":
-            _log(logging.INFO, "job already gone", job_arn=physical_id)
-            return {"PhysicalResourceId": physical_id}
-        raise
+    job = clients.find("bedrock", "get_evaluation_job", jobIdentifier=physical_id)
+    if job is None:
+        log.info("job already gone", job_arn=physical_id)
+        return {"PhysicalResourceId": physical_id}
     status = job.get("status")
     if status in RUNNING_STATUSES:
         try:
-            _call("bedrock", "stop_evaluation_job", jobIdentifier=physical_id)
-            _log(logging.INFO, "job stopped", job_arn=physical_id)
+            clients.call("bedrock", "stop_evaluation_job", jobIdentifier=physical_id)
+            log.info("job stopped", job_arn=physical_id)
         except ClientError as exc:
             # Ended or began stopping between the two calls.
-            if _error_code(exc) not in {
+            if error_code(exc) not in {
                 "ResourceNotFoundException",
                 "ConflictException",
                 "ValidationException",
             }:
                 raise
-            _log(logging.INFO, "job no longer stoppable", job_arn=physical_id, code=_error_code(exc))
+            log.info("job no longer stoppable", job_arn=physical_id, code=error_code(exc))
     else:
-        _log(logging.INFO, "job not running, results kept", job_arn=physical_id, status=status)
+        log.info("job not running, results kept", job_arn=physical_id, status=status)
     return {"PhysicalResourceId": physical_id}
 
 
@@ -191,17 +139,14 @@ def poll(event: dict[str, Any], context: Any) -> dict[str, Any]:
     When the job has ended, publish its outcome to the topic and disable the rule; otherwise do nothing.
     """
     arn = event["jobArn"]
-    try:
-        job = _call("bedrock", "get_evaluation_job", jobIdentifier=arn)
-    except ClientError as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
-            raise
-        _log(logging.WARNING, "job not found; disabling the poller", job_arn=arn)
-        _call("events", "disable_rule", Name=event["ruleName"])
+    job = clients.find("bedrock", "get_evaluation_job", jobIdentifier=arn)
+    if job is None:
+        log.warning("job not found; disabling the poller", job_arn=arn)
+        clients.call("events", "disable_rule", Name=event["ruleName"])
         return {"status": "NotFound", "notified": False}
     status = str(job.get("status"))
     if status not in TERMINAL_STATUSES:
-        _log(logging.INFO, "job still running", job_arn=arn, status=status)
+        log.info("job still running", job_arn=arn, status=status)
         return {"status": status, "notified": False}
     message = {
         "jobArn": arn,
@@ -212,13 +157,13 @@ def poll(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "failureMessages": job.get("failureMessages", []),
     }
     subject = f"Bedrock evaluation job {job.get('jobName', '')} {status}"[:100]
-    _call(
+    clients.call(
         "sns",
         "publish",
         TopicArn=event["topicArn"],
         Subject=subject,
         Message=json.dumps(message, default=str),
     )
-    _call("events", "disable_rule", Name=event["ruleName"])
-    _log(logging.INFO, "job ended; notified", **message)
+    clients.call("events", "disable_rule", Name=event["ruleName"])
+    log.info("job ended; notified", **message)
     return {"status": status, "notified": True}

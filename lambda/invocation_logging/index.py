@@ -22,68 +22,37 @@ survive CloudFormation's stringification), ``Adopt`` (``"true"``/``"false"``), `
 from __future__ import annotations
 
 import json
-import logging
-import os
-import time
-from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-LOGGER = logging.getLogger("invocation_logging")
-LOGGER.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+from _runtime.cfn import dispatch, from_json, to_bool
+from _runtime.logs import log
+from _runtime.retry import RETRYABLE_CODES, Retry, RetryingClients
 
-#: Patched in tests; a fresh client per name, created on first use.
-_CLIENTS: dict[str, Any] = {}
-#: Patched in tests so that retries do not wait.
-sleep: Callable[[float], None] = time.sleep
-
-MAX_ATTEMPTS = 6
 STATE_VERSION = 1
 _STANDARD_TIER_LIMIT = 4096
-_RETRYABLE = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "InternalServerException",
-        "ServiceUnavailableException",
-    }
-)
 # Bedrock validates the destination (role trust, bucket policy) when the configuration is put; a role or
 # bucket policy created seconds earlier may not have propagated yet, which shows as a ValidationException.
-_RETRYABLE_ON_PUT = _RETRYABLE | {"ValidationException"}
+_RETRYABLE_ON_PUT = RETRYABLE_CODES | {"ValidationException"}
 _DESTINATIONS = ("cloudWatchConfig", "s3Config")
 
-
-def _client(name: str) -> Any:
-    if name not in _CLIENTS:
-        _CLIENTS[name] = boto3.client(name)
-    return _CLIENTS[name]
-
-
-def _log(level: int, message: str, **fields: Any) -> None:
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str, sort_keys=True))
+# Clients are created on first use; tests replace them (``clients.override``) and the sleep between
+# retries (``clients.retry.sleep``). Backoff 1, 2, 4, 8, 16 s, no jitter.
+clients = RetryingClients(retry=Retry(max_attempts=6, base_delay=1.0, jitter=False))
 
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Dispatch a CloudFormation custom resource event to ``on_create``/``on_update``/``on_delete``."""
-    request_type = event["RequestType"]
-    _log(logging.INFO, "event", request_type=request_type, logical_id=event.get("LogicalResourceId"))
-    if request_type == "Create":
-        return on_create(event)
-    if request_type == "Update":
-        return on_update(event)
-    if request_type == "Delete":
-        return on_delete(event)
-    raise ValueError(f"unknown RequestType {request_type!r}")
+    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
+    return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
 def on_create(event: dict[str, Any]) -> dict[str, Any]:
     """Put the configuration; refuse a foreign one unless adopting; store what was there before."""
     props = event["ResourceProperties"]
     desired = _desired_config(props)
-    adopt = _flag(props.get("Adopt", "false"))
+    adopt = to_bool(props.get("Adopt"), "Adopt", default=False)
     parameter = _parameter_name(props)
     current = _get_config()
     if current and not adopt:
@@ -99,7 +68,7 @@ def on_create(event: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         _delete_state(parameter)  # a failed Create gets no Delete: leave nothing behind
         raise
-    _log(logging.INFO, "configured", adopted=bool(current), destinations=_describe(desired))
+    log.info("configured", adopted=bool(current), destinations=_describe(desired))
     return _response(adopted=bool(current))
 
 
@@ -115,7 +84,7 @@ def on_update(event: dict[str, Any]) -> dict[str, Any]:
         _save_state(parameter, previous=state.get("previous") if state else None)
     current = _get_config()
     if current and old_props.get("LoggingConfig") and not _matches(current, _desired_config(old_props)):
-        _log(logging.WARNING, "configuration changed outside this stack; overwriting", found=_describe(current))
+        log.warning("configuration changed outside this stack; overwriting", found=_describe(current))
     _put_config(desired)
     if old_parameter != parameter:
         _delete_state(old_parameter)
@@ -131,15 +100,15 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
     current = _get_config()
     physical_id = event["PhysicalResourceId"]
     if current and "LoggingConfig" in props and not _matches(current, _desired_config(props)):
-        _log(logging.WARNING, "configuration is no longer ours; leaving it in place", found=_describe(current))
+        log.warning("configuration is no longer ours; leaving it in place", found=_describe(current))
     elif previous:
         _put_config(previous)
-        _log(logging.INFO, "restored previous configuration", restored=_describe(previous))
+        log.info("restored previous configuration", restored=_describe(previous))
     elif current:
-        _call(_client("bedrock").delete_model_invocation_logging_configuration)
-        _log(logging.INFO, "deleted configuration")
+        clients.call("bedrock", "delete_model_invocation_logging_configuration")
+        log.info("deleted configuration")
     else:
-        _log(logging.INFO, "configuration already gone")
+        log.info("configuration already gone")
     _delete_state(parameter)
     return {"PhysicalResourceId": physical_id, "Data": {}}
 
@@ -148,25 +117,23 @@ def on_delete(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _desired_config(props: dict[str, Any]) -> dict[str, Any]:
-    raw = props.get("LoggingConfig")
-    if not isinstance(raw, str):
-        raise ValueError(f"property LoggingConfig must be a JSON string, got {type(raw).__name__}")
-    config = json.loads(raw)
-    if not isinstance(config, dict) or not any(k in config for k in _DESTINATIONS):
+    config: dict[str, Any] = from_json(props.get("LoggingConfig"), "LoggingConfig", expect=dict)
+    if not any(k in config for k in _DESTINATIONS):
         raise ValueError(f"LoggingConfig needs cloudWatchConfig and/or s3Config, got keys {sorted(config)}")
     return config
 
 
 def _get_config() -> dict[str, Any]:
-    response = _call(_client("bedrock").get_model_invocation_logging_configuration)
+    response = clients.call("bedrock", "get_model_invocation_logging_configuration")
     config = response.get("loggingConfig") or {}
     # An account without logging answers with no configuration or one without any destination.
     return config if any(config.get(k) for k in _DESTINATIONS) else {}
 
 
 def _put_config(config: dict[str, Any]) -> None:
-    _call(
-        _client("bedrock").put_model_invocation_logging_configuration,
+    clients.call(
+        "bedrock",
+        "put_model_invocation_logging_configuration",
         retry_codes=_RETRYABLE_ON_PUT,
         loggingConfig=config,
     )
@@ -199,8 +166,9 @@ def _describe(config: dict[str, Any]) -> str:
 
 def _save_state(parameter: str, *, previous: dict[str, Any] | None) -> None:
     value = json.dumps({"version": STATE_VERSION, "previous": previous}, sort_keys=True, separators=(",", ":"))
-    _call(
-        _client("ssm").put_parameter,
+    clients.call(
+        "ssm",
+        "put_parameter",
         Name=parameter,
         Value=value,
         Type="String",
@@ -212,7 +180,7 @@ def _save_state(parameter: str, *, previous: dict[str, Any] | None) -> None:
 
 def _load_state(parameter: str) -> dict[str, Any] | None:
     try:
-        response = _call(_client("ssm").get_parameter, Name=parameter)
+        response = clients.call("ssm", "get_parameter", Name=parameter)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ParameterNotFound":
             return None
@@ -225,28 +193,13 @@ def _load_state(parameter: str) -> dict[str, Any] | None:
 
 def _delete_state(parameter: str) -> None:
     try:
-        _call(_client("ssm").delete_parameter, Name=parameter)
+        clients.call("ssm", "delete_parameter", Name=parameter)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ParameterNotFound":
             raise
 
 
 # --- plumbing -----------------------------------------------------------------------------------------
-
-
-def _call(fn: Callable[..., Any], *, retry_codes: frozenset[str] = _RETRYABLE, **kwargs: Any) -> Any:
-    """Call ``fn`` and retry throttling/transient errors with exponential backoff (1, 2, 4, ... s)."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return fn(**kwargs)
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code not in retry_codes or attempt == MAX_ATTEMPTS:
-                raise
-            delay = float(2 ** (attempt - 1))
-            _log(logging.WARNING, "retrying", code=code, attempt=attempt, delay_seconds=delay)
-            sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _parameter_name(props: dict[str, Any]) -> str:
@@ -256,12 +209,8 @@ def _parameter_name(props: dict[str, Any]) -> str:
     return name
 
 
-def _flag(value: Any) -> bool:
-    return str(value).lower() == "true"
-
-
 def _region() -> str:
-    return str(_client("bedrock").meta.region_name)
+    return str(clients.get("bedrock").meta.region_name)
 
 
 def _response(*, adopted: bool, physical_id: str | None = None) -> dict[str, Any]:

@@ -18,29 +18,13 @@ the agreement is AVAILABLE and the account AUTHORIZED, and reports the availabil
 from __future__ import annotations
 
 import json
-import logging
-import random
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
+from _runtime.cfn import dispatch, to_bool
+from _runtime.logs import log
+from _runtime.retry import RetryingClients
 
-LOGGER = logging.getLogger()
-LOGGER.setLevel(logging.INFO)
-
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "ServiceUnavailableException",
-        "InternalServerException",
-    }
-)
-MAX_ATTEMPTS = 6
-BASE_DELAY_SECONDS = 1.0
-MAX_DELAY_SECONDS = 20.0
 FORM_FIELDS = (
     "companyName",
     "companyWebsite",
@@ -50,45 +34,13 @@ FORM_FIELDS = (
     "useCases",
 )
 
-# Patchable seams: tests replace the client and the sleep.
-_bedrock: Any = None
-_sleep: Callable[[float], None] = time.sleep
-
-
-def bedrock() -> Any:
-    """The Bedrock control-plane client, created on first use."""
-    global _bedrock  # noqa: PLW0603
-    if _bedrock is None:
-        _bedrock = boto3.client("bedrock")
-    return _bedrock
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    """One JSON object per log line."""
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str))
+# Patchable seams: tests replace the client (clients.override) and the sleep (clients.retry.sleep).
+clients = RetryingClients()
 
 
 def call(operation: str, **kwargs: Any) -> Any:
-    """Call a Bedrock operation, retrying throttling and transient errors with exponential backoff."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return getattr(bedrock(), operation)(**kwargs)
-        except ClientError as exc:
-            code = error_code(exc)
-            if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
-                raise
-            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
-            _sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def flag(value: Any) -> bool:
-    return str(value).lower() == "true"
+    """Call a Bedrock operation, retrying throttling and transient errors with backoff and jitter."""
+    return clients.call("bedrock", operation, **kwargs)
 
 
 def model_id_of(props: Mapping[str, Any]) -> str:
@@ -100,15 +52,8 @@ def model_id_of(props: Mapping[str, Any]) -> str:
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Provider framework entry point: dispatch on RequestType."""
-    request_type = event["RequestType"]
-    log(logging.INFO, "event", request_type=request_type, logical_id=event.get("LogicalResourceId"))
-    if request_type == "Create":
-        return on_create(event)
-    if request_type == "Update":
-        return on_update(event)
-    if request_type == "Delete":
-        return on_delete(event)
-    raise ValueError(f"unknown RequestType {request_type!r}")
+    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
+    return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
 def physical_id(model_id: str) -> str:
@@ -121,9 +66,11 @@ def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
     availability = call("get_foundation_model_availability", modelId=model_id)
     check_region(model_id, availability)
     if is_granted(availability):
-        log(logging.INFO, "already granted", model_id=model_id)
+        log.info("already granted", model_id=model_id)
         return {"PhysicalResourceId": physical_id(model_id), "Data": attributes(availability)}
-    if availability["authorizationStatus"] != "AUTHORIZED" and flag(props.get("RequiresUseCaseForm")):
+    if availability["authorizationStatus"] != "AUTHORIZED" and to_bool(
+        props.get("RequiresUseCaseForm"), "RequiresUseCaseForm", default=False
+    ):
         ensure_use_case_form(model_id, props.get("UseCaseForm"))
     agreement = availability["agreementAvailability"]
     if agreement["status"] == "ERROR":
@@ -142,17 +89,16 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
 def on_delete(event: Mapping[str, Any]) -> dict[str, Any]:
     props = event.get("ResourceProperties") or {}
     pid = str(event["PhysicalResourceId"])
-    if not flag(props.get("RevokeAgreementOnDelete")) or not pid.startswith("model-access:"):
-        log(logging.INFO, "leaving access in place", physical_id=pid)
+    if not to_bool(
+        props.get("RevokeAgreementOnDelete"), "RevokeAgreementOnDelete", default=False
+    ) or not pid.startswith("model-access:"):
+        log.info("leaving access in place", physical_id=pid)
         return {"PhysicalResourceId": pid}
     model_id = pid.removeprefix("model-access:")
-    try:
-        call("delete_foundation_model_agreement", modelId=model_id)
-        log(logging.INFO, "agreement revoked", model_id=model_id)
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-        log(logging.INFO, "no agreement to revoke", model_id=model_id)
+    if clients.find("bedrock", "delete_foundation_model_agreement", modelId=model_id) is None:
+        log.info("no agreement to revoke", model_id=model_id)
+    else:
+        log.info("agreement revoked", model_id=model_id)
     return {"PhysicalResourceId": pid}
 
 
@@ -170,8 +116,7 @@ def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
     agreement = availability["agreementAvailability"]
     if agreement["status"] == "ERROR":
         raise RuntimeError(f"Agreement for {model_id} is in ERROR: {agreement.get('errorMessage') or 'no message'}")
-    log(
-        logging.INFO,
+    log.info(
         "availability",
         model_id=model_id,
         agreement=agreement["status"],
@@ -209,13 +154,9 @@ def attributes(availability: Mapping[str, Any]) -> dict[str, str]:
 
 def ensure_use_case_form(model_id: str, form: Any) -> None:
     """Submit the Anthropic use-case form if the account has none."""
-    try:
-        call("get_use_case_for_model_access")
-        log(logging.INFO, "use-case form already on file", model_id=model_id)
+    if clients.find("bedrock", "get_use_case_for_model_access") is not None:
+        log.info("use-case form already on file", model_id=model_id)
         return
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
     if not isinstance(form, Mapping) or not form:
         raise RuntimeError(
             f"{model_id} needs the one-time Anthropic use-case form, and this account has none: set "
@@ -227,7 +168,7 @@ def ensure_use_case_form(model_id: str, form: Any) -> None:
         raise RuntimeError(f"Anthropic use-case form is missing {', '.join(missing)}")
     payload = {name: str(form.get(name, "")) for name in FORM_FIELDS}
     call("put_use_case_for_model_access", formData=json.dumps(payload).encode("utf-8"))
-    log(logging.INFO, "use-case form submitted", model_id=model_id)
+    log.info("use-case form submitted", model_id=model_id)
 
 
 def create_agreement(model_id: str, offer_type: str) -> None:
@@ -236,4 +177,4 @@ def create_agreement(model_id: str, offer_type: str) -> None:
         raise RuntimeError(f"No {offer_type} agreement offer exists for {model_id}; accept one in the console")
     offer = offers[0]
     call("create_foundation_model_agreement", modelId=model_id, offerToken=offer["offerToken"])
-    log(logging.INFO, "agreement requested", model_id=model_id, offer_id=offer.get("offerId"))
+    log.info("agreement requested", model_id=model_id, offer_id=offer.get("offerId"))

@@ -21,68 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
-import random
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
+from _runtime.cfn import dispatch, to_choice, to_int
+from _runtime.logs import log
+from _runtime.retry import RetryingClients
 
-LOGGER = logging.getLogger()
-LOGGER.setLevel(logging.INFO)
-
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "ServiceUnavailableException",
-        "InternalServerException",
-    }
-)
-MAX_ATTEMPTS = 6
-BASE_DELAY_SECONDS = 1.0
-MAX_DELAY_SECONDS = 20.0
 COMMITMENTS = ("NoCommitment", "OneMonth", "SixMonths")
 REPLACING_PROPERTIES = ("ModelUnits", "CommitmentDuration")
 
-# Patchable seams: tests replace the client and the sleep.
-_bedrock: Any = None
-_sleep: Callable[[float], None] = time.sleep
+# Patchable seams: tests replace the client (clients.override), the sleep (clients.retry.sleep) and the clock.
+clients = RetryingClients()
 _now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
 
 
-def bedrock() -> Any:
-    """The Bedrock control-plane client, created on first use."""
-    global _bedrock  # noqa: PLW0603
-    if _bedrock is None:
-        _bedrock = boto3.client("bedrock")
-    return _bedrock
-
-
-def log(level: int, message: str, **fields: Any) -> None:
-    """One JSON object per log line."""
-    LOGGER.log(level, json.dumps({"message": message, **fields}, default=str))
-
-
 def call(operation: str, **kwargs: Any) -> Any:
-    """Call a Bedrock operation, retrying throttling and transient errors with exponential backoff."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            return getattr(bedrock(), operation)(**kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in RETRYABLE_CODES or attempt == MAX_ATTEMPTS:
-                raise
-            delay = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            log(logging.WARNING, "retrying", operation=operation, code=code, attempt=attempt, delay=delay)
-            _sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+    """Call a Bedrock operation, retrying throttling and transient errors with backoff and jitter."""
+    return clients.call("bedrock", operation, **kwargs)
 
 
 def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
@@ -101,15 +57,8 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("ModelId is required")
     if not 1 <= len(name) <= 63:
         raise ValueError(f"ProvisionedModelName must be 1-63 characters, got {name!r}")
-    try:
-        units = int(str(raw.get("ModelUnits", "")))
-    except ValueError:
-        raise ValueError(f"ModelUnits must be an integer >= 1, got {raw.get('ModelUnits')!r}") from None
-    if units < 1:
-        raise ValueError(f"ModelUnits must be an integer >= 1, got {units}")
-    commitment = str(raw.get("CommitmentDuration") or "NoCommitment")
-    if commitment not in COMMITMENTS:
-        raise ValueError(f"CommitmentDuration must be one of {', '.join(COMMITMENTS)}, got {commitment!r}")
+    units = to_int(raw.get("ModelUnits"), "ModelUnits", minimum=1)
+    commitment = to_choice(raw.get("CommitmentDuration"), "CommitmentDuration", COMMITMENTS, default="NoCommitment")
     tags = [{"key": str(t["Key"]), "value": str(t["Value"])} for t in raw.get("Tags") or []]
     return {
         "ModelId": model_id,
@@ -122,15 +71,8 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Provider framework entry point: dispatch on RequestType."""
-    request_type = event["RequestType"]
-    log(logging.INFO, "event", request_type=request_type, logical_id=event.get("LogicalResourceId"))
-    if request_type == "Create":
-        return on_create(event)
-    if request_type == "Update":
-        return on_update(event)
-    if request_type == "Delete":
-        return on_delete(event)
-    raise ValueError(f"unknown RequestType {request_type!r}")
+    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
+    return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
 def on_create(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,7 +93,7 @@ def buy(event: Mapping[str, Any], props: Mapping[str, Any], name: str) -> dict[s
     if props["Tags"]:
         kwargs["tags"] = props["Tags"]
     arn = call("create_provisioned_model_throughput", **kwargs)["provisionedModelArn"]
-    log(logging.INFO, "creating", provisioned_model_arn=arn, model_units=props["ModelUnits"], name=name)
+    log.info("creating", provisioned_model_arn=arn, model_units=props["ModelUnits"], name=name)
     return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
 
 
@@ -171,12 +113,8 @@ def same_model(model_id: str, model_arn: str) -> bool:
 
 def find(name_or_arn: str) -> dict[str, Any] | None:
     """GetProvisionedModelThroughput by name or ARN, None when there is none."""
-    try:
-        return dict(call("get_provisioned_model_throughput", provisionedModelId=name_or_arn))
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    found = clients.find("bedrock", "get_provisioned_model_throughput", provisionedModelId=name_or_arn)
+    return None if found is None else dict(found)
 
 
 def replace(event: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +133,7 @@ def replace(event: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any
         and same_model(props["ModelId"], str(current["modelArn"]))
     ):
         arn = str(current["provisionedModelArn"])
-        log(logging.INFO, "adopting the throughput that already has these properties", provisioned_model_arn=arn)
+        log.info("adopting the throughput that already has these properties", provisioned_model_arn=arn)
         return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
     return buy(event, props, f"{name[:56]}-{request_token(event, props)[:6]}")
 
@@ -208,7 +146,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
     if any(new[key] != old[key] for key in REPLACING_PROPERTIES) or (
         model_changed and not model_change_in_place(old["ModelId"], new["ModelId"])
     ):
-        log(logging.INFO, "replacing", provisioned_model_arn=arn, reason="model units, commitment or model changed")
+        log.info("replacing", provisioned_model_arn=arn, reason="model units, commitment or model changed")
         return replace(event, new)
     changes: dict[str, Any] = {}
     if new["ProvisionedModelName"] != old["ProvisionedModelName"]:
@@ -217,7 +155,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
         changes["desiredModelId"] = new["ModelId"]
     if changes:
         call("update_provisioned_model_throughput", provisionedModelId=arn, **changes)
-        log(logging.INFO, "updating in place", provisioned_model_arn=arn, changes=sorted(changes))
+        log.info("updating in place", provisioned_model_arn=arn, changes=sorted(changes))
     update_tags(arn, old["Tags"], new["Tags"])
     return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
 
@@ -237,15 +175,12 @@ def on_delete(event: Mapping[str, Any]) -> dict[str, Any]:
     arn = str(event["PhysicalResourceId"])
     if not arn.startswith("arn:"):
         # A Create that failed before Bedrock returned an ARN leaves the framework's placeholder id.
-        log(logging.INFO, "nothing to delete", physical_id=arn)
+        log.info("nothing to delete", physical_id=arn)
         return {"PhysicalResourceId": arn}
-    try:
-        current = call("get_provisioned_model_throughput", provisionedModelId=arn)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            log(logging.INFO, "already deleted", provisioned_model_arn=arn)
-            return {"PhysicalResourceId": arn}
-        raise
+    current = clients.find("bedrock", "get_provisioned_model_throughput", provisionedModelId=arn)
+    if current is None:
+        log.info("already deleted", provisioned_model_arn=arn)
+        return {"PhysicalResourceId": arn}
     expires = current.get("commitmentExpirationTime")
     if current.get("commitmentDuration") and (expires is None or expires > _now()):
         ends = expires.isoformat() if expires else "at an unknown time"
@@ -255,12 +190,8 @@ def on_delete(event: Mapping[str, Any]) -> dict[str, Any]:
             "throughput cannot be deleted (and is billed) until its term ends. Keep it with "
             "RemovalPolicy.RETAIN (the default for committed throughput) and delete it after the term."
         )
-    try:
-        call("delete_provisioned_model_throughput", provisionedModelId=arn)
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
-    log(logging.INFO, "deleted", provisioned_model_arn=arn)
+    clients.find("bedrock", "delete_provisioned_model_throughput", provisionedModelId=arn)  # gone already: fine
+    log.info("deleted", provisioned_model_arn=arn)
     return {"PhysicalResourceId": arn}
 
 
@@ -271,7 +202,7 @@ def is_complete(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]
     arn = str(event["PhysicalResourceId"])
     current = call("get_provisioned_model_throughput", provisionedModelId=arn)
     status = current["status"]
-    log(logging.INFO, "status", provisioned_model_arn=arn, status=status)
+    log.info("status", provisioned_model_arn=arn, status=status)
     if status == "Failed":
         reason = current.get("failureMessage") or "no failureMessage given"
         raise RuntimeError(f"Provisioned throughput {arn} failed: {reason}")

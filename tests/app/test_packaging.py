@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CONSUMER_APP = """
 import json, bedrock_ops
+from pathlib import Path
 from aws_cdk import App, Stack
 from bedrock_ops import BedrockServiceRole, DatasetValidator, TrainingDataBucket
 app = App()
@@ -25,8 +26,12 @@ data = TrainingDataBucket(stack, "Data")
 BedrockServiceRole(stack, "Role", data_bucket=data)
 # stages its Lambda asset (handler + validator core) from the installed package at synth time
 DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
-template = app.synth().get_stack_by_name("Consumer").template
-print(json.dumps({"file": bedrock_ops.__file__, "types": sorted({r["Type"] for r in template["Resources"].values()})}))
+assembly = app.synth()
+template = assembly.get_stack_by_name("Consumer").template
+# the handler runtime the wheel ships, staged beside the handler
+runtime = sorted(p.name for p in Path(assembly.directory).glob("asset.*/_runtime/*.py"))
+print(json.dumps({"file": bedrock_ops.__file__, "types": sorted({r["Type"] for r in template["Resources"].values()}),
+                  "runtime": runtime}))
 """
 
 
@@ -54,11 +59,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_wheel_ships_the_library_lambda_sources_and_data_but_no_tests_or_configs(wheel: Path) -> None:
+def test_wheel_ships_the_library_lambda_sources_runtime_and_data_but_no_tests_or_configs(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "bedrock_ops/__init__.py" in names
     for handler in (ROOT / "lambda").glob("*/index.py"):
         assert f"bedrock_ops/_lambda/{handler.parent.name}/index.py" in names
+    runtime = sorted((ROOT / "lambda" / "_runtime").glob("*.py"))
+    assert len(runtime) >= 5
+    for module in runtime:
+        assert f"bedrock_ops/_lambda/_runtime/{module.name}" in names
     package = ROOT / "constructs" / "bedrock_ops"
     data_files = [p for p in package.rglob("*.json") if "__pycache__" not in p.parts]
     assert data_files
@@ -101,6 +110,7 @@ def test_installed_wheel_synthesizes_a_consumer_app_outside_the_repo(wheel: Path
     assert output["file"].startswith(str(env_dir)), output["file"]
     assert {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy"} <= set(output["types"])
     assert {"AWS::Lambda::Function", "AWS::Events::Rule", "AWS::SNS::Topic"} <= set(output["types"])
+    assert {"__init__.py", "clients.py", "errors.py", "logs.py"} <= set(output["runtime"])
 
 
 def test_import_works_from_the_repo_root() -> None:

@@ -23,10 +23,10 @@ def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    status._clients.clear()
+    status.clients.clear()
     with mock_aws():
         yield
-    status._clients.clear()
+    status.clients.clear()
 
 
 def _create_job(job_name: str, job_status: str, failure_message: str = "") -> None:

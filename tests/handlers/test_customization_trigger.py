@@ -27,10 +27,10 @@ def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    trigger._clients.clear()
+    trigger.clients.clear()
     with mock_aws():
         yield
-    trigger._clients.clear()
+    trigger.clients.clear()
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_removal_policy_does_not_change_the_job_names(state_machine_arn: str) ->
 
 def test_execution_that_already_exists_is_not_an_error(state_machine_arn: str) -> None:
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    trigger._clients["stepfunctions"] = sfn
+    trigger.clients.override("stepfunctions", sfn)
     props = _props(state_machine_arn)
     with Stubber(sfn) as stub:
         stub.add_client_error("describe_execution", "ExecutionDoesNotExist")
@@ -262,7 +262,7 @@ def test_delete_keeps_a_model_still_in_use(state_machine_arn: str) -> None:
     props = {**_props(state_machine_arn), "RemovalPolicy": "destroy"}
     created = trigger.on_event(_event("Create", props), None)
     bedrock = boto3.client("bedrock", region_name=REGION)
-    trigger._clients["bedrock"] = bedrock
+    trigger.clients.override("bedrock", bedrock)
     with Stubber(bedrock) as stub:
         stub.add_client_error("get_model_customization_job", "ResourceNotFoundException")
         stub.add_client_error("delete_custom_model", "ConflictException", "used by a provisioned throughput")

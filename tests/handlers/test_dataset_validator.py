@@ -60,7 +60,7 @@ def _mocked() -> Iterator[dict[str, Any]]:
         }.items():
             env.setenv(var, value)
         with mock_aws():
-            index._clients.clear()
+            index.clients.clear()
             s3 = boto3.client("s3", region_name=REGION)
             s3.create_bucket(Bucket=BUCKET)
             s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
@@ -72,7 +72,7 @@ def _mocked() -> Iterator[dict[str, Any]]:
             sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=attributes["Attributes"]["QueueArn"])
             env.setenv("TOPIC_ARN", topic)
             yield {"s3": s3, "sqs": sqs, "queue": queue}
-            index._clients.clear()
+            index.clients.clear()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ REQUEST: dict[str, Any] = {
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     module = load_handler("evaluation_job")
     sleeps: list[float] = []
-    monkeypatch.setattr(module, "_sleep", sleeps.append)
+    monkeypatch.setattr(module.clients.retry, "sleep", sleeps.append)
     module.sleeps = sleeps  # type: ignore[attr-defined]
     yield module
 
@@ -54,7 +54,7 @@ def stubs(handler: ModuleType) -> Iterator[dict[str, Stubber]]:
     stubbers = {}
     for service in ("bedrock", "sns", "events"):
         client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        handler._clients[service] = client
+        handler.clients.override(service, client)
         stubbers[service] = Stubber(client)
         stubbers[service].activate()
     yield stubbers
@@ -128,11 +128,11 @@ def test_create_retries_throttling_with_backoff(handler: ModuleType, stubs: dict
 
 
 def test_throttling_gives_up_after_max_attempts(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
-    for _ in range(handler.MAX_ATTEMPTS):
+    for _ in range(handler.clients.retry.max_attempts):
         stubs["bedrock"].add_client_error("create_evaluation_job", "ThrottlingException", "slow down", 400)
     with pytest.raises(RuntimeError, match="ThrottlingException"):
         handler.on_event(_event("Create"), None)
-    assert len(handler.sleeps) == handler.MAX_ATTEMPTS - 1
+    assert len(handler.sleeps) == handler.clients.retry.max_attempts - 1
 
 
 def test_update_starts_a_new_job_with_a_new_physical_id(handler: ModuleType, stubs: dict[str, Stubber]) -> None:

@@ -65,19 +65,19 @@ def _event(request_type: str, props: dict[str, Any], old: dict[str, Any] | None 
 def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     module = load_handler("invocation_logging")
     with mock_aws():
-        module._CLIENTS["bedrock"] = boto3.client("bedrock", region_name=REGION)
-        module._CLIENTS["ssm"] = boto3.client("ssm", region_name=REGION)
-        monkeypatch.setattr(module, "sleep", lambda _seconds: None)
+        module.clients.override("bedrock", boto3.client("bedrock", region_name=REGION))
+        module.clients.override("ssm", boto3.client("ssm", region_name=REGION))
+        monkeypatch.setattr(module.clients.retry, "sleep", lambda _seconds: None)
         yield module
 
 
 def _current(handler: ModuleType) -> dict[str, Any]:
-    response = handler._CLIENTS["bedrock"].get_model_invocation_logging_configuration()
+    response = handler.clients.get("bedrock").get_model_invocation_logging_configuration()
     return response.get("loggingConfig") or {}
 
 
 def _stored_previous(handler: ModuleType) -> Any:
-    value = handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)["Parameter"]["Value"]
+    value = handler.clients.get("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"]
     return json.loads(value)["previous"]
 
 
@@ -100,18 +100,18 @@ def test_create_in_a_fresh_account_stores_that_nothing_was_there_before(
 
 
 def test_create_refuses_a_foreign_configuration_and_leaves_it_untouched(handler: ModuleType) -> None:
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
 
     with pytest.raises(RuntimeError, match=r"someone-elses-bucket.*adopt_existing=True"):
         handler.on_event(_event("Create", _props()), None)
 
     assert _current(handler) == FOREIGN
     with pytest.raises(ClientError, match="ParameterNotFound"):
-        handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)
+        handler.clients.get("ssm").get_parameter(Name=PARAMETER)
 
 
 def test_create_with_adopt_takes_over_a_foreign_configuration_and_stores_it(handler: ModuleType) -> None:
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
 
     result = handler.on_event(_event("Create", _props(adopt=True)), None)
 
@@ -121,7 +121,7 @@ def test_create_with_adopt_takes_over_a_foreign_configuration_and_stores_it(hand
 
 
 def test_delete_restores_the_adopted_previous_configuration(handler: ModuleType) -> None:
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
     handler.on_event(_event("Create", _props(adopt=True)), None)
 
     handler.on_event(_event("Delete", _props(adopt=True)), None)
@@ -143,7 +143,7 @@ def test_delete_removes_the_stored_state(handler: ModuleType) -> None:
     handler.on_event(_event("Delete", _props()), None)
 
     with pytest.raises(ClientError, match="ParameterNotFound"):
-        handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)
+        handler.clients.get("ssm").get_parameter(Name=PARAMETER)
 
 
 def test_delete_succeeds_when_the_configuration_is_already_gone(handler: ModuleType) -> None:
@@ -155,7 +155,7 @@ def test_delete_succeeds_when_the_configuration_is_already_gone(handler: ModuleT
 
 def test_delete_leaves_a_configuration_that_someone_else_put_since(handler: ModuleType) -> None:
     handler.on_event(_event("Create", _props()), None)
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
 
     handler.on_event(_event("Delete", _props()), None)
 
@@ -163,7 +163,7 @@ def test_delete_leaves_a_configuration_that_someone_else_put_since(handler: Modu
 
 
 def test_update_puts_the_new_configuration_and_keeps_the_previous_one(handler: ModuleType) -> None:
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
     handler.on_event(_event("Create", _props(adopt=True)), None)
     changed = {**OURS, "imageDataDeliveryEnabled": False}
 
@@ -174,16 +174,16 @@ def test_update_puts_the_new_configuration_and_keeps_the_previous_one(handler: M
 
 
 def test_update_moves_the_state_when_the_parameter_name_changes(handler: ModuleType) -> None:
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=FOREIGN)
     handler.on_event(_event("Create", _props(adopt=True)), None)
     new_parameter = "/bedrock-ops/other/state"
 
     handler.on_event(_event("Update", _props(parameter=new_parameter), old=_props(adopt=True)), None)
 
-    moved = handler._CLIENTS["ssm"].get_parameter(Name=new_parameter)["Parameter"]["Value"]
+    moved = handler.clients.get("ssm").get_parameter(Name=new_parameter)["Parameter"]["Value"]
     assert json.loads(moved)["previous"] == FOREIGN
     with pytest.raises(ClientError, match="ParameterNotFound"):
-        handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)
+        handler.clients.get("ssm").get_parameter(Name=PARAMETER)
 
 
 def test_a_large_previous_configuration_is_stored_in_the_advanced_tier(handler: ModuleType) -> None:
@@ -195,19 +195,19 @@ def test_a_large_previous_configuration_is_stored_in_the_advanced_tier(handler: 
         },
         "s3Config": {"bucketName": "c" * 63, "keyPrefix": "q" * 1024},
     }
-    handler._CLIENTS["bedrock"].put_model_invocation_logging_configuration(loggingConfig=large)
+    handler.clients.get("bedrock").put_model_invocation_logging_configuration(loggingConfig=large)
 
     handler.on_event(_event("Create", _props(adopt=True)), None)
 
-    parameter = handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)["Parameter"]
+    parameter = handler.clients.get("ssm").get_parameter(Name=PARAMETER)["Parameter"]
     assert len(parameter["Value"]) > 4096
     assert _stored_previous(handler) == large
 
 
 def test_a_failed_put_on_create_leaves_no_state_behind(handler: ModuleType) -> None:
-    stub = Stubber(handler._CLIENTS["bedrock"])
+    stub = Stubber(handler.clients.get("bedrock"))
     stub.add_response("get_model_invocation_logging_configuration", {})
-    for _ in range(handler.MAX_ATTEMPTS):
+    for _ in range(handler.clients.retry.max_attempts):
         stub.add_client_error(
             "put_model_invocation_logging_configuration",
             service_error_code="ValidationException",
@@ -218,13 +218,13 @@ def test_a_failed_put_on_create_leaves_no_state_behind(handler: ModuleType) -> N
         handler.on_event(_event("Create", _props()), None)
 
     with pytest.raises(ClientError, match="ParameterNotFound"):
-        handler._CLIENTS["ssm"].get_parameter(Name=PARAMETER)
+        handler.clients.get("ssm").get_parameter(Name=PARAMETER)
 
 
 def test_throttling_is_retried_with_exponential_backoff(handler: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[float] = []
-    monkeypatch.setattr(handler, "sleep", waits.append)
-    stub = Stubber(handler._CLIENTS["bedrock"])
+    monkeypatch.setattr(handler.clients.retry, "sleep", waits.append)
+    stub = Stubber(handler.clients.get("bedrock"))
     stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="ThrottlingException")
     stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="ThrottlingException")
     stub.add_response("get_model_invocation_logging_configuration", {})
@@ -238,7 +238,7 @@ def test_throttling_is_retried_with_exponential_backoff(handler: ModuleType, mon
 
 
 def test_access_denied_is_not_retried(handler: ModuleType) -> None:
-    stub = Stubber(handler._CLIENTS["bedrock"])
+    stub = Stubber(handler.clients.get("bedrock"))
     stub.add_client_error("get_model_invocation_logging_configuration", service_error_code="AccessDeniedException")
 
     with stub, pytest.raises(ClientError, match="AccessDeniedException"):

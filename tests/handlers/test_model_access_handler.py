@@ -34,11 +34,12 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
     client = boto3.client("bedrock", region_name="us-east-1")
-    monkeypatch.setattr(handler, "_bedrock", client)
-    monkeypatch.setattr(handler, "_sleep", sleeps.append)
+    handler.clients.override("bedrock", client)
+    monkeypatch.setattr(handler.clients.retry, "sleep", sleeps.append)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
+    handler.clients.clear()
 
 
 def props(**overrides: Any) -> dict[str, Any]:

@@ -30,12 +30,13 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
     client = boto3.client("bedrock", region_name="us-east-1")
-    monkeypatch.setattr(handler, "_bedrock", client)
-    monkeypatch.setattr(handler, "_sleep", sleeps.append)
+    handler.clients.override("bedrock", client)
+    monkeypatch.setattr(handler.clients.retry, "sleep", sleeps.append)
     monkeypatch.setattr(handler, "_now", lambda: NOW)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
+    handler.clients.clear()
 
 
 def props(**overrides: Any) -> dict[str, Any]:
@@ -181,11 +182,11 @@ def test_throttled_create_is_retried_with_growing_backoff(stub: Stubber, sleeps:
 
 
 def test_throttling_gives_up_after_the_last_attempt(stub: Stubber, sleeps: list[float]) -> None:
-    for _ in range(handler.MAX_ATTEMPTS):
+    for _ in range(handler.clients.retry.max_attempts):
         throttled(stub, "get_provisioned_model_throughput")
     with pytest.raises(Exception, match="ThrottlingException"):
         handler.is_complete(event("Create", PhysicalResourceId=ARN))
-    assert len(sleeps) == handler.MAX_ATTEMPTS - 1
+    assert len(sleeps) == handler.clients.retry.max_attempts - 1
 
 
 def test_validation_errors_are_not_retried(stub: Stubber, sleeps: list[float]) -> None:

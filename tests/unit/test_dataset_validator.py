@@ -14,7 +14,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
 from bedrock_ops import DatasetValidator, TrainingDataBucket
-from bedrock_ops.data._validator_asset import strip_docstrings
+from bedrock_ops._core.staging import strip_docstrings
 from bedrock_ops.data.validation import DatasetSplit
 from bedrock_ops.models.registry import CustomizationType, UnknownModelError, UnsupportedCustomizationError
 from tests.support import nag_findings, new_stack
@@ -125,12 +125,16 @@ def _asset_folder(built: tuple[Stack, DatasetValidator, Template]) -> Path:
     return Path(assembly.directory) / f"asset.{asset_hash}"
 
 
-def test_asset_holds_the_handler_and_the_validator_core_only(
+def test_asset_holds_the_handler_the_runtime_it_imports_and_the_validator_core_only(
     built: tuple[Stack, DatasetValidator, Template],
 ) -> None:
     folder = _asset_folder(built)
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert files == [
+        "_runtime/__init__.py",
+        "_runtime/clients.py",
+        "_runtime/errors.py",
+        "_runtime/logs.py",
         "bedrock_ops/__init__.py",
         "bedrock_ops/data/__init__.py",
         "bedrock_ops/data/validation.py",

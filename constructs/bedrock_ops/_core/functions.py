@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 from bedrock_ops._core import nag
-from bedrock_ops._core.assets import lambda_code_path
+from bedrock_ops._core.staging import handler_code
 from constructs import Construct
 
 #: The newest Python runtime aws-cdk-lib knows (cdk-nag AwsSolutions-L1 asks for the latest).
@@ -26,7 +26,8 @@ class HandlerFunction(Construct):
     - its own log group (default retention one year) and a role with no managed policies: the role may
       write only to that log group (and X-Ray), add what the handler needs with grants or
       ``role.add_to_principal_policy``;
-    - boto3 comes from the Lambda runtime, so assets stay small (stdlib + boto3 handlers).
+    - boto3 comes from the Lambda runtime, so assets stay small (stdlib + boto3 handlers); the asset is the
+      handler's ``index.py`` with the handler runtime beside it, staged at synth (``_core.staging``).
     """
 
     def __init__(
@@ -52,7 +53,7 @@ class HandlerFunction(Construct):
         :param timeout: 1 s-15 min (default: 1 minute).
         :param memory_size: 128-10240 MB (default: 256).
         :param log_retention: how long logs are kept (default: one year).
-        :param code: the code to run (default: the ``lambda/<handler>`` folder as an asset).
+        :param code: the code to run (default: ``lambda/<handler>/index.py`` and the handler runtime, staged).
         :param role: a role to share with a sibling function of the same handler (default: a new role).
         """
         super().__init__(scope, id)
@@ -72,7 +73,7 @@ class HandlerFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=entry,
-            code=code or lambda_.Code.from_asset(lambda_code_path(handler)),
+            code=code or handler_code(handler),
             description=description,
             environment={"LOG_LEVEL": "INFO", **(environment or {})},
             timeout=timeout,
