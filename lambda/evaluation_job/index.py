@@ -2,9 +2,11 @@
 
 ``on_event`` (CloudFormation, through the CDK Provider framework) starts a job with
 ``CreateEvaluationJob`` and returns at once: evaluation jobs run for minutes to days, longer than any
-stack should wait. The physical id is the job ARN. Any property change starts a new job (a new physical
-id, so CloudFormation then deletes the old resource); Delete stops a job that is still running and keeps
-its results in S3. Jobs cannot be changed in place.
+stack should wait. The physical id is the job ARN. The job's name is the prefix plus a hash of the request,
+so one request names one job: a replayed request, an Update that changes only the service token, or a
+rollback to the previous request finds the job instead of starting (and paying for) another. A changed
+request starts a new job (a new physical id, so CloudFormation then deletes the old resource); Delete stops a
+job that is still running and keeps its results in S3. Jobs cannot be changed in place.
 
 ``poll`` runs on a schedule (an EventBridge rule per job): Bedrock publishes no EventBridge event for
 evaluation jobs (only for customization and batch inference jobs), so it asks ``GetEvaluationJob`` and,
@@ -49,9 +51,13 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
-def job_name(prefix: str, request_id: str) -> str:
-    """A job name unique per request: ``<prefix>-<8 hex of the request id>``, at most 63 characters."""
-    suffix = hashlib.sha256(request_id.encode()).hexdigest()[:8]
+def job_name(prefix: str, request: dict[str, Any], run_id: str = "") -> str:
+    """``<prefix>-<8 hex of the job request and run id>``, at most 63 characters: the same request (and
+    ``RunId``) always names the same job, so a rollback or a replayed request finds the job it started instead
+    of starting another; a new ``RunId`` runs the same request again."""
+    basis: Any = [request, run_id] if run_id else request
+    canonical = json.dumps(basis, sort_keys=True, separators=(",", ":"), default=str)
+    suffix = hashlib.sha256(canonical.encode()).hexdigest()[:8]
     return f"{prefix[: JOB_NAME_MAX - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
@@ -73,11 +79,36 @@ def _typed(value: Any, key: str = "") -> Any:
     return value
 
 
+def _existing_job(name: str) -> dict[str, Any] | None:
+    """The job named ``name`` (ListEvaluationJobs), None when there is none."""
+    params: dict[str, Any] = {"nameContains": name, "maxResults": 100}
+    while True:
+        page = clients.call("bedrock", "list_evaluation_jobs", **params)
+        for summary in page.get("jobSummaries", []):
+            if summary.get("jobName") == name:
+                return dict(summary)
+        if not page.get("nextToken"):
+            return None
+        params["nextToken"] = page["nextToken"]
+
+
 def on_create(event: dict[str, Any]) -> dict[str, Any]:
-    """Start the evaluation job; return its ARN as the physical id without waiting for it."""
+    """Start the evaluation job, or find the one this exact request already started; return its ARN as the
+    physical id without waiting for it."""
     props = event["ResourceProperties"]
     request = _typed(dict(props["Request"]))
-    name = job_name(props["JobNamePrefix"], event["RequestId"])
+    name = job_name(props["JobNamePrefix"], request, str(props.get("RunId") or ""))
+    existing = _existing_job(name)
+    if existing is not None:
+        status = existing.get("status")
+        if status in {"Stopped", "Stopping", "Failed", "Deleting"}:
+            raise RuntimeError(
+                f"Evaluation job {name} for this exact request already exists and is {status}; job names are "
+                "unique, so change job_name (JobNamePrefix) or the request to run the evaluation again"
+            )
+        arn = str(existing["jobArn"])
+        log.info("found the job this request started", job_name=name, job_arn=arn, status=status)
+        return {"PhysicalResourceId": arn, "Data": {"JobArn": arn, "JobName": name}}
     request["jobName"] = name
     request["clientRequestToken"] = _client_token(event["RequestId"])
     try:
@@ -91,9 +122,21 @@ def on_create(event: dict[str, Any]) -> dict[str, Any]:
     return {"PhysicalResourceId": arn, "Data": {"JobArn": arn, "JobName": name}}
 
 
+def _job_definition(props: dict[str, Any]) -> tuple[Any, Any, str]:
+    """What names a job: the prefix, the request and the run id (the service token may change freely)."""
+    return props.get("JobNamePrefix"), _typed(dict(props.get("Request") or {})), str(props.get("RunId") or "")
+
+
 def on_update(event: dict[str, Any]) -> dict[str, Any]:
-    """Evaluation jobs are immutable: a changed request starts a new job (CloudFormation then deletes
-    the old resource, which stops the old job if it still runs)."""
+    """Evaluation jobs are immutable and billed: an unchanged job definition (a new service token) keeps the
+    job; a changed one starts a new job (CloudFormation then deletes the old resource, which stops the old job
+    if it still runs); a rollback to the previous definition finds the job that definition started."""
+    props = event["ResourceProperties"]
+    if _job_definition(props) == _job_definition(event.get("OldResourceProperties") or {}):
+        arn = str(event["PhysicalResourceId"])
+        name = job_name(*_job_definition(props))
+        log.info("job definition unchanged; nothing to start", job_arn=arn)
+        return {"PhysicalResourceId": arn, "Data": {"JobArn": arn, "JobName": name}}
     return on_create(event)
 
 

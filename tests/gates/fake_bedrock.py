@@ -309,20 +309,20 @@ class FakeBedrock:
 
     def _list_evaluation_jobs(self, operation: str, **filters: Any) -> dict[str, Any]:
         contains = filters.get("nameContains")
-        return {
-            "jobSummaries": [
-                {
-                    "jobArn": job.arn,
-                    "jobName": job.name,
-                    "status": job.status,
-                    "creationTime": job.created,
-                    "jobType": "Automated",
-                    "evaluationTaskTypes": ["Generation"],
-                }
-                for job in self.evaluation_jobs.values()
-                if contains is None or contains in job.name
-            ]
-        }
+        summaries = [
+            {
+                "jobArn": job.arn,
+                "jobName": job.name,
+                "status": job.status,
+                "creationTime": job.created,
+                "jobType": "Automated",
+                "evaluationTaskTypes": ["Generation"],
+            }
+            for job in self.evaluation_jobs.values()
+            if contains is None or contains in job.name
+        ]
+        # The service model gives jobSummaries a minimum length of 1: an empty answer omits it.
+        return {"jobSummaries": summaries} if summaries else {}
 
     def _stop_evaluation_job(self, operation: str, *, jobIdentifier: str) -> dict[str, Any]:
         job = self._find_job(operation, jobIdentifier)

@@ -92,10 +92,17 @@ def _job(status: str) -> dict[str, Any]:
     }
 
 
-def test_create_starts_the_job_with_a_unique_name_and_idempotency_token(
+def _no_job_yet(stubs: dict[str, Stubber], name: str | None = None) -> None:
+    expected = None if name is None else {"nameContains": name, "maxResults": 100}
+    # The service model says jobSummaries has at least one item: an empty answer omits the key.
+    stubs["bedrock"].add_response("list_evaluation_jobs", {}, expected)
+
+
+def test_create_starts_the_job_named_after_the_request_with_an_idempotency_token(
     handler: ModuleType, stubs: dict[str, Stubber]
 ) -> None:
-    name = handler.job_name("nightly-eval", REQUEST_ID)
+    name = handler.job_name("nightly-eval", REQUEST)
+    _no_job_yet(stubs, name)
     stubs["bedrock"].add_response(
         "create_evaluation_job",
         {"jobArn": JOB_ARN},
@@ -106,12 +113,54 @@ def test_create_starts_the_job_with_a_unique_name_and_idempotency_token(
 
 
 def test_job_name_fits_the_api_pattern_for_a_long_prefix(handler: ModuleType) -> None:
-    name = handler.job_name("a" * 70, REQUEST_ID)
+    name = handler.job_name("a" * 70, REQUEST)
     assert len(name) == 63
     assert name.startswith("a" * 54 + "-")
 
 
+def test_one_request_names_one_job_and_another_request_another(handler: ModuleType) -> None:
+    other = {**REQUEST, "outputDataConfig": {"s3Uri": "s3://data-bucket/evaluation/other/"}}
+    assert handler.job_name("p", REQUEST) == handler.job_name("p", json.loads(json.dumps(REQUEST)))
+    assert handler.job_name("p", REQUEST) != handler.job_name("p", other)
+
+
+def test_create_finds_the_job_this_request_already_started(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    name = handler.job_name("nightly-eval", REQUEST)
+    summary = {
+        "jobArn": JOB_ARN,
+        "jobName": name,
+        "status": "InProgress",
+        "creationTime": "2026-11-28T10:00:00Z",
+        "jobType": "Automated",
+        "evaluationTaskTypes": ["Summarization"],
+    }
+    stubs["bedrock"].add_response("list_evaluation_jobs", {"jobSummaries": [summary]})
+    assert handler.on_event(_event("Create"), None)["PhysicalResourceId"] == JOB_ARN
+
+
+def test_create_refuses_to_reuse_the_name_of_a_stopped_job(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    name = handler.job_name("nightly-eval", REQUEST)
+    summary = {
+        "jobArn": JOB_ARN,
+        "jobName": name,
+        "status": "Stopped",
+        "creationTime": "2026-11-28T10:00:00Z",
+        "jobType": "Automated",
+        "evaluationTaskTypes": ["Summarization"],
+    }
+    stubs["bedrock"].add_response("list_evaluation_jobs", {"jobSummaries": [summary]})
+    with pytest.raises(RuntimeError, match="already exists and is Stopped; .*change job_name"):
+        handler.on_event(_event("Create"), None)
+
+
+def test_update_of_only_the_service_token_keeps_the_job(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    old = {**_event("Create")["ResourceProperties"], "ServiceToken": "arn:old-token"}
+    result = handler.on_event(_event("Update", PhysicalResourceId=JOB_ARN, OldResourceProperties=old), None)
+    assert result["PhysicalResourceId"] == JOB_ARN
+
+
 def test_create_failure_raises_with_the_api_message(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    _no_job_yet(stubs)
     stubs["bedrock"].add_client_error(
         "create_evaluation_job", "ValidationException", "The evaluator model is not supported", 400
     )
@@ -120,6 +169,7 @@ def test_create_failure_raises_with_the_api_message(handler: ModuleType, stubs: 
 
 
 def test_create_retries_throttling_with_backoff(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    _no_job_yet(stubs)
     stubs["bedrock"].add_client_error("create_evaluation_job", "ThrottlingException", "slow down", 400)
     stubs["bedrock"].add_client_error("create_evaluation_job", "ThrottlingException", "slow down", 400)
     stubs["bedrock"].add_response("create_evaluation_job", {"jobArn": JOB_ARN}, None)
@@ -128,6 +178,7 @@ def test_create_retries_throttling_with_backoff(handler: ModuleType, stubs: dict
 
 
 def test_throttling_gives_up_after_max_attempts(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
+    _no_job_yet(stubs)
     for _ in range(handler.clients.retry.max_attempts):
         stubs["bedrock"].add_client_error("create_evaluation_job", "ThrottlingException", "slow down", 400)
     with pytest.raises(RuntimeError, match="ThrottlingException"):
@@ -137,6 +188,7 @@ def test_throttling_gives_up_after_max_attempts(handler: ModuleType, stubs: dict
 
 def test_update_starts_a_new_job_with_a_new_physical_id(handler: ModuleType, stubs: dict[str, Stubber]) -> None:
     new_arn = JOB_ARN.replace("abcdef123456", "zyxwvu654321")
+    _no_job_yet(stubs)
     stubs["bedrock"].add_response("create_evaluation_job", {"jobArn": new_arn}, None)
     result = handler.on_event(_event("Update", PhysicalResourceId=JOB_ARN, OldResourceProperties={}), None)
     assert result["PhysicalResourceId"] == new_arn
@@ -243,9 +295,10 @@ def test_create_restores_numbers_that_cloudformation_turned_into_strings(
     expected = json.loads(json.dumps(event["ResourceProperties"]["Request"]))
     scale = expected["evaluationConfig"]["automated"]["customMetricConfig"]["customMetrics"][0]
     scale["customMetricDefinition"]["ratingScale"][0]["value"]["floatValue"] = 1.0
+    _no_job_yet(stubs)
     stubs["bedrock"].add_response(
         "create_evaluation_job",
         {"jobArn": JOB_ARN},
-        {**expected, "jobName": handler.job_name("nightly-eval", REQUEST_ID), "clientRequestToken": REQUEST_ID},
+        {**expected, "jobName": handler.job_name("nightly-eval", expected), "clientRequestToken": REQUEST_ID},
     )
     assert handler.on_event(event, None)["PhysicalResourceId"] == JOB_ARN

@@ -364,6 +364,19 @@ class ModelEvaluation(Construct):
             description="cdk-bedrock-ops: starts Amazon Bedrock model evaluation jobs",
         )
         _allow_job_management(handle.on_event_role, ("bedrock:CreateEvaluationJob",))
+        # The handler finds the job a request already started by its name (ListEvaluationJobs supports no
+        # resource-level permissions: Service Authorization Reference, resource type "*").
+        handle.on_event_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["bedrock:ListEvaluationJobs"], resources=["*"])
+        )
+        list_policy = handle.on_event_role.node.try_find_child("DefaultPolicy")
+        if list_policy is not None:
+            nag.acknowledge(
+                list_policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "bedrock:ListEvaluationJobs (read-only) supports no resource-level permissions; the handler "
+                "uses it to find the job a replayed or rolled-back request already started.",
+            )
         self.service_role.grant_pass_role(handle.on_event_role)
         properties: dict[str, Any] = {"JobNamePrefix": self.job_name_prefix, "Request": self.request}
         if run_id is not None:
