@@ -149,7 +149,7 @@ def test_create_refuses_to_reuse_the_name_of_a_stopped_job(handler: ModuleType, 
         "evaluationTaskTypes": ["Summarization"],
     }
     stubs["bedrock"].add_response("list_evaluation_jobs", {"jobSummaries": [summary]})
-    with pytest.raises(RuntimeError, match="already exists and is Stopped; .*change job_name"):
+    with pytest.raises(RuntimeError, match=r"already exists and is Stopped; .*change job_name"):
         handler.on_event(_event("Create"), None)
 
 

@@ -364,19 +364,7 @@ class ModelEvaluation(Construct):
             description="cdk-bedrock-ops: starts Amazon Bedrock model evaluation jobs",
         )
         _allow_job_management(handle.on_event_role, ("bedrock:CreateEvaluationJob",))
-        # The handler finds the job a request already started by its name (ListEvaluationJobs supports no
-        # resource-level permissions: Service Authorization Reference, resource type "*").
-        handle.on_event_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["bedrock:ListEvaluationJobs"], resources=["*"])
-        )
-        list_policy = handle.on_event_role.node.try_find_child("DefaultPolicy")
-        if list_policy is not None:
-            nag.acknowledge(
-                list_policy,
-                "AwsSolutions-IAM5[Resource::*]",
-                "bedrock:ListEvaluationJobs (read-only) supports no resource-level permissions; the handler "
-                "uses it to find the job a replayed or rolled-back request already started.",
-            )
+        _allow_finding_jobs(handle.on_event_role)
         self.service_role.grant_pass_role(handle.on_event_role)
         properties: dict[str, Any] = {"JobNamePrefix": self.job_name_prefix, "Request": self.request}
         if run_id is not None:
@@ -621,6 +609,20 @@ def _allow_job_management(role: iam.IRole, extra_actions: Sequence[str]) -> None
             nag.iam5_resource_finding(role, jobs),
             "Bedrock chooses evaluation job ids at creation; the statement is limited to evaluation jobs "
             "of this account and Region.",
+        )
+
+
+def _allow_finding_jobs(role: iam.IRole) -> None:
+    """The handler finds the job a request already started by its name. ListEvaluationJobs supports no
+    resource-level permissions (Service Authorization Reference: resource type ``*``)."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["bedrock:ListEvaluationJobs"], resources=["*"]))
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is not None:
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "bedrock:ListEvaluationJobs (read-only) supports no resource-level permissions; the handler uses "
+            "it to find the job a replayed or rolled-back request already started.",
         )
 
 
