@@ -363,8 +363,7 @@ class ModelEvaluation(Construct):
             handler="evaluation_job",
             description="cdk-bedrock-ops: starts Amazon Bedrock model evaluation jobs",
         )
-        _allow_job_management(handle.on_event_role, ("bedrock:CreateEvaluationJob",))
-        _allow_finding_jobs(handle.on_event_role)
+        _allow_starting_jobs(handle.on_event_role)
         self.service_role.grant_pass_role(handle.on_event_role)
         properties: dict[str, Any] = {"JobNamePrefix": self.job_name_prefix, "Request": self.request}
         if run_id is not None:
@@ -612,9 +611,10 @@ def _allow_job_management(role: iam.IRole, extra_actions: Sequence[str]) -> None
         )
 
 
-def _allow_finding_jobs(role: iam.IRole) -> None:
-    """The handler finds the job a request already started by its name. ListEvaluationJobs supports no
-    resource-level permissions (Service Authorization Reference: resource type ``*``)."""
+def _allow_starting_jobs(role: iam.IRole) -> None:
+    """Start, watch and stop jobs, and find the job a request already started by its name. ListEvaluationJobs
+    supports no resource-level permissions (Service Authorization Reference: resource type ``*``)."""
+    _allow_job_management(role, ("bedrock:CreateEvaluationJob",))
     role.add_to_principal_policy(iam.PolicyStatement(actions=["bedrock:ListEvaluationJobs"], resources=["*"]))
     policy = role.node.try_find_child("DefaultPolicy")
     if policy is not None:
