@@ -1,4 +1,4 @@
-"""The GitOps pipeline stack: synthesized once per module, then nag, cfn-lint and its shape."""
+"""The GitOps pipeline stack: synthesized once per session, then nag, cfn-lint and its shape."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from aws_cdk import App, cx_api
 from cdk_nag import AwsSolutionsChecks
 
-from infra.app import build_pipeline_app, cdk_json_context, new_app
+from infra.app import build_pipeline_app, cdk_json_context
 from infra.config import ConfigError, load_pipeline_config
 from tests.support import run_cfn_lint
 
@@ -19,14 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def pipeline_app(tmp_path_factory: pytest.TempPathFactory) -> App:
-    outdir = tmp_path_factory.mktemp("pipeline.out")
-    return build_pipeline_app("config/pipeline.yaml", new_app(str(outdir)))
-
-
-@pytest.fixture(scope="module")
-def assembly(pipeline_app: App) -> cx_api.CloudAssembly:
-    return pipeline_app.synth()
+def assembly(pipeline_assembly: cx_api.CloudAssembly) -> cx_api.CloudAssembly:
+    """The session's pipeline assembly (tests/conftest.py; the IAM gate reads it too)."""
+    return pipeline_assembly
 
 
 @pytest.fixture(scope="module")

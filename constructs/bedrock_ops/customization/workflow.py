@@ -61,7 +61,12 @@ from bedrock_ops.models.registry import (
     ModelSpec,
     detect_format,
 )
-from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+from bedrock_ops.roles.service_role import (
+    BedrockJobType,
+    BedrockServiceRole,
+    inference_profile_base,
+    invoke_arns,
+)
 from constructs import Construct, IConstruct
 
 __all__ = ["CustomizationHyperparameters", "ModelCustomizationWorkflow"]
@@ -671,12 +676,17 @@ class ModelCustomizationWorkflow(Construct):
         """IAM for ``createModelCustomizationJob.sync`` (Step Functions polls and may stop the job)."""
         stack = Stack.of(self)
         model_ids = {self.model_spec.model_id, *self.model_spec.aliases}
+        teacher_base = inference_profile_base(teacher_model_id) if teacher_model_id else None
         if teacher_model_id:
-            model_ids.add(teacher_model_id)
+            # An inference profile teacher is authorized through its foundation model (the Service
+            # Authorization Reference lists foundation-model and custom-model for CreateModelCustomizationJob).
+            model_ids.add(teacher_base or teacher_model_id)
         foundation_arns = [
             stack.format_arn(service="bedrock", resource="foundation-model", resource_name=m, account="")
             for m in sorted(model_ids)
         ]
+        if teacher_model_id and teacher_base is not None:
+            self._allow_profile_teacher(teacher_model_id)
         job_arn = stack.format_arn(service="bedrock", resource="model-customization-job", resource_name="*")
         model_arn = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
         machine.add_to_role_policy(
@@ -715,6 +725,23 @@ class ModelCustomizationWorkflow(Construct):
             "X-Ray tracing and CloudWatch Logs delivery for Step Functions need resource '*' "
             "(xray:PutTraceSegments, logs:CreateLogDelivery and related APIs are not resource-scoped)",
         )
+
+    def _allow_profile_teacher(self, teacher_model_id: str) -> None:
+        """A cross-Region inference profile teacher: the service role must be able to invoke the profile and
+        its foundation model in each Region the profile routes to (user guide, prequisites-model-distillation;
+        ``service_role_requirements.json``, distillation-inference-profile-teacher)."""
+        arns = invoke_arns(Stack.of(self), teacher_model_id)
+        self.service_role.allow_invoke_models(*arns)
+        policy = self.service_role.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        for arn in arns:
+            if ":*::foundation-model/" in arn:
+                _acknowledge(
+                    policy,
+                    nag.iam5_resource_finding(self, arn),
+                    "The teacher is a cross-Region inference profile: Bedrock invokes its foundation model in any "
+                    "Region of the profile's geography; the Region is the only wildcard, the model is named.",
+                )
 
     def _trigger(
         self,

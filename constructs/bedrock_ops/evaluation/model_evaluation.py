@@ -34,7 +34,9 @@ from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.models.catalog import ModelCatalog, load_model_catalog
+from bedrock_ops.roles.service_role import INFERENCE_PROFILE_GEOGRAPHIES as _PROFILE_GEOGRAPHIES
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+from bedrock_ops.roles.service_role import invoke_arns as _invoke_arns
 from constructs import Construct
 
 __all__ = [
@@ -139,8 +141,6 @@ _FLOW_DEFINITION_RE = re.compile(r"^arn:aws(-[^:]+)?:sagemaker:[a-z0-9-]{1,20}:[
 HUMAN_EVALUATION_PORTAL_ORIGIN = "https://mturk-console-template-preview-hooks.s3.amazonaws.com"
 #: Room for the ``-<8 hex>`` the handler appends to make each job name unique.
 _JOB_NAME_PREFIX_MAX = 54
-#: Geography prefixes of cross-Region (system) inference profile ids, e.g. ``us.anthropic.claude-...``.
-_PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"})
 
 
 @dataclass(frozen=True)
@@ -363,7 +363,7 @@ class ModelEvaluation(Construct):
             handler="evaluation_job",
             description="cdk-bedrock-ops: starts Amazon Bedrock model evaluation jobs",
         )
-        _allow_starting_jobs(handle.on_event_role)
+        _allow_create_job(handle.on_event_role, self, invoked)
         self.service_role.grant_pass_role(handle.on_event_role)
         properties: dict[str, Any] = {"JobNamePrefix": self.job_name_prefix, "Request": self.request}
         if run_id is not None:
@@ -403,6 +403,8 @@ class ModelEvaluation(Construct):
         if not arns:  # a human job on precomputed responses only invokes no model
             return
         self.service_role.allow_invoke_models(*arns)
+        if self.kind is not EvaluationKind.HUMAN:
+            self._allow_batch_inference(arns)
         policy = self.service_role.role.node.try_find_child("DefaultPolicy")
         assert policy is not None
         for arn in arns:
@@ -413,6 +415,66 @@ class ModelEvaluation(Construct):
                     "A cross-Region inference profile routes requests to the same foundation model in any "
                     "Region of its geography; the Region is the only wildcard, the model is named.",
                 )
+
+    def _allow_batch_inference(self, model_arns: Sequence[str]) -> None:
+        """Automatic and judge jobs run the models through batch inference and look them up: the user guide's
+        service role pages for these jobs (``service_role_requirements.json``, evaluation-automatic and
+        evaluation-judge) list these actions besides ``bedrock:InvokeModel``."""
+        stack = Stack.of(self)
+        role = self.service_role.role
+
+        def arn(resource: str) -> str:
+            return stack.format_arn(
+                service="bedrock", resource=resource, resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            )
+
+        invocation_jobs = arn("model-invocation-job")
+        lookups = {
+            "bedrock:GetProvisionedModelThroughput": [arn("provisioned-model")],
+            "bedrock:GetInferenceProfile": [arn("inference-profile"), arn("application-inference-profile")],
+            "bedrock:GetImportedModel": [arn("imported-model")],
+            "bedrock:GetPromptRouter": [arn("prompt-router"), arn("default-prompt-router")],
+        }
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="StreamAndBatchInvokeTheEvaluatedModels",
+                actions=["bedrock:InvokeModelWithResponseStream", "bedrock:CreateModelInvocationJob"],
+                resources=list(model_arns),
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RunTheEvaluationsBatchInferenceJobs",
+                actions=["bedrock:CreateModelInvocationJob", "bedrock:StopModelInvocationJob"],
+                resources=[invocation_jobs],
+            )
+        )
+        for action, resources in lookups.items():
+            role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=resources))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="ListInferenceProfiles", actions=["bedrock:ListInferenceProfiles"], resources=["*"])
+        )
+        policy = role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        nag.acknowledge(
+            policy,
+            nag.iam5_resource_finding(self, invocation_jobs),
+            "Bedrock names the batch inference jobs an evaluation runs at run time; creating and stopping them is "
+            "limited to model-invocation-job/* of this account and Region.",
+        )
+        for resource in (r for resources in lookups.values() for r in resources):
+            nag.acknowledge(
+                policy,
+                nag.iam5_resource_finding(self, resource),
+                "Read-only lookups (Get*) the evaluation makes on the model it runs; the user guide's evaluation "
+                "service role lists them, scoped here to this account and Region.",
+            )
+        nag.acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "bedrock:ListInferenceProfiles supports no resource type (Service Authorization Reference): it is "
+            "granted on '*' alone, as the user guide's evaluation service role lists it.",
+        )
 
     def _allow_output_uploads(self) -> None:
         """Beyond the bucket's evaluation grants, the user guide's output statement for evaluation jobs
@@ -585,6 +647,46 @@ def _poller(stack: Stack) -> HandlerFunction:
     return poller
 
 
+def _allow_create_job(role: iam.IRole, scope: Construct, models: Sequence[str]) -> None:
+    """``bedrock:CreateEvaluationJob`` is authorized on the models the request names: the Service Authorization
+    Reference lists foundation-model, custom-model, prompt-router and default-prompt-router as its resource
+    types (not evaluation-job). Foundation models and inference profiles are granted through their foundation
+    model ARNs; a provisioned throughput or other ARN through this account's custom models; a job on
+    precomputed responses only names no model, and is authorized on '*'. Getting and stopping jobs stays on
+    this account's ``evaluation-job/*``."""
+    _allow_job_management(role, ())
+    _allow_finding_jobs(role)
+    stack = Stack.of(role)
+    arns: list[str] = []
+    for identifier in models:
+        for arn in _invoke_arns(stack, identifier):
+            if Token.is_unresolved(arn) or ":foundation-model/" in arn or ":prompt-router/" in arn:
+                arns.append(arn)
+            elif ":inference-profile/" not in arn:
+                arns.append(stack.format_arn(service="bedrock", resource="custom-model", resource_name="*"))
+    arns = list(dict.fromkeys(arns)) or ["*"]
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["bedrock:CreateEvaluationJob"], resources=arns))
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        return
+    for arn in arns:
+        if arn == "*":
+            nag.acknowledge(
+                policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "An evaluation of precomputed responses names no model: CreateEvaluationJob is then authorized on "
+                "'*' (its resource types are the models of the request).",
+            )
+        elif ":*::foundation-model/" in arn or arn.endswith(":custom-model/*"):
+            nag.acknowledge(
+                policy,
+                nag.iam5_resource_finding(scope, arn),
+                "CreateEvaluationJob is authorized on the models the request names: a cross-Region inference "
+                "profile's foundation model in any Region of its geography, or this account's custom model "
+                "behind a provisioned throughput (not named in the request).",
+            )
+
+
 def _allow_job_management(role: iam.IRole, extra_actions: Sequence[str]) -> None:
     """Evaluation job ids are chosen by Bedrock, so ``evaluation-job/*`` of this account and Region is the
     narrowest resource; acknowledged once per role policy."""
@@ -611,10 +713,9 @@ def _allow_job_management(role: iam.IRole, extra_actions: Sequence[str]) -> None
         )
 
 
-def _allow_starting_jobs(role: iam.IRole) -> None:
-    """Start, watch and stop jobs, and find the job a request already started by its name. ListEvaluationJobs
-    supports no resource-level permissions (Service Authorization Reference: resource type ``*``)."""
-    _allow_job_management(role, ("bedrock:CreateEvaluationJob",))
+def _allow_finding_jobs(role: iam.IRole) -> None:
+    """Find the job a request already started by its name. ListEvaluationJobs supports no resource-level
+    permissions (Service Authorization Reference: resource type ``*``)."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=["bedrock:ListEvaluationJobs"], resources=["*"]))
     policy = role.node.try_find_child("DefaultPolicy")
     if policy is not None:
@@ -688,31 +789,6 @@ def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | 
         geography, _, rest = identifier.partition(".")
         base = rest if geography in _PROFILE_GEOGRAPHIES and "." in rest else identifier
         catalog.resolve(base, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
-
-
-def _invoke_arns(stack: Stack, identifier: str) -> list[str]:
-    """The ARNs ``bedrock:InvokeModel`` needs for a model identifier in ``stack``'s Region."""
-    if Token.is_unresolved(identifier):
-        return [identifier]
-    if identifier.startswith("arn:"):
-        if ":inference-profile/" in identifier:
-            base = identifier.split(":inference-profile/", 1)[1].split(".", 1)[1]
-            return [identifier, _foundation_model_arn(stack, base, region="*")]
-        return [identifier]
-    geography, _, rest = identifier.partition(".")
-    if geography in _PROFILE_GEOGRAPHIES and "." in rest:
-        profile = stack.format_arn(
-            service="bedrock",
-            resource="inference-profile",
-            resource_name=identifier,
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        return [profile, _foundation_model_arn(stack, rest, region="*")]
-    return [_foundation_model_arn(stack, identifier, region=stack.region)]
-
-
-def _foundation_model_arn(stack: Stack, model_id: str, *, region: str) -> str:
-    return f"arn:{stack.partition}:bedrock:{region}::foundation-model/{model_id}"
 
 
 def _dataset_config(

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
@@ -14,6 +14,48 @@ from bedrock_ops._core import nag
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from constructs import Construct
+
+#: Geography prefixes of cross-Region (system) inference profile ids, e.g. ``us.anthropic.claude-...``.
+INFERENCE_PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"})
+
+
+def inference_profile_base(identifier: str) -> str | None:
+    """The foundation model id behind a system inference profile id or ARN (``us.amazon.nova-pro-v1:0`` ->
+    ``amazon.nova-pro-v1:0``), None for anything else."""
+    profile_id = identifier.split(":inference-profile/", 1)[1] if ":inference-profile/" in identifier else identifier
+    if profile_id.startswith("arn:"):
+        return None
+    geography, _, rest = profile_id.partition(".")
+    return rest if geography in INFERENCE_PROFILE_GEOGRAPHIES and "." in rest else None
+
+
+def foundation_model_arn(stack: Stack, model_id: str, *, region: str | None = None) -> str:
+    """A foundation model's ARN: no account field (``arn:<partition>:bedrock:<region>::foundation-model/<id>``)."""
+    return f"arn:{stack.partition}:bedrock:{stack.region if region is None else region}::foundation-model/{model_id}"
+
+
+def invoke_arns(stack: Stack, identifier: str) -> list[str]:
+    """The ARNs ``bedrock:InvokeModel`` needs for a model identifier in ``stack``'s Region: a foundation model's
+    ARN; for a cross-Region inference profile (id or ARN) the profile and its foundation model in every Region
+    (the profile routes there); any other ARN (or token) as given."""
+    if Token.is_unresolved(identifier):
+        return [identifier]
+    base = inference_profile_base(identifier)
+    if base is not None:
+        profile = (
+            identifier
+            if identifier.startswith("arn:")
+            else stack.format_arn(
+                service="bedrock",
+                resource="inference-profile",
+                resource_name=identifier,
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+        )
+        return [profile, foundation_model_arn(stack, base, region="*")]
+    if identifier.startswith("arn:"):
+        return [identifier]
+    return [foundation_model_arn(stack, identifier)]
 
 
 class BedrockJobType(enum.Enum):

@@ -283,8 +283,9 @@ class ProvisionedThroughput(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
+                # CreateProvisionedModelThroughput applies to the model only (first statement): the Service
+                # Authorization Reference lists no provisioned-model resource for it.
                 actions=[
-                    "bedrock:CreateProvisionedModelThroughput",
                     "bedrock:GetProvisionedModelThroughput",
                     "bedrock:UpdateProvisionedModelThroughput",
                     "bedrock:DeleteProvisionedModelThroughput",
