@@ -1,15 +1,16 @@
 """The dataset_validator Lambda asset: its handler plus the single validator core, staged at synth time.
 
-The repository holds one copy of the validator (``bedrock_ops/data/validation.py``,
-``bedrock_ops/models/registry.py`` and ``bedrock_ops/models/data/model_registry.json``). At synth time a local
+The repository holds one copy of the validator (``bedrock_ops/data/validation.py`` and the modules it
+imports) and of the model knowledge base (``bedrock_ops/models/``). At synth time a local
 bundler (plain Python, no Docker) copies them next to ``lambda/dataset_validator/index.py`` into the
 asset as a minimal ``bedrock_ops`` package, so that the handler imports exactly the code the CLI and
 the synth-time check run. The asset hash is computed from the staged output, so a change to the core
 changes the function.
 
 To keep the asset small (the project's limit is 50 KB per Lambda asset), the staged modules are the
-repository's modules with their docstrings removed (``ast`` round trip, same code otherwise) and the registry
-JSON is written compactly.
+repository's modules with their docstrings removed (``ast`` round trip, same code otherwise), and the
+knowledge base JSON is staged with the user's models file already merged in, reduced to the models that can be
+customized and the fields dataset validation reads, written compactly.
 """
 
 from __future__ import annotations
@@ -24,12 +25,32 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 from bedrock_ops._core.assets import lambda_code_path
+from bedrock_ops.models._files import merged_document
+from bedrock_ops.models.knowledge import PACKAGED
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HANDLER = "dataset_validator"
 #: Files of the validator core staged into the asset, relative to the bedrock_ops package.
-CORE_FILES = ("models/registry.py", "data/validation.py", "models/data/model_registry.json")
-REGISTRY_FILE_NAME = "extra_model_registry.json"
+CORE_FILES = (
+    "models/facts.py",
+    "models/knowledge.py",
+    "models/registry.py",
+    "data/_report.py",
+    "data/_records.py",
+    "data/validation.py",
+    "models/data/models.json",
+)
+#: The dataset rules the validator reads, with the defaults the loader assumes when one is absent (the
+#: staged JSON leaves those out; the other fields of an entry serve the constructs, not the validator).
+_DATASET_FIELDS: dict[str, Any] = {
+    "chars_per_token": 6,
+    "max_tokens_per_record": None,
+    "max_input_tokens": None,
+    "max_output_tokens": None,
+    "reserved_strings": [],
+    "converse_schema_version": None,
+    "multi_turn_distillation": False,
+}
 _STUB_INIT = '"""The validator core of cdk-bedrock-ops, staged into the dataset_validator Lambda asset."""\n'
 
 
@@ -37,16 +58,16 @@ _STUB_INIT = '"""The validator core of cdk-bedrock-ops, staged into the dataset_
 class _StageValidator:
     """Copies the handler and the validator core into the asset directory."""
 
-    def __init__(self, registry_file: Path | None) -> None:
-        self._registry_file = registry_file
+    def __init__(self, models_file: Path | None) -> None:
+        self._models_file = models_file
 
     def try_bundle(self, output_dir: str, *_options: Any, **_named: Any) -> bool:
         """Stage the files (jsii passes the bundling options positionally; they are not needed)."""
-        stage(Path(output_dir), self._registry_file)
+        stage(Path(output_dir), self._models_file)
         return True
 
 
-def stage(output_dir: Path, registry_file: Path | None = None) -> None:
+def stage(output_dir: Path, models_file: Path | None = None) -> None:
     """Write the asset's files into ``output_dir``: ``index.py`` and ``bedrock_ops/`` (core only)."""
     source = Path(lambda_code_path(HANDLER))
     handler = (source / "index.py").read_text(encoding="utf-8")
@@ -55,15 +76,14 @@ def stage(output_dir: Path, registry_file: Path | None = None) -> None:
     for name in CORE_FILES:
         target = package / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = (_PACKAGE_DIR / name).read_text(encoding="utf-8")
-        text = strip_docstrings(text) if name.endswith(".py") else compact_registry(text)
+        if name.endswith(".py"):
+            text = strip_docstrings((_PACKAGE_DIR / name).read_text(encoding="utf-8"))
+        else:
+            text = compact_models(models_file)
         target.write_text(text, encoding="utf-8")
     # Each staged package gets an empty __init__ (the repository's import the CDK: not wanted here).
     for folder in {package, *(((package / name).parent) for name in CORE_FILES if name.endswith(".py"))}:
         (folder / "__init__.py").write_text(_STUB_INIT, encoding="utf-8")
-    if registry_file is not None:
-        text = compact_registry(registry_file.read_text(encoding="utf-8"))
-        (output_dir / REGISTRY_FILE_NAME).write_text(text, encoding="utf-8")
 
 
 def strip_docstrings(source: str) -> str:
@@ -109,23 +129,41 @@ def strip_docstrings(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compact_registry(text: str) -> str:
-    """The registry JSON without the fields dataset validation never reads (descriptions, notes, display
-    names, hyperparameters: those matter to customization jobs, not to datasets), compact."""
-    document = json.loads(text)
-    document.pop("description", None)
-    document.pop("hyperparameter_sets", None)
-    for model in document.get("models", []):
-        for unused in ("notes", "display_name", "hyperparameters"):
-            model.pop(unused, None)
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"
+def compact_models(models_file: Path | None = None) -> str:
+    """The knowledge base (with ``models_file`` merged over it) as the validator reads it, compact: only the
+    models that can be customized, by plain id and the context variants customization names them by, with
+    their dataset rules that differ from the defaults and their per-type formats and quotas."""
+    if models_file is None:
+        document: dict[str, Any] = json.loads(PACKAGED.read_text(encoding="utf-8"))
+    else:
+        document = merged_document(models_file)
+    models = {}
+    for model_id, entry in document["models"].items():
+        if not entry.get("customization"):
+            continue
+        dataset = {k: v for k, v in entry.get("dataset", {}).items() if _DATASET_FIELDS.get(k, v) != v}
+        types = {}
+        for ctype, facts in entry["customization"].items():
+            quotas = {k: v for k, v in (facts.get("quotas") or {}).items() if v is not None}
+            types[ctype] = {"formats": facts.get("formats", []), **({"quotas": quotas} if quotas else {})}
+        # The ids a customization names the model by (the fine-tuning table's context variants).
+        variants = sorted(
+            {f["base_model_id"] for f in entry["customization"].values() if f.get("base_model_id")} - {model_id}
+        )
+        models[model_id] = {
+            **({"variants": variants} if variants else {}),
+            **({"dataset": dataset} if dataset else {}),
+            "customization": types,
+        }
+    compact = {"models": models}
+    return json.dumps(compact, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def validator_code(registry_file: str | Path | None = None) -> lambda_.Code:
+def validator_code(models_file: str | Path | None = None) -> lambda_.Code:
     """The Lambda code of the dataset validator, staged locally at synth time (no Docker)."""
-    extra = Path(registry_file).resolve() if registry_file is not None else None
+    extra = Path(models_file).resolve() if models_file is not None else None
     if extra is not None and not extra.is_file():
-        raise ValueError(f"registry_file must be an existing model registry JSON file, got {str(registry_file)!r}")
+        raise ValueError(f"models_file must be an existing models JSON file, got {str(models_file)!r}")
     return lambda_.Code.from_asset(
         lambda_code_path(HANDLER),
         asset_hash_type=AssetHashType.OUTPUT,
