@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bedrock_ops.evaluation.model_evaluation import (
     BuiltinDataset,
@@ -32,6 +32,13 @@ DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
+def _models_file(info: ValidationInfo) -> str | None:
+    """The top-level ``models_file`` of the configuration being validated (sections check models against it)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    value = context.get("models_file")
+    return value if isinstance(value, str) else None
 
 
 class ConfigError(Exception):
@@ -148,12 +155,12 @@ class CustomizationJobConfig(_Model):
     )
 
     @model_validator(mode="after")
-    def _valid_for_the_base_model(self) -> CustomizationJobConfig:
+    def _valid_for_the_base_model(self, info: ValidationInfo) -> CustomizationJobConfig:
         # The construct's own synth-time rules, run here so that errors name the file and key path.
         from bedrock_ops.customization.workflow import CustomizationHyperparameters, validate_job_definition
-        from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+        from bedrock_ops.models import CustomizationType, load_models
 
-        spec = ModelRegistry.load().resolve(self.base_model)
+        spec = load_models(_models_file(info)).resolve(self.base_model, prop="base_model")
         validate_job_definition(
             spec,
             customization_type=CustomizationType(self.customization_type),
@@ -213,22 +220,19 @@ class DatasetValidatorConfig(_Model):
 class DatasetsConfig(_Model):
     """Dataset validation: in the cloud (validator) and at synth time (local files)."""
 
-    model_registry_file: str | None = Field(
-        default=None, description="JSON file adding or overriding base models (packaged registry schema)."
-    )
     validator: DatasetValidatorConfig = DatasetValidatorConfig()
     local: list[LocalDatasetConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _models_are_known(self) -> DatasetsConfig:
-        from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+    def _models_are_known(self, info: ValidationInfo) -> DatasetsConfig:
+        from bedrock_ops.models import CustomizationType, load_models
 
-        registry = ModelRegistry.load(self.model_registry_file)
+        registry = load_models(_models_file(info))
         checks = [("validator", self.validator.base_model, self.validator.task)]
         checks += [(f"local[{i}] ({d.name})", d.base_model, d.task) for i, d in enumerate(self.local)]
         for where, model, task in checks:
             try:
-                registry.resolve(model).require(CustomizationType.parse(task))
+                registry.resolve(model, prop="base_model").require(CustomizationType.parse(task))
             except ValueError as exc:
                 raise ValueError(f"{where}: {exc}") from None
         return self
@@ -339,7 +343,7 @@ class EvaluationConfig(_Model):
     run_id: str | None = Field(default=None, description="Change it to run the same evaluation again.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> EvaluationConfig:
+    def _consistent(self, info: ValidationInfo) -> EvaluationConfig:
         expected = {
             "automatic": EvaluationKind.AUTOMATIC,
             "llm-as-a-judge": EvaluationKind.LLM_AS_A_JUDGE,
@@ -357,6 +361,7 @@ class EvaluationConfig(_Model):
             human_metrics=self.human_metrics_spec(),
             human_instructions=self.human_instructions,
             judge_metrics=self.judge_metrics_spec(),
+            models_file=_models_file(info),
         )
         if kind is not expected:
             raise ValueError(
@@ -525,13 +530,12 @@ class ModelAccessConfig(_Model):
     )
     use_case_form: UseCaseFormConfig | None = None
     revoke_agreement_on_delete: bool = False
-    catalog_file: str | None = Field(default=None, description="A model catalog file merged over the packaged one.")
 
     @model_validator(mode="after")
-    def _known_models(self) -> ModelAccessConfig:
-        from bedrock_ops.models.catalog import load_model_catalog
+    def _known_models(self, info: ValidationInfo) -> ModelAccessConfig:
+        from bedrock_ops.models import load_models
 
-        catalog = load_model_catalog(self.catalog_file)
+        catalog = load_models(_models_file(info))
         for index, model_id in enumerate(self.models):
             catalog.resolve(model_id, prop=f"models[{index}]")
         return self
@@ -548,7 +552,6 @@ class ProvisionedThroughputConfig(_Model):
     name: str | None = Field(default=None, pattern=r"^([0-9a-zA-Z][_-]?)+$", max_length=63)
     acknowledge_commitment_cost: bool = False
     pricing_file: str | None = Field(default=None, description="A pricing table file merged over the packaged one.")
-    catalog_file: str | None = Field(default=None, description="A model catalog file merged over the packaged one.")
 
 
 class GitHubConfig(_Model):
@@ -572,6 +575,11 @@ class AppConfig(_Model):
         description="Prefix of stack and resource names: lowercase letters, digits and '-', 3-30 characters.",
     )
     environment: EnvironmentConfig = EnvironmentConfig()
+    models_file: str | None = Field(
+        default=None,
+        description="A models file (schema of bedrock_ops/models/data/models.json) merged over the packaged "
+        "model knowledge base; every feature reads the merged one.",
+    )
     tags: dict[str, str] = Field(default_factory=dict, description="Tags applied to every resource.")
     data: DataConfig = DataConfig()
     customization: CustomizationConfig = CustomizationConfig()
@@ -583,6 +591,15 @@ class AppConfig(_Model):
         default_factory=list, description="Bedrock model evaluation jobs started on deploy (default: none)."
     )
     github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")
+
+    @field_validator("models_file")
+    @classmethod
+    def _models_file_loads(cls, value: str | None) -> str | None:
+        if value is not None:
+            from bedrock_ops.models import load_models
+
+            load_models(value)  # ModelsFileError (a ValueError) names the file, the key and the bad value
+        return value
 
     @field_validator("evaluations")
     @classmethod
@@ -689,7 +706,10 @@ def _load_yaml(file: Path) -> dict[str, Any]:
 def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> AppConfig:
     """Validate an already-parsed configuration mapping; ``source`` names it in errors."""
     try:
-        return AppConfig.model_validate(raw)
+        models_file = raw.get("models_file")
+        return AppConfig.model_validate(
+            raw, context={"models_file": models_file if isinstance(models_file, str) else None}
+        )
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None
 

@@ -28,7 +28,6 @@ from bedrock_ops import (
     MonitoredModel,
     ProvisionedThroughput,
     TrainingDataBucket,
-    load_model_catalog,
     load_pricing_table,
 )
 from constructs import Construct
@@ -62,7 +61,9 @@ class DataStack(Stack):
             abort_incomplete_multipart_upload_after=Duration.days(data.abort_incomplete_upload_days),
             access_log_retention=Duration.days(data.access_log_retention_days),
         )
-        self.local_datasets, self.dataset_validator = _datasets(self, self.data_bucket, config.datasets)
+        self.local_datasets, self.dataset_validator = _datasets(
+            self, self.data_bucket, config.datasets, config.models_file
+        )
         self.customization_role = BedrockServiceRole(
             self, "CustomizationRole", data_bucket=self.data_bucket, custom_model_key=self.key
         )
@@ -106,6 +107,7 @@ def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBu
             description=spec.description,
             poll_interval=Duration.minutes(spec.poll_interval_minutes),
             run_id=spec.run_id,
+            models_file=config.models_file,
         )
         evaluations.append(evaluation)
         CfnOutput(stack, f"{construct_id}JobArn", value=evaluation.job_arn)
@@ -140,6 +142,7 @@ class CustomizationStack(Stack):
                 removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
                 start_on_deploy=job.start_on_deploy,
                 start_on_new_data=job.start_on_new_data,
+                models_file=config.models_file,
                 dataset_validator=(
                     data.dataset_validator.handler.function
                     if job.validate_dataset and data.dataset_validator is not None
@@ -159,7 +162,7 @@ class CustomizationStack(Stack):
 
 
 def _datasets(
-    scope: Construct, data_bucket: TrainingDataBucket, config: DatasetsConfig
+    scope: Construct, data_bucket: TrainingDataBucket, config: DatasetsConfig, models_file: str | None
 ) -> tuple[LocalDatasets | None, DatasetValidator | None]:
     """Validate the local datasets (an invalid one stops the synth), upload them, watch the bucket."""
     local = [
@@ -173,9 +176,7 @@ def _datasets(
         for d in config.local
     ]
     uploads = (
-        LocalDatasets(
-            scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, registry_file=config.model_registry_file
-        )
+        LocalDatasets(scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, models_file=models_file)
         if local
         else None
     )
@@ -187,7 +188,7 @@ def _datasets(
             data_bucket=data_bucket,
             base_model=config.validator.base_model,
             customization_type=CustomizationType.parse(config.validator.task),
-            registry_file=config.model_registry_file,
+            models_file=models_file,
             max_errors=config.validator.max_errors,
         )
         for dataset in local:  # objects under a local dataset's name are checked against its own model
@@ -318,7 +319,7 @@ class ModelServingStack(Stack):
                 models=access.models,
                 use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
                 revoke_agreement_on_delete=access.revoke_agreement_on_delete,
-                model_catalog=load_model_catalog(access.catalog_file),
+                models_file=config.models_file,
             )
         pt = config.provisioned_throughput
         self.provisioned_throughput: ProvisionedThroughput | None = None
@@ -333,7 +334,7 @@ class ModelServingStack(Stack):
                 provisioned_model_name=pt.name or f"{config.project_name}-pt",
                 acknowledge_commitment_cost=pt.acknowledge_commitment_cost,
                 pricing_table=load_pricing_table(pt.pricing_file),
-                model_catalog=load_model_catalog(pt.catalog_file),
+                models_file=config.models_file,
             )
             CfnOutput(self, "ProvisionedModelArn", value=self.provisioned_throughput.provisioned_model_arn)
 

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (UnknownModelError: the model catalog's; the model registry's
-# is bedrock_ops.models.registry.UnknownModelError)
+# public name -> module that defines it
 _EXPORTS = {
     "BuiltinDataset": "bedrock_ops.evaluation.model_evaluation",
     "EvaluationDataset": "bedrock_ops.evaluation.model_evaluation",
@@ -34,35 +33,36 @@ _EXPORTS = {
     "BedrockMonitoring": "bedrock_ops.observability.monitoring",
     "BedrockOpsMetrics": "bedrock_ops.observability.metrics",
     "BedrockServiceRole": "bedrock_ops.roles.service_role",
-    "CatalogModel": "bedrock_ops.models.catalog",
     "Commitment": "bedrock_ops.cost.pricing",
     "ContentFilteredCountMetricFilter": "bedrock_ops.observability.content_filter",
     "CustomizationHyperparameters": "bedrock_ops.customization.workflow",
-    "CustomizationType": "bedrock_ops.models.registry",
-    "DatasetFormat": "bedrock_ops.models.registry",
+    "CustomizationType": "bedrock_ops.models.facts",
+    "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
     "DatasetValidationError": "bedrock_ops.data.local_datasets",
     "DatasetValidator": "bedrock_ops.data.validator",
     "GitHubOidcDeployRoles": "bedrock_ops.delivery.github_oidc",
     "GuardrailMetrics": "bedrock_ops.observability.metrics",
-    "HyperparameterSpec": "bedrock_ops.models.registry",
+    "HyperparameterSpec": "bedrock_ops.models.hyperparameters",
     "InvocationLogging": "bedrock_ops.observability.invocation_logging",
     "LocalDataset": "bedrock_ops.data.local_datasets",
     "LocalDatasets": "bedrock_ops.data.local_datasets",
     "ModelAccess": "bedrock_ops.access.model_access",
-    "ModelCatalog": "bedrock_ops.models.catalog",
     "ModelCustomizationWorkflow": "bedrock_ops.customization.workflow",
+    "ModelEntry": "bedrock_ops.models.facts",
+    "ModelKnowledgeBase": "bedrock_ops.models.knowledge",
     "ModelPrice": "bedrock_ops.cost.pricing",
-    "ModelRegistry": "bedrock_ops.models.registry",
-    "ModelSpec": "bedrock_ops.models.registry",
+    "ModelReference": "bedrock_ops.models.ids",
+    "ModelsFileError": "bedrock_ops.models.knowledge",
     "MonitoredModel": "bedrock_ops.observability.monitoring_props",
     "PricingTable": "bedrock_ops.cost.pricing",
     "ProvisionedThroughput": "bedrock_ops.serving.provisioned_throughput",
+    "ReferenceKind": "bedrock_ops.models.ids",
     "TrainingDataBucket": "bedrock_ops.data.training_bucket",
-    "UnknownModelError": "bedrock_ops.models.catalog",
+    "UnknownModelError": "bedrock_ops.models.knowledge",
     "ValidationIssue": "bedrock_ops.data.validation",
     "ValidationReport": "bedrock_ops.data.validation",
-    "load_model_catalog": "bedrock_ops.models.catalog",
+    "load_models": "bedrock_ops.models.knowledge",
     "load_pricing_table": "bedrock_ops.cost.pricing",
     "validate_file": "bedrock_ops.data.validation",
 }
@@ -88,14 +88,10 @@ if TYPE_CHECKING:
         ModelEvaluation,
         PrecomputedResponses,
     )
-    from bedrock_ops.models.catalog import CatalogModel, ModelCatalog, UnknownModelError, load_model_catalog
-    from bedrock_ops.models.registry import (
-        CustomizationType,
-        DatasetFormat,
-        HyperparameterSpec,
-        ModelRegistry,
-        ModelSpec,
-    )
+    from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
+    from bedrock_ops.models.hyperparameters import HyperparameterSpec
+    from bedrock_ops.models.ids import ModelReference, ReferenceKind
+    from bedrock_ops.models.knowledge import ModelKnowledgeBase, ModelsFileError, UnknownModelError, load_models
     from bedrock_ops.observability.content_filter import ContentFilteredCountMetricFilter
     from bedrock_ops.observability.invocation_logging import InvocationLogging
     from bedrock_ops.observability.metrics import (
@@ -120,7 +116,6 @@ __all__ = [
     "BedrockOpsMetrics",
     "BedrockServiceRole",
     "BuiltinDataset",
-    "CatalogModel",
     "Commitment",
     "ContentFilteredCountMetricFilter",
     "CustomizationHyperparameters",
@@ -142,22 +137,24 @@ __all__ = [
     "LocalDataset",
     "LocalDatasets",
     "ModelAccess",
-    "ModelCatalog",
     "ModelCustomizationWorkflow",
+    "ModelEntry",
     "ModelEvaluation",
+    "ModelKnowledgeBase",
     "ModelPrice",
-    "ModelRegistry",
-    "ModelSpec",
+    "ModelReference",
+    "ModelsFileError",
     "MonitoredModel",
     "PrecomputedResponses",
     "PricingTable",
     "ProvisionedThroughput",
+    "ReferenceKind",
     "TrainingDataBucket",
     "UnknownModelError",
     "ValidationIssue",
     "ValidationReport",
     "__version__",
-    "load_model_catalog",
+    "load_models",
     "load_pricing_table",
     "validate_file",
 ]

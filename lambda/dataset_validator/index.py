@@ -12,7 +12,7 @@ stays flat up to the largest file any model accepts (10 GB for Claude 3 Haiku). 
 
 Environment: ``DATASET_RULES`` (JSON list of ``{"prefix", "split", "base_model", "customization_type"}``,
 the longest matching prefix wins), ``TOPIC_ARN``, ``METRIC_NAMESPACE``, ``MAX_ERRORS`` (kept in the
-report, default 100), ``REGISTRY_FILE`` (optional extra model registry, relative to this folder).
+report, default 100). The staged knowledge base already holds the user's models file, merged at synth.
 Objects named ``*.validation.json`` (the reports) and keys matching no rule are ignored.
 """
 
@@ -23,7 +23,6 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -33,7 +32,8 @@ from _runtime.clients import Clients
 from _runtime.errors import error_code
 from _runtime.logs import log
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport, validate_stream
-from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 
 REPORT_SUFFIX = ".validation.json"
 TAG_KEY = "bedrock-ops:validation"
@@ -41,15 +41,11 @@ CHUNK_SIZE = 1024 * 1024
 NOTIFY_ERRORS = 20  # errors quoted in the SNS message (the report holds MAX_ERRORS)
 # Created on first use (tests: clients.override or clear inside mock_aws); botocore's standard retries.
 clients = Clients(max_attempts=8)
-_registry: ModelRegistry | None = None
 
 
-def _registry_for_env() -> ModelRegistry:
-    global _registry  # noqa: PLW0603 - one registry per container
-    if _registry is None:
-        extra = os.environ.get("REGISTRY_FILE")
-        _registry = ModelRegistry.load(Path(__file__).resolve().parent / extra if extra else None)
-    return _registry
+def _models() -> ModelKnowledgeBase:
+    """The staged knowledge base (loaded once per container by ``load_models``)."""
+    return load_models()
 
 
 def _rules() -> list[dict[str, str]]:
@@ -108,7 +104,7 @@ def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, 
         return {"status": "missing", "key": key}
     key, response = opened
     version = version or response.get("VersionId")
-    spec = _registry_for_env().resolve(rule["base_model"])
+    spec = _models().resolve(rule["base_model"])
     report = validate_stream(
         response["Body"].iter_chunks(CHUNK_SIZE),
         spec=spec,

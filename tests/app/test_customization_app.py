@@ -47,7 +47,10 @@ def test_hyperparameter_out_of_range_names_the_job_and_the_range(tmp_path: Path)
 def test_unknown_base_model_suggests_a_known_one(tmp_path: Path) -> None:
     message = _error(tmp_path, base_model="amazon.titan-text-expres-v1")
 
-    assert "customization.jobs.0: unknown base model" in message
+    assert (
+        "customization.jobs.0: base_model 'amazon.titan-text-expres-v1' is not a known Bedrock foundation model"
+        in message
+    )
     assert "did you mean 'amazon.titan-text-express-v1'" in message
 
 

@@ -78,7 +78,8 @@ def test_unknown_base_model_in_datasets_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(_config(tmp_path, SAMPLE, base_model="amazon.nova-mikro-v1:0"))
     message = str(caught.value)
-    assert "datasets: local[0] (desk): unknown base model 'amazon.nova-mikro-v1:0'; did you mean" in message
+    expected = "datasets: local[0] (desk): base_model 'amazon.nova-mikro-v1:0' is not a known Bedrock foundation model"
+    assert f"{expected}; did you mean" in message
 
 
 def test_task_the_model_lacks_names_the_key(tmp_path: Path) -> None:
@@ -89,3 +90,38 @@ def test_task_the_model_lacks_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert "datasets: validator: amazon.nova-lite-v1:0 does not support CONTINUED_PRE_TRAINING" in str(caught.value)
+
+
+def _models_file(tmp_path: Path) -> Path:
+    path = tmp_path / "models.json"
+    customization = {"FINE_TUNING": {"formats": ["converse"], "hyperparameters": "nova"}}
+    path.write_text(
+        json.dumps(
+            {"models": {"example.chat-v1": {"provider": "Example", "name": "Chat", **{"customization": customization}}}}
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_top_level_models_file_adds_models_to_every_section(tmp_path: Path) -> None:
+    config = _config(tmp_path, SAMPLE, base_model="example.chat-v1")
+    config.write_text(f"models_file: {_models_file(tmp_path)}\n" + config.read_text(), encoding="utf-8")
+    config.write_text(config.read_text() + "model_access:\n  models: [example.chat-v1]\n", encoding="utf-8")
+    loaded = load_config(config)
+    assert loaded.datasets.local[0].base_model == "example.chat-v1"
+    assert loaded.model_access.models == ["example.chat-v1"]
+
+
+def test_model_from_no_models_file_is_unknown(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'example\.chat-v1' is not a known Bedrock foundation model"):
+        load_config(_config(tmp_path, SAMPLE, base_model="example.chat-v1"))
+
+
+def test_broken_models_file_names_the_key_and_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "models.json"
+    broken.write_text('{"models": {"x.y-v1": {"name": "Y"}}}', encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"models_file: {broken}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"models_file: .*models\.x\.y-v1\.provider must be a non-empty string"):
+        load_config(config)

@@ -88,7 +88,7 @@ def test_task_selects_the_format(tmp_path: Path) -> None:
 def test_unknown_model_exits_2_with_suggestion(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate-dataset", str(valid_file), "--base-model", "anthropic.claude-3-haiku"]) == 2
     err = capsys.readouterr().err
-    assert "unknown base model 'anthropic.claude-3-haiku'" in err
+    assert "--base-model 'anthropic.claude-3-haiku' is not a known Bedrock foundation model" in err
     assert "did you mean 'anthropic.claude-3-haiku-20240307-v1:0'" in err
 
 
@@ -109,11 +109,15 @@ def test_bad_option_value_exits_2(valid_file: Path) -> None:
     assert caught.value.code == 2
 
 
-def test_registry_option_adds_a_model(valid_file: Path, tmp_path: Path) -> None:
+def test_models_file_option_adds_a_model(valid_file: Path, tmp_path: Path) -> None:
     extra = tmp_path / "models.json"
-    entry = {"model_id": "example.chat-v1", "customization": {"FINE_TUNING": ["claude-conversation"]}}
-    extra.write_text(json.dumps({"models": [entry]}))
-    argv = ["validate-dataset", str(valid_file), "--base-model", "example.chat-v1", "--registry", str(extra)]
+    entry = {
+        "provider": "Example",
+        "name": "Chat",
+        "customization": {"FINE_TUNING": {"formats": ["claude-conversation"]}},
+    }
+    extra.write_text(json.dumps({"models": {"example.chat-v1": entry}}))
+    argv = ["validate-dataset", str(valid_file), "--base-model", "example.chat-v1", "--models-file", str(extra)]
     assert main(argv) == 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bedrock_ops.data.validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
-from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from bedrock_ops.models import CustomizationType, ModelKnowledgeBase, load_models
 
 TITAN = "amazon.titan-text-express-v1"
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -86,12 +86,12 @@ def jsonl(records: Sequence[Any]) -> str:
 
 
 @pytest.fixture(scope="session")
-def registry() -> ModelRegistry:
-    return ModelRegistry.load()
+def models() -> ModelKnowledgeBase:
+    return load_models()
 
 
 @pytest.fixture
-def check(tmp_path: Path, registry: ModelRegistry) -> Callable[..., ValidationReport]:
+def check(tmp_path: Path, models: ModelKnowledgeBase) -> Callable[..., ValidationReport]:
     """Write records (dicts or raw lines) or raw bytes to a file and validate it."""
 
     def run(
@@ -113,7 +113,7 @@ def check(tmp_path: Path, registry: ModelRegistry) -> Callable[..., ValidationRe
             base_model=model or (case.model if case else TITAN),
             customization_type=ctype or (case.ctype if case else CustomizationType.FINE_TUNING),
             split=split,
-            **{"registry": registry, **kwargs},
+            **{"models": models, **kwargs},
         )
 
     return run

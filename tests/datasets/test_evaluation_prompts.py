@@ -15,7 +15,7 @@ from bedrock_ops.data.validation import (
     validate_file,
     validate_stream,
 )
-from bedrock_ops.models.registry import CustomizationType, DatasetFormat
+from bedrock_ops.models import CustomizationType, DatasetFormat
 
 from .conftest import jsonl, only_error
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bedrock_ops.data.validation import DatasetSplit, validate_file
-from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from bedrock_ops.models import CustomizationType, ModelKnowledgeBase
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "datasets"
 FT = CustomizationType.FINE_TUNING
@@ -26,18 +26,18 @@ _CASES = [
 @pytest.mark.parametrize(("folder", "model", "ctype"), _CASES, ids=lambda v: str(getattr(v, "value", v)))
 @pytest.mark.parametrize("split", list(DatasetSplit), ids=str)
 def test_sample_dataset_is_valid(
-    registry: ModelRegistry, folder: str, model: str, ctype: CustomizationType, split: DatasetSplit
+    models: ModelKnowledgeBase, folder: str, model: str, ctype: CustomizationType, split: DatasetSplit
 ) -> None:
     path = SAMPLES / folder / ("train.jsonl" if split is DatasetSplit.TRAINING else "validation.jsonl")
-    report = validate_file(path, base_model=model, customization_type=ctype, split=split, registry=registry)
+    report = validate_file(path, base_model=model, customization_type=ctype, split=split, models=models)
     assert report.valid, report.format_text()
 
 
-def test_distillation_prompts_sample_is_valid(registry: ModelRegistry) -> None:
+def test_distillation_prompts_sample_is_valid(models: ModelKnowledgeBase) -> None:
     report = validate_file(
         SAMPLES / "distillation" / "prompts.jsonl",
         base_model="amazon.nova-micro-v1:0",
         customization_type=CustomizationType.DISTILLATION,
-        registry=registry,
+        models=models,
     )
     assert report.valid, report.format_text()

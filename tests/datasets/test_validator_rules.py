@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport
-from bedrock_ops.models.registry import CustomizationType, DatasetFormat, UnsupportedCustomizationError
+from bedrock_ops.models import CustomizationType, DatasetFormat, UnsupportedCustomizationError
 
 from .conftest import (
     CASES,
@@ -378,17 +378,18 @@ def test_reserved_string_written_with_unicode_escapes_is_reported(check: Check) 
 
 
 def test_reserved_string_with_a_slash_is_found_when_json_escapes_the_slash(check: Check, tmp_path: Any) -> None:
-    from bedrock_ops.models.registry import ModelRegistry
+    from bedrock_ops.models import load_models
 
     extra = tmp_path / "models.json"
     entry = {
-        "model_id": "example.slash-v1",
-        "customization": {"FINE_TUNING": ["instruction"]},
-        "reserved_strings": ["</s>"],
+        "provider": "Example",
+        "name": "Slash",
+        "customization": {"FINE_TUNING": {"formats": ["instruction"]}},
+        "dataset": {"reserved_strings": ["</s>"]},
     }
-    extra.write_text(json.dumps({"models": [entry]}))
+    extra.write_text(json.dumps({"models": {"example.slash-v1": entry}}))
     line = '{"prompt": "hi", "completion": "bye<\\/s>"}'  # JSON may write "/" as "\/"
-    issue = only_error(check([line], model="example.slash-v1", registry=ModelRegistry.load(extra)))
+    issue = only_error(check([line], model="example.slash-v1", models=load_models(extra)))
     assert issue.field == "completion"
     assert "reserved string '</s>'" in issue.message
 
@@ -493,20 +494,20 @@ def test_too_many_training_records_are_reported(check: Check) -> None:
 
 
 def test_file_over_the_size_quota_is_reported(check: Check, tmp_path: Any) -> None:
-    from bedrock_ops.models.registry import ModelRegistry
+    from bedrock_ops.models import load_models
 
     extra = tmp_path / "models.json"
     entry = {
-        "model_id": "example.tiny-v1",
-        "customization": {"FINE_TUNING": ["instruction"]},
-        "limits": {"max_training_file_bytes": 100},
+        "provider": "Example",
+        "name": "Tiny",
+        "customization": {"FINE_TUNING": {"formats": ["instruction"], "quotas": {"max_training_file_bytes": 100}}},
     }
-    extra.write_text(json.dumps({"models": [entry]}))
+    extra.write_text(json.dumps({"models": {"example.tiny-v1": entry}}))
     report = check(
         [instruction()] * 3,
         model="example.tiny-v1",
         split=DatasetSplit.TRAINING,
-        registry=ModelRegistry.load(extra),
+        models=load_models(extra),
     )
     issue = only_error(report)
     assert issue.message.startswith(f"file is {report.bytes} bytes; example.tiny-v1 allows training files")

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 from bedrock_ops import DatasetValidator, TrainingDataBucket
 from bedrock_ops._core.staging import strip_docstrings
 from bedrock_ops.data.validation import DatasetSplit
-from bedrock_ops.models.registry import CustomizationType, UnknownModelError, UnsupportedCustomizationError
+from bedrock_ops.models import CustomizationType, UnknownModelError, UnsupportedCustomizationError
 from tests.support import nag_findings, new_stack
 
 NOVA = "amazon.nova-micro-v1:0"
@@ -137,10 +137,13 @@ def test_asset_holds_the_handler_the_runtime_it_imports_and_the_validator_core_o
         "_runtime/logs.py",
         "bedrock_ops/__init__.py",
         "bedrock_ops/data/__init__.py",
+        "bedrock_ops/data/_records.py",
+        "bedrock_ops/data/_report.py",
         "bedrock_ops/data/validation.py",
         "bedrock_ops/models/__init__.py",
-        "bedrock_ops/models/data/model_registry.json",
-        "bedrock_ops/models/registry.py",
+        "bedrock_ops/models/data/models.json",
+        "bedrock_ops/models/facts.py",
+        "bedrock_ops/models/knowledge.py",
         "index.py",
     ]
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 50_000
@@ -150,10 +153,10 @@ def test_staged_core_is_the_repository_core_without_docstrings(
     built: tuple[Stack, DatasetValidator, Template],
 ) -> None:
     folder = _asset_folder(built)
-    for name in ("data/validation.py", "models/registry.py"):
+    for name in ("data/validation.py", "data/_records.py", "models/knowledge.py"):
         staged = (folder / "bedrock_ops" / name).read_text()
         assert staged == strip_docstrings((CORE / name).read_text())
-        assert "def validate_stream" in staged or "class ModelRegistry" in staged
+        assert any(f"def {function}" in staged for function in ("validate_stream", "json_type", "load_models"))
 
 
 def test_asset_validates_a_dataset_on_its_own(built: tuple[Stack, DatasetValidator, Template]) -> None:
@@ -208,18 +211,19 @@ def test_max_errors_out_of_range_is_rejected(bad: int) -> None:
         DatasetValidator(stack, "Validator", data_bucket=data, base_model=NOVA, max_errors=bad)
 
 
-def test_registry_file_ships_in_the_asset_and_adds_models(tmp_path: Path) -> None:
+def test_models_file_is_merged_into_the_staged_knowledge_base(tmp_path: Path) -> None:
     extra = tmp_path / "models.json"
-    entry = {"model_id": "example.chat-v1", "customization": {"FINE_TUNING": ["converse"]}, "hyperparameters": "nova"}
-    extra.write_text(json.dumps({"models": [entry]}))
+    customization = {"FINE_TUNING": {"formats": ["converse"], "hyperparameters": "nova"}}
+    entry = {"provider": "Example", "name": "Chat", "customization": customization}
+    extra.write_text(json.dumps({"models": {"example.chat-v1": entry}}))
     stack = new_stack()
     data = TrainingDataBucket(stack, "Data")
-    DatasetValidator(stack, "Validator", data_bucket=data, base_model="example.chat-v1", registry_file=extra)
+    DatasetValidator(stack, "Validator", data_bucket=data, base_model="example.chat-v1", models_file=extra)
     template = Template.from_stack(stack)
     props = _handler(template)["Properties"]
-    assert props["Environment"]["Variables"]["REGISTRY_FILE"] == "extra_model_registry.json"
+    assert "REGISTRY_FILE" not in props["Environment"]["Variables"]
     assembly = stack.node.root.synth()  # type: ignore[attr-defined]
-    staged = Path(assembly.directory) / f"asset.{props['Code']['S3Key'].split('.')[0]}" / "extra_model_registry.json"
-    assert json.loads(staged.read_text()) == {
-        "models": [{"model_id": "example.chat-v1", "customization": entry["customization"]}]
-    }
+    staged = Path(assembly.directory) / f"asset.{props['Code']['S3Key'].split('.')[0]}"
+    models = json.loads((staged / "bedrock_ops" / "models" / "data" / "models.json").read_text())["models"]
+    assert models["example.chat-v1"] == {"customization": {"FINE_TUNING": {"formats": ["converse"]}}}
+    assert "amazon.nova-micro-v1:0" in models

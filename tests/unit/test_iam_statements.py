@@ -16,7 +16,7 @@ from bedrock_ops.evaluation.model_evaluation import (
     EvaluationTaskType,
     ModelEvaluation,
 )
-from bedrock_ops.models.registry import CustomizationType
+from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 from tests.gates import iam
 from tests.support import ACCOUNT, REGION, nag_findings, new_stack

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from bedrock_ops import LocalDataset, LocalDatasets, TrainingDataBucket
 from bedrock_ops.data.local_datasets import DatasetValidationError, validate_local_datasets
 from bedrock_ops.data.validation import DatasetSplit
-from bedrock_ops.models.registry import CustomizationType
+from bedrock_ops.models import CustomizationType
 from tests.support import nag_findings, new_stack
 
 SAMPLES = Path(__file__).resolve().parents[2] / "examples" / "datasets"
@@ -117,7 +117,8 @@ def test_missing_file_names_the_dataset(tmp_path: Path) -> None:
 
 def test_unknown_model_names_the_dataset() -> None:
     dataset = LocalDataset(name="desk", path=Path("x.jsonl"), base_model="amazon.nova-mini-v1:0")
-    with pytest.raises(ValueError, match="dataset 'desk': unknown base model"):
+    message = "dataset 'desk': base_model 'amazon.nova-mini-v1:0' is not a known Bedrock foundation model"
+    with pytest.raises(ValueError, match=re.escape(message)):
         validate_local_datasets([dataset])
 
 

@@ -18,7 +18,7 @@ from bedrock_ops.customization.workflow import (
 )
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.registry import CustomizationType
+from bedrock_ops.models import CustomizationType
 from tests.support import nag_findings, new_stack
 
 

@@ -15,7 +15,7 @@ from bedrock_ops.customization.workflow import (
     ModelCustomizationWorkflow,
 )
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.registry import (
+from bedrock_ops.models import (
     CustomizationType,
     DatasetFormat,
     UnknownModelError,

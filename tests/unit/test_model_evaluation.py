@@ -315,7 +315,7 @@ def _make(**overrides: Any) -> ModelEvaluation:
         ),
         (
             {"evaluator_model": "us.amazon.nova-pro-v2:0", "datasets": [EvaluationDataset(key="p.jsonl")]},
-            "evaluator_model 'amazon.nova-pro-v2:0' is not a known Bedrock foundation model",
+            "evaluator_model 'us.amazon.nova-pro-v2:0' is not a known Bedrock foundation model",
         ),
         ({"datasets": []}, "datasets must have 1-5 entries, got 0"),
         (

@@ -2,7 +2,7 @@
 
 ``--task evaluation`` checks a model evaluation job's custom prompt dataset; it needs no base model.
 Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
-unsupported task, missing file, bad registry file, no --base-model for a customization task).
+unsupported task, missing file, bad models file, no --base-model for a customization task).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import time
 from typing import Any, TextIO
 
 from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
-from bedrock_ops.models.registry import CustomizationType, DatasetFormat, ModelRegistry, ModelSpec
+from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
+from bedrock_ops.models.knowledge import load_models
 
 NAME = "validate-dataset"
 EVALUATION = "evaluation"
@@ -72,9 +73,9 @@ def register(subparsers: Any) -> None:
         help=f"errors to list; all are counted (default: {DEFAULT_MAX_ERRORS})",
     )
     parser.add_argument(
-        "--registry",
+        "--models-file",
         metavar="FILE",
-        help="a model registry JSON file (packaged schema) adding or overriding base models",
+        help="a models file (the packaged knowledge base's schema) merged over the packaged one",
     )
     parser.set_defaults(func=run)
 
@@ -87,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
     if args.base_model is None and not evaluation:
         return _usage_error(f"--base-model is required for --task {args.task}")
     try:
-        base_model: str | ModelSpec | None = args.base_model
+        base_model: str | ModelEntry | None = args.base_model
         ctype = _TASKS.get(args.task, CustomizationType.FINE_TUNING)
         if not evaluation:
-            spec = ModelRegistry.load(args.registry).resolve(args.base_model)
+            spec = load_models(args.models_file).resolve(args.base_model, prop="--base-model")
             spec.require(ctype)
             base_model = spec
         progress = _Progress.for_file(args.path, sys.stderr)
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                 progress.close()
     except OSError as exc:
         return _usage_error(f"cannot read {args.path}: {exc.strerror or exc}")
-    except ValueError as exc:  # unknown model, unsupported task, bad registry file
+    except ValueError as exc:  # unknown model, unsupported task, bad models file
         return _usage_error(str(exc))
     if args.json:
         sys.stdout.write(report.to_json() + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import CustomResource, Duration
@@ -10,7 +11,8 @@ from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
-from bedrock_ops.models.catalog import CatalogModel, ModelCatalog, load_model_catalog
+from bedrock_ops.models.facts import ModelEntry
+from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
 __all__ = ["USE_CASE_FORM_FIELDS", "ModelAccess"]
@@ -49,7 +51,7 @@ class ModelAccess(Construct):
         use_case_form: Mapping[str, str] | None = None,
         revoke_agreement_on_delete: bool = False,
         offer_type: str = "PUBLIC",
-        model_catalog: ModelCatalog | None = None,
+        models_file: str | Path | None = None,
         timeout: Duration | None = None,
     ) -> None:
         """Request access to ``models``.
@@ -62,7 +64,7 @@ class ModelAccess(Construct):
         :param revoke_agreement_on_delete: delete the model agreements when the resources are removed
             (default: False, access stays).
         :param offer_type: agreement offers to consider, ``PUBLIC`` (default) or ``ALL``.
-        :param model_catalog: known foundation models (default: the packaged catalog).
+        :param models_file: a models file merged over the packaged knowledge base (default: none).
         :param timeout: how long CloudFormation waits for access (default: 25 minutes; Marketplace
             subscriptions take up to 15; 5-60 minutes).
         """
@@ -74,8 +76,8 @@ class ModelAccess(Construct):
         timeout = timeout or Duration.minutes(25)
         if not 5 <= timeout.to_minutes() <= 60:
             raise ValueError(f"timeout must be 5-60 minutes, got {timeout.to_minutes()} minutes")
-        catalog = model_catalog or load_model_catalog()
-        entries: dict[str, CatalogModel] = {}
+        catalog = load_models(models_file)
+        entries: dict[str, ModelEntry] = {}
         for index, model_id in enumerate(models):
             entry = catalog.resolve(model_id, prop=f"models[{index}]")
             entries.setdefault(entry.model_id, entry)

@@ -54,13 +54,8 @@ from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.registry import (
-    CustomizationType,
-    DatasetFormat,
-    ModelRegistry,
-    ModelSpec,
-    detect_format,
-)
+from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry, detect_format
+from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.roles.service_role import (
     BedrockJobType,
     BedrockServiceRole,
@@ -141,13 +136,13 @@ class CustomizationHyperparameters:
 
 
 def validate_job_definition(
-    spec: ModelSpec,
+    spec: ModelEntry,
     *,
     customization_type: CustomizationType,
     dataset_format: DatasetFormat | None,
     hyperparameters: CustomizationHyperparameters,
 ) -> dict[str, str]:
-    """Check type, dataset format and hyperparameters against the registry entry.
+    """Check type, dataset format and hyperparameters against the model's knowledge base entry.
 
     Returns the hyperparameters as the API strings. Raises ``ValueError`` naming the prop, the bad
     value and what is allowed.
@@ -160,10 +155,11 @@ def validate_job_definition(
             f"{customization_type.value} for {spec.model_id}; allowed formats: {allowed}"
         )
     api_values: dict[str, str] = {}
+    taken = spec.hyperparameters(customization_type)
     for name, value in hyperparameters.to_api().items():
-        hp_spec = spec.hyperparameters.get(name)
+        hp_spec = taken.get(name)
         if hp_spec is None:
-            allowed = ", ".join(sorted(spec.hyperparameters)) or "none"
+            allowed = ", ".join(sorted(taken)) or "none"
             raise ValueError(f"hyperparameter {name} is not taken by {spec.model_id}; allowed: {allowed}")
         if isinstance(value, str) and Token.is_unresolved(value):
             api_values[name] = value
@@ -223,7 +219,7 @@ class ModelCustomizationWorkflow(Construct):
         start_on_deploy: bool = True,
         start_on_new_data: bool = False,
         timeout: Duration | None = None,
-        registry: ModelRegistry | None = None,
+        models_file: str | Path | None = None,
     ) -> None:
         """Declare the job and its workflow.
 
@@ -274,11 +270,10 @@ class ModelCustomizationWorkflow(Construct):
             Added" event) and the data changed since the last job. Default: False.
         :param timeout: execution timeout (the alarm fires on timed-out executions).
             Default: 3 days.
-        :param registry: the model registry. Default: ``ModelRegistry.load()`` (packaged).
+        :param models_file: a models file merged over the packaged knowledge base. Default: none.
         """
         super().__init__(scope, id)
-        registry = registry or ModelRegistry.load()
-        self.model_spec = registry.resolve(base_model_id)
+        self.model_spec = load_models(models_file).resolve(base_model_id, prop="base_model_id")
         hyperparameters = hyperparameters or CustomizationHyperparameters()
         if training_data_format is None and training_data_file is not None:
             training_data_format = detect_file_format(training_data_file)
@@ -675,7 +670,7 @@ class ModelCustomizationWorkflow(Construct):
     ) -> None:
         """IAM for ``createModelCustomizationJob.sync`` (Step Functions polls and may stop the job)."""
         stack = Stack.of(self)
-        model_ids = {self.model_spec.model_id, *self.model_spec.aliases}
+        model_ids = set(self.model_spec.ids)
         teacher_base = inference_profile_base(teacher_model_id) if teacher_model_id else None
         if teacher_model_id:
             # An inference profile teacher is authorized through its foundation model (the Service

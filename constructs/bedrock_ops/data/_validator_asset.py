@@ -1,58 +1,98 @@
 """The dataset_validator Lambda asset: its handler plus the single validator core, staged at synth time.
 
-The repository holds one copy of the validator (``bedrock_ops/data/validation.py``,
-``bedrock_ops/models/registry.py`` and ``bedrock_ops/models/data/model_registry.json``). At synth time the
-staging every handler uses (``bedrock_ops._core.staging``: the handler, the handler runtime) also copies
-them next to ``lambda/dataset_validator/index.py`` into the asset as a minimal ``bedrock_ops`` package, so
-that the handler imports exactly the code the CLI and the synth-time check run. The asset hash is computed
-from the staged output, so a change to the core changes the function.
+The repository holds one copy of the validator (``bedrock_ops/data/validation.py`` and the modules it
+imports) and of the model knowledge base (``bedrock_ops/models/``). At synth time the staging every handler
+uses (``bedrock_ops._core.staging``: the handler, the handler runtime) also copies them next to
+``lambda/dataset_validator/index.py`` into the asset as a minimal ``bedrock_ops`` package, so that the handler
+imports exactly the code the CLI and the synth-time check run. The asset hash is computed from the staged
+output, so a change to the core changes the function.
 
 To keep the asset small (the project's limit is 50 KB per Lambda asset), the staged modules lose their
-docstrings (``strip_docstrings``) and the registry JSON is written compactly, without what datasets never read.
+docstrings (``strip_docstrings``), and the knowledge base JSON is staged with the user's models file already
+merged in, reduced to the models that can be customized and the fields dataset validation reads, compact.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import aws_lambda as lambda_
 
 from bedrock_ops._core.staging import StagedFile, handler_code
+from bedrock_ops.models._files import merged_document
+from bedrock_ops.models.knowledge import PACKAGED
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HANDLER = "dataset_validator"
 #: Files of the validator core staged into the asset, relative to the bedrock_ops package.
-CORE_FILES = ("models/registry.py", "data/validation.py", "models/data/model_registry.json")
-REGISTRY_FILE_NAME = "extra_model_registry.json"
+CORE_FILES = (
+    "models/facts.py",
+    "models/knowledge.py",
+    "data/_report.py",
+    "data/_records.py",
+    "data/validation.py",
+    "models/data/models.json",
+)
+#: The dataset rules the validator reads, with the defaults the loader assumes when one is absent (the
+#: staged JSON leaves those out; the other fields of an entry serve the constructs, not the validator).
+_DATASET_FIELDS: dict[str, Any] = {
+    "chars_per_token": 6,
+    "max_tokens_per_record": None,
+    "max_input_tokens": None,
+    "max_output_tokens": None,
+    "reserved_strings": [],
+    "converse_schema_version": None,
+    "multi_turn_distillation": False,
+}
 
 
-def compact_registry(text: str) -> str:
-    """The registry JSON without the fields dataset validation never reads (descriptions, notes, display
-    names, hyperparameters: those matter to customization jobs, not to datasets), compact."""
-    document = json.loads(text)
-    document.pop("description", None)
-    document.pop("hyperparameter_sets", None)
-    for model in document.get("models", []):
-        for unused in ("notes", "display_name", "hyperparameters"):
-            model.pop(unused, None)
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"
+def compact_models(models_file: Path | None = None) -> str:
+    """The knowledge base (with ``models_file`` merged over it) as the validator reads it, compact: only the
+    models that can be customized, by plain id and the context variants customization names them by, with
+    their dataset rules that differ from the defaults and their per-type formats and quotas."""
+    if models_file is None:
+        document: dict[str, Any] = json.loads(PACKAGED.read_text(encoding="utf-8"))
+    else:
+        document = merged_document(models_file)
+    models = {}
+    for model_id, entry in document["models"].items():
+        if not entry.get("customization"):
+            continue
+        dataset = {k: v for k, v in entry.get("dataset", {}).items() if _DATASET_FIELDS.get(k, v) != v}
+        types = {}
+        for ctype, facts in entry["customization"].items():
+            quotas = {k: v for k, v in (facts.get("quotas") or {}).items() if v is not None}
+            types[ctype] = {"formats": facts.get("formats", []), **({"quotas": quotas} if quotas else {})}
+        # The ids a customization names the model by (the fine-tuning table's context variants).
+        variants = sorted(
+            {f["base_model_id"] for f in entry["customization"].values() if f.get("base_model_id")} - {model_id}
+        )
+        models[model_id] = {
+            **({"variants": variants} if variants else {}),
+            **({"dataset": dataset} if dataset else {}),
+            "customization": types,
+        }
+    compact = {"models": models}
+    return json.dumps(compact, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def core_files(registry_file: Path | None = None) -> list[StagedFile]:
-    """The validator core (and an extra model registry) as files of the asset."""
-    files = [
-        StagedFile(f"bedrock_ops/{name}", _PACKAGE_DIR / name, None if name.endswith(".py") else compact_registry)
+def core_files(models_file: Path | None = None) -> list[StagedFile]:
+    """The validator core and the knowledge base (``models_file`` merged in) as files of the asset."""
+    return [
+        StagedFile(
+            f"bedrock_ops/{name}",
+            _PACKAGE_DIR / name,
+            None if name.endswith(".py") else (lambda _text: compact_models(models_file)),
+        )
         for name in CORE_FILES
     ]
-    if registry_file is not None:
-        files.append(StagedFile(REGISTRY_FILE_NAME, registry_file, compact_registry))
-    return files
 
 
-def validator_code(registry_file: str | Path | None = None) -> lambda_.Code:
+def validator_code(models_file: str | Path | None = None) -> lambda_.Code:
     """The Lambda code of the dataset validator, staged locally at synth time (no Docker)."""
-    extra = Path(registry_file).resolve() if registry_file is not None else None
+    extra = Path(models_file).resolve() if models_file is not None else None
     if extra is not None and not extra.is_file():
-        raise ValueError(f"registry_file must be an existing model registry JSON file, got {str(registry_file)!r}")
+        raise ValueError(f"models_file must be an existing models JSON file, got {str(models_file)!r}")
     return handler_code(HANDLER, core_files(extra))

@@ -14,7 +14,8 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from bedrock_ops._core import nag
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport, check_totals, validate_file
-from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -51,7 +52,7 @@ class LocalDataset:
 def validate_local_datasets(
     datasets: Sequence[LocalDataset],
     *,
-    registry: ModelRegistry | None = None,
+    models: ModelKnowledgeBase | None = None,
     errors_shown: int = 10,
 ) -> list[ValidationReport]:
     """Validate every file; raise :class:`DatasetValidationError` listing the first errors if any fails.
@@ -60,7 +61,7 @@ def validate_local_datasets(
     at least 100 in total, for example). Unknown models and unsupported customization types raise
     ``ValueError`` naming the dataset.
     """
-    registry = registry or ModelRegistry.load()
+    models = models or load_models()
     reports: list[ValidationReport] = []
     problems: list[str] = []
     seen: set[tuple[str, DatasetSplit]] = set()
@@ -71,7 +72,7 @@ def validate_local_datasets(
             raise ValueError(f"dataset {dataset.name!r} declares the {dataset.split.value} split twice")
         seen.add((dataset.name, dataset.split))
         try:
-            spec = registry.resolve(dataset.base_model)
+            spec = models.resolve(dataset.base_model, prop="base_model")
             spec.require(dataset.customization_type)
         except ValueError as exc:
             raise ValueError(f"dataset {dataset.name!r}: {exc}") from None
@@ -88,7 +89,7 @@ def validate_local_datasets(
         reports.append(report)
         if not report.valid:
             problems.append(report.format_text())
-    problems.extend(_total_problems(datasets, reports, registry))
+    problems.extend(_total_problems(datasets, reports, models))
     if problems:
         raise DatasetValidationError(
             "invalid datasets; nothing was synthesized or uploaded:\n" + "\n".join(problems), reports
@@ -97,7 +98,7 @@ def validate_local_datasets(
 
 
 def _total_problems(
-    datasets: Sequence[LocalDataset], reports: Sequence[ValidationReport], registry: ModelRegistry
+    datasets: Sequence[LocalDataset], reports: Sequence[ValidationReport], models: ModelKnowledgeBase
 ) -> list[str]:
     counts: dict[str, dict[DatasetSplit, int]] = {}
     by_name: dict[str, LocalDataset] = {}
@@ -107,7 +108,7 @@ def _total_problems(
     problems = []
     for name, splits in counts.items():
         dataset = by_name[name]
-        spec = registry.resolve(dataset.base_model)
+        spec = models.resolve(dataset.base_model, prop="base_model")
         for problem in check_totals(
             spec,
             dataset.customization_type,
@@ -140,14 +141,14 @@ class LocalDatasets(Construct):
         *,
         data_bucket: TrainingDataBucket,
         datasets: Sequence[LocalDataset],
-        registry_file: str | Path | None = None,
+        models_file: str | Path | None = None,
         errors_shown: int = 10,
         memory_limit: int = 1024,
     ) -> None:
         """
         :param data_bucket: where the files go.
         :param datasets: the files, each with its name, base model, customization type and split.
-        :param registry_file: a model registry JSON file adding or overriding models (default: none).
+        :param models_file: a models file merged over the packaged knowledge base (default: none).
         :param errors_shown: errors listed per file when validation fails, 1-1000 (default: 10).
         :param memory_limit: MB for the upload function, 128-10240 (default: 1024; the AWS CLI streams).
         """
@@ -156,9 +157,7 @@ class LocalDatasets(Construct):
             raise ValueError(f"errors_shown must be 1-1000, got {errors_shown}")
         if not 128 <= memory_limit <= 10240:
             raise ValueError(f"memory_limit must be 128-10240 MB, got {memory_limit}")
-        self.reports = validate_local_datasets(
-            datasets, registry=ModelRegistry.load(registry_file), errors_shown=errors_shown
-        )
+        self.reports = validate_local_datasets(datasets, models=load_models(models_file), errors_shown=errors_shown)
         self.datasets = list(datasets)
         self.deployments: list[s3deploy.BucketDeployment] = []
         if not datasets:

@@ -15,11 +15,12 @@ from aws_cdk import aws_sns as sns
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
-from bedrock_ops.data._validator_asset import REGISTRY_FILE_NAME, validator_code
+from bedrock_ops.data._validator_asset import validator_code
 from bedrock_ops.data.kms import via_service
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit
-from bedrock_ops.models.registry import CustomizationType, ModelRegistry
+from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
 #: CloudWatch namespace of the metrics the validator publishes.
@@ -58,7 +59,7 @@ class DatasetValidator(Construct):
         base_model: str,
         customization_type: CustomizationType = CustomizationType.FINE_TUNING,
         topic: sns.ITopic | None = None,
-        registry_file: str | Path | None = None,
+        models_file: str | Path | None = None,
         max_errors: int = DEFAULT_MAX_ERRORS,
         timeout: Duration = Duration.minutes(15),
         memory_size: int = 1769,
@@ -68,15 +69,15 @@ class DatasetValidator(Construct):
         :param base_model: the base model datasets are checked against, plain or context-suffixed id.
         :param customization_type: fine-tuning, continued pre-training or distillation (default: FINE_TUNING).
         :param topic: where failures are published (default: a new topic encrypted with the bucket's key).
-        :param registry_file: a model registry JSON file that adds or overrides models (default: none;
-            the packaged registry only). It is shipped inside the function's asset.
+        :param models_file: a models file merged over the packaged knowledge base (default: none; the
+            packaged knowledge base only). The merged dataset rules are shipped inside the function's asset.
         :param max_errors: errors kept in each report, 1-10000 (default: 100; all are counted).
         :param timeout: 1-15 minutes (default: 15 minutes; 10 GB at ~50 MB/s needs about 4).
         :param memory_size: 128-10240 MB (default: 1769, one full vCPU; memory use itself stays small).
         """
         super().__init__(scope, id)
-        self._registry = ModelRegistry.load(registry_file)
-        spec = self._registry.resolve(base_model)  # UnknownModelError names the known models
+        self._models = load_models(models_file)
+        spec = self._models.resolve(base_model, prop="base_model")  # UnknownModelError: "did you mean ..."
         spec.require(customization_type)
         if not Token.is_unresolved(max_errors) and not 1 <= max_errors <= 10000:
             raise ValueError(f"max_errors must be 1-10000, got {max_errors}")
@@ -104,14 +105,13 @@ class DatasetValidator(Construct):
             "Handler",
             handler="dataset_validator",
             description=f"Validates Bedrock datasets landing in the training bucket ({self.base_model})",
-            code=validator_code(registry_file),
+            code=validator_code(models_file),
             timeout=timeout,
             memory_size=memory_size,
             environment={
                 "TOPIC_ARN": topic.topic_arn,
                 "METRIC_NAMESPACE": METRIC_NAMESPACE,
                 "MAX_ERRORS": str(max_errors),
-                **({"REGISTRY_FILE": REGISTRY_FILE_NAME} if registry_file is not None else {}),
             },
         )
         self.function: lambda_.IFunction = self.handler.function
@@ -160,7 +160,7 @@ class DatasetValidator(Construct):
         """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``."""
         if not name or "/" in name or "*" in name:
             raise ValueError(f"dataset name must be a non-empty key segment without '/' or '*', got {name!r}")
-        spec = self._registry.resolve(base_model)
+        spec = self._models.resolve(base_model, prop="base_model")
         spec.require(customization_type)
         self._add_rule(
             f"{self.data_bucket.training_prefix}{name}/", DatasetSplit.TRAINING, spec.model_id, customization_type

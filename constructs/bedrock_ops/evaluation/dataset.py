@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bedrock_ops.data.validation import MAX_EVALUATION_PROMPTS, ValidationIssue, validate_file
-from bedrock_ops.models.registry import DatasetFormat
+from bedrock_ops.models.facts import DatasetFormat
 
 __all__ = ["MAX_PROMPTS", "PromptDatasetIssue", "PromptDatasetReport", "validate_prompt_dataset"]
 

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Names, Stack, Token
@@ -33,8 +34,7 @@ from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.catalog import ModelCatalog, load_model_catalog
-from bedrock_ops.roles.service_role import INFERENCE_PROFILE_GEOGRAPHIES as _PROFILE_GEOGRAPHIES
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.roles.service_role import invoke_arns as _invoke_arns
 from constructs import Construct
@@ -247,7 +247,7 @@ class ModelEvaluation(Construct):
         human_metrics: Sequence[HumanMetric] = (),
         human_instructions: str | None = None,
         judge_metrics: Sequence[JudgeMetric] = (),
-        model_catalog: ModelCatalog | None = None,
+        models_file: str | Path | None = None,
         inference_params: Mapping[str, Any] | None = None,
         job_name: str | None = None,
         description: str | None = None,
@@ -272,8 +272,8 @@ class ModelEvaluation(Construct):
         :param human_instructions: instructions shown to workers, 1-5000 characters (default: none).
         :param judge_metrics: 1-10 metrics of your own for LLM-as-a-judge jobs, rated by
             ``evaluator_model`` (default: none, only built-in metrics).
-        :param model_catalog: the catalog that plain model ids are checked against, with "did you mean"
-            (default: the packaged ``bedrock_ops.models.catalog``; extend it with ``load_model_catalog(path)``).
+        :param models_file: a models file merged over the packaged knowledge base, which model ids are
+            checked against with "did you mean" (default: none).
         :param inference_params: the evaluated models' inference parameters, e.g.
             ``{"inferenceConfig": {"maxTokens": 512, "temperature": 0}}`` (default: the model's defaults);
             at most 1023 characters as JSON.
@@ -295,7 +295,7 @@ class ModelEvaluation(Construct):
             human_metrics=human_metrics,
             human_instructions=human_instructions,
             judge_metrics=judge_metrics,
-            model_catalog=model_catalog,
+            models_file=models_file,
         )
         self.data_bucket = data_bucket
         self.job_name_prefix = _job_name_prefix(job_name, self)
@@ -593,14 +593,15 @@ def check_evaluation(
     human_metrics: Sequence[HumanMetric] = (),
     human_instructions: str | None = None,
     judge_metrics: Sequence[JudgeMetric] = (),
-    model_catalog: ModelCatalog | None = None,
+    models_file: str | Path | None = None,
 ) -> EvaluationKind:
     """Check the props of a :class:`ModelEvaluation` without building it (as configuration loaders do);
     returns the kind of job. Raises ``ValueError`` naming the prop and the bad value.
 
-    ``model_catalog`` (default: the packaged catalog) checks plain model ids, with "did you mean".
+    Model ids are checked against the knowledge base (``models_file`` merged over the packaged one), with
+    "did you mean".
     """
-    catalog = model_catalog or load_model_catalog()
+    catalog = load_models(models_file)
     if flow_definition_arn is not None and evaluator_model is not None:
         raise ValueError(
             "give either flow_definition_arn (human evaluation) or evaluator_model (LLM-as-a-judge), not both"
@@ -743,7 +744,7 @@ def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
 
 
 def _check_models(
-    kind: EvaluationKind, models: Sequence[str | PrecomputedResponses], catalog: ModelCatalog | None
+    kind: EvaluationKind, models: Sequence[str | PrecomputedResponses], catalog: ModelKnowledgeBase | None
 ) -> None:
     allowed = (1, 2) if kind is EvaluationKind.HUMAN else (1, 1)
     if not allowed[0] <= len(models) <= allowed[1]:
@@ -771,7 +772,7 @@ def _model_config(model: str | PrecomputedResponses, bedrock_model: Mapping[str,
     return {"bedrockModel": {"modelIdentifier": model, **bedrock_model}}
 
 
-def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | None = None) -> None:
+def _check_model_identifier(prop: str, identifier: str, catalog: ModelKnowledgeBase | None = None) -> None:
     if Token.is_unresolved(identifier):
         return
     if ":custom-model/" in identifier:
@@ -786,9 +787,7 @@ def _check_model_identifier(prop: str, identifier: str, catalog: ModelCatalog | 
             f"{prop}: {identifier!r} is not a Bedrock model id (provider.model, e.g. 'amazon.nova-lite-v1:0')"
         )
     if catalog is not None and not identifier.startswith("arn:"):
-        geography, _, rest = identifier.partition(".")
-        base = rest if geography in _PROFILE_GEOGRAPHIES and "." in rest else identifier
-        catalog.resolve(base, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
+        catalog.resolve(identifier, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
 
 
 def _dataset_config(

@@ -13,10 +13,12 @@ from aws_cdk import aws_iam as iam
 from bedrock_ops._core import nag
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
 #: Geography prefixes of cross-Region (system) inference profile ids, e.g. ``us.anthropic.claude-...``.
-INFERENCE_PROFILE_GEOGRAPHIES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au", "ca"})
+#: Geography prefixes of system (cross-Region) inference profile ids, from the model knowledge base.
+INFERENCE_PROFILE_GEOGRAPHIES = frozenset(load_models().geographies)
 
 
 def inference_profile_base(identifier: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, CustomResource, Duration, Names, RemovalPolicy, Stack, Token
@@ -13,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, load_pricing_table
-from bedrock_ops.models.catalog import ModelCatalog, load_model_catalog
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
 __all__ = ["ProvisionedThroughput"]
@@ -49,7 +50,7 @@ class ProvisionedThroughput(Construct):
         acknowledge_commitment_cost: bool = False,
         removal_policy: RemovalPolicy | None = None,
         pricing_table: PricingTable | None = None,
-        model_catalog: ModelCatalog | None = None,
+        models_file: str | Path | None = None,
         timeout: Duration | None = None,
     ) -> None:
         """Create the throughput.
@@ -67,7 +68,7 @@ class ProvisionedThroughput(Construct):
         :param acknowledge_commitment_cost: must be True for a committed throughput (default: False).
         :param removal_policy: default RETAIN for a committed throughput, DESTROY without commitment.
         :param pricing_table: prices for the estimate (default: the packaged table).
-        :param model_catalog: known foundation models (default: the packaged catalog).
+        :param models_file: a models file merged over the packaged knowledge base (default: none).
         :param timeout: how long CloudFormation waits for the throughput to be InService
             (default: 35 minutes; 5-60 minutes). The provider is shared by every throughput of the
             stack and polls for the first throughput's timeout minus 2 minutes.
@@ -82,9 +83,7 @@ class ProvisionedThroughput(Construct):
         if not 5 <= timeout.to_minutes() <= 60:
             raise ValueError(f"timeout must be 5-60 minutes, got {timeout.to_minutes()} minutes")
 
-        self.model_id, model_resource_arns, foundation_id = self._resolve_model(
-            model, stack, model_catalog or load_model_catalog()
-        )
+        self.model_id, model_resource_arns, foundation_id = self._resolve_model(model, stack, load_models(models_file))
         priced_id = base_model_id or getattr(model, "base_model_id", None) or foundation_id
 
         name = provisioned_model_name or _default_name(self)
@@ -201,7 +200,9 @@ class ProvisionedThroughput(Construct):
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _resolve_model(self, model: Any, stack: Stack, catalog: ModelCatalog) -> tuple[str, list[str], str | None]:
+    def _resolve_model(
+        self, model: Any, stack: Stack, catalog: ModelKnowledgeBase
+    ) -> tuple[str, list[str], str | None]:
         """(model id for the API, model ARNs for IAM, foundation model id if known)."""
         if not isinstance(model, str):
             for attribute in _MODEL_ARN_ATTRIBUTES:
@@ -220,9 +221,10 @@ class ProvisionedThroughput(Construct):
         if not entry.provisioned_throughput:
             raise ValueError(
                 f"model {model!r} ({entry.name}) is not offered with provisioned throughput; "
-                "use on-demand inference or a model whose catalog entry has provisioned_throughput=true"
+                "use on-demand inference or a model whose knowledge base entry has "
+                "provisioned_throughput.supported=true"
             )
-        # The id as given (possibly context-suffixed) and the catalog's plain id: IAM sees one of them.
+        # The id as given (possibly context-suffixed) and the plain id: IAM sees one of them.
         arns = [
             stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
             for model_id in dict.fromkeys([foundation_id, entry.model_id])

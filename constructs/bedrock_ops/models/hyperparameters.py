@@ -1,0 +1,79 @@
+"""The documented range of one customization hyperparameter, and its check (standard library only)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["HyperparameterSpec", "build_hyperparameters"]
+
+
+@dataclass(frozen=True)
+class HyperparameterSpec:
+    """The allowed range of one hyperparameter for one base model (API name, e.g. ``epochCount``)."""
+
+    name: str
+    type: str
+    minimum: float
+    maximum: float
+    default: int | float | None = None
+    """The API default: an ``int`` for integer hyperparameters, a ``float`` otherwise (None: none documented)."""
+    model_id: str = ""
+
+    def validate(self, value: object) -> str:
+        """Return ``value`` in the string form the API expects, or raise ``ValueError``.
+
+        Accepts ints, floats and numeric strings; an ``int`` hyperparameter rejects fractions.
+        """
+        number = self._to_number(value)
+        if not (self.minimum <= number <= self.maximum):
+            raise ValueError(
+                f"hyperparameter {self.name} for {self.model_id or 'this model'} must be "
+                f"{self._fmt(self.minimum)}-{self._fmt(self.maximum)}, got {value!r}"
+            )
+        return self._fmt(number)
+
+    def _to_number(self, value: object) -> float:
+        bad = ValueError(
+            f"hyperparameter {self.name} for {self.model_id or 'this model'} must be "
+            f"{'an integer' if self.type == 'int' else 'a number'} in "
+            f"{self._fmt(self.minimum)}-{self._fmt(self.maximum)}, got {value!r}"
+        )
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise bad from None
+        elif isinstance(value, int | float):
+            number = float(value)
+        else:
+            raise bad
+        if not math.isfinite(number) or (self.type == "int" and not number.is_integer()):
+            raise bad
+        return number
+
+    def _fmt(self, number: float) -> str:
+        return str(int(number)) if self.type == "int" else repr(float(number))
+
+
+def build_hyperparameters(
+    model_id: str, raw: str | Mapping[str, Any], sets: Mapping[str, Any]
+) -> dict[str, HyperparameterSpec]:
+    """The hyperparameters of a customization type: ``raw`` is a set name (``hyperparameter_sets``) or the
+    parameters themselves (``{name: {type, minimum, maximum, default}}``)."""
+    params = sets[raw]["parameters"] if isinstance(raw, str) else raw
+    return {
+        name: HyperparameterSpec(
+            name=name,
+            type=hp["type"],
+            minimum=float(hp["minimum"]),
+            maximum=float(hp["maximum"]),
+            default=None if hp.get("default") is None else (int if hp["type"] == "int" else float)(hp["default"]),
+            model_id=model_id,
+        )
+        for name, hp in params.items()
+    }

@@ -1,0 +1,51 @@
+"""Questions to the model knowledge base that the constructs ask (not staged into the Lambda asset).
+
+models = load_models()
+sources_of(models, "amazon.nova-micro-v1:0")["customization.FINE_TUNING"]   # the cited pages
+teachers_of(models, "amazon.nova-micro-v1:0")                               # distillation teachers
+judges(models)                                                              # evaluator models
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bedrock_ops.models.facts import CustomizationType, Source
+from bedrock_ops.models.knowledge import FACT_GROUPS, ModelKnowledgeBase
+
+__all__ = ["judges", "sources_of", "teachers_of"]
+
+
+def sources_of(models: ModelKnowledgeBase, model_id: str) -> dict[str, tuple[Source, ...]]:
+    """Fact group of ``model_id`` (``model``, ``invocation``, ``dataset``, ``customization.FINE_TUNING``, ...
+    and ``hyperparameters.<set>``) -> the documentation pages it cites (a group without its own ``source``
+    cites the entry's)."""
+    entry = models.resolve(model_id)
+    table = models.document.get("sources", {})
+    raw = models.document.get("models", {}).get(entry.model_id, {})
+
+    def cited(group: Mapping[str, Any], default: Any = ()) -> tuple[Source, ...]:
+        keys = group.get("source", default) or ()
+        return tuple(Source(k, **table[k]) for k in ([keys] if isinstance(keys, str) else keys) if k in table)
+
+    top = raw.get("source")
+    result = {"model": cited(raw)}
+    result |= {name: cited(raw[name], top) for name in FACT_GROUPS if name in raw}
+    for ctype, facts in raw.get("customization", {}).items():
+        result[f"customization.{ctype}"] = cited(facts, top)
+        if isinstance(facts.get("hyperparameters"), str):
+            name = facts["hyperparameters"]
+            result[f"hyperparameters.{name}"] = cited(models.document["hyperparameter_sets"][name])
+    return result
+
+
+def teachers_of(models: ModelKnowledgeBase, student: str) -> tuple[str, ...]:
+    """The documented distillation teachers of ``student`` (none when it cannot be distilled into)."""
+    facts = models.resolve(student, prop="student").customization.get(CustomizationType.DISTILLATION)
+    return facts.teachers if facts else ()
+
+
+def judges(models: ModelKnowledgeBase) -> tuple[str, ...]:
+    """The models model evaluation accepts as evaluator (LLM-as-a-judge), sorted."""
+    return tuple(model_id for model_id in models.model_ids if models.resolve(model_id).judge)
