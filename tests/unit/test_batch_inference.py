@@ -215,3 +215,16 @@ def test_props_are_validated(props: dict[str, Any], message: str) -> None:
     arguments: dict[str, Any] = {"models": [HAIKU], **props}
     with pytest.raises(ValueError, match=message):
         BatchInference(stack, "Batch", bucket=data.bucket, **arguments)
+
+
+def test_readme_example_synthesizes() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    (example,) = [b for b in blocks if b.startswith("# README example: batch inference")]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    template = namespace["app"].synth().get_stack_by_name("Batch").template
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert types.count("AWS::StepFunctions::StateMachine") == 1 and "AWS::SNS::Topic" in types
