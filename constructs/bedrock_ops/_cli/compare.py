@@ -17,6 +17,7 @@ from typing import Any
 from bedrock_ops.batch import requests as batch_requests
 from bedrock_ops.batch import submit as batch_submit
 from bedrock_ops.cost.pricing import load_pricing_table
+from bedrock_ops.data.batch_records import validate_batch_file
 from bedrock_ops.evaluation import compare as cmp
 from bedrock_ops.evaluation._model_ids import ModelTarget, UnknownModelIdentifier, parse_model_identifier
 
@@ -194,7 +195,12 @@ def _run_batch(args: argparse.Namespace, targets: list[ModelTarget], prompts: li
             plan.records, minimum=args.min_records, maximum=args.max_records, model=plan.model
         )
     ]
-    for plan in plans:
+    for plan, target in zip(plans, targets, strict=True):
+        body_format = "converse" if batch_format is batch_requests.BatchFormat.CONVERSE else None
+        body_format = body_format or batch_requests.native_format_of(target.base_model_id)
+        checked = validate_batch_file(plan.local_path, body_format=body_format)
+        if not checked.valid:
+            raise cmp.CompareError(f"{plan.local_path}: {checked.errors[0]} ({len(checked.errors)} error(s))")
         print(f"{plan.model}: {plan.records} records -> {plan.local_path} (upload to {plan.input_uri})")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
