@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    "BatchInference": "bedrock_ops.batch.workflow",
     "BuiltinDataset": "bedrock_ops.evaluation.model_evaluation",
     "EvaluationDataset": "bedrock_ops.evaluation.model_evaluation",
     "EvaluationKind": "bedrock_ops.evaluation.model_evaluation",
@@ -69,6 +70,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from bedrock_ops.access.model_access import ModelAccess
+    from bedrock_ops.batch.workflow import BatchInference
     from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
     from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
     from bedrock_ops.data.kms import BedrockKmsKey
@@ -108,6 +110,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HOURS_PER_MONTH",
     "AlarmThresholds",
+    "BatchInference",
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockLoggingMetrics",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bedrock_ops.cost import advisor as cost
+from bedrock_ops.cost.batch_pricing import batch_comparison, format_batch_comparison, load_batch_pricing
 from bedrock_ops.cost.pricing import load_pricing_table
 
 _OUTSIDE_CHECKOUT = (
@@ -66,6 +67,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--pricing", metavar="FILE", help="Bedrock pricing file merged over the packaged table")
     parser.add_argument("--service-prices", metavar="FILE", help="service price file merged over the packaged one")
+    parser.add_argument(
+        "--batch-pricing", metavar="FILE", help="batch discount file merged over the packaged one (batch_pricing)"
+    )
     parser.add_argument(
         "--log-bytes-per-token",
         type=float,
@@ -159,8 +163,18 @@ def run(args: argparse.Namespace) -> int:
             models=args.model,
             log_bytes_per_token=args.log_bytes_per_token,
         )
+        batch = load_batch_pricing(args.batch_pricing)
     except (CostCommandError, ValueError) as exc:
         print(f"bedrock-ops cost: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else cost.format_report(report))
+    batch_rows = batch_comparison(report, pricing, batch)
+    if args.json:
+        data = report.to_dict()
+        data["batch"] = {"as_of": batch.as_of.isoformat(), "source": batch.source, "models": batch_rows}
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        text = cost.format_report(report)
+        if batch_rows:
+            text += "\n\n" + format_batch_comparison(batch_rows, report.currency, batch)
+        print(text)
     return 0

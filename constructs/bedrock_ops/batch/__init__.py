@@ -1,0 +1,1 @@
+"""Batch inference: model-native batch records, job submission, and the ``BatchInference`` workflow."""

@@ -1,0 +1,26 @@
+"""Example: a batch inference workflow over the training data bucket (synthesized by tests/app/test_examples.py).
+
+Start a job with ``bedrock-ops batch --state-machine-arn <BatchStateMachineArn> --model <id> --input s3://...``.
+"""
+
+from aws_cdk import App, CfnOutput, Environment, Stack, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from bedrock_ops import BatchInference, TrainingDataBucket
+
+app = App(context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True})
+Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+stack = Stack(app, "BatchInference", env=Environment(account="123456789012", region="us-east-1"))
+data = TrainingDataBucket(stack, "Data")
+batch = BatchInference(
+    stack,
+    "Batch",
+    bucket=data.bucket,
+    models=["anthropic.claude-3-haiku-20240307-v1:0", "us.amazon.nova-micro-v1:0"],
+    input_prefix="batch/input/",
+    output_prefix="batch/output/",
+    job_timeout_hours=48,
+)
+CfnOutput(stack, "BatchStateMachineArn", value=batch.state_machine_arn)
+CfnOutput(stack, "BatchTopicArn", value=batch.topic.topic_arn)
+app.synth()
