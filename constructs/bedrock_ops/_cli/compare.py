@@ -48,7 +48,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--temperature", type=float, help="sampling temperature 0-1 (default: the model's)")
     parser.add_argument("--region", help="AWS Region (default: the profile's or AWS_DEFAULT_REGION)")
     parser.add_argument("--pricing", metavar="FILE", help="pricing file merged over the packaged table")
-    parser.add_argument("--catalog", metavar="FILE", help="model catalog file merged over the packaged one")
+    parser.add_argument(
+        "--models-file", metavar="FILE", help="a models file merged over the packaged model knowledge base"
+    )
     parser.add_argument("--max-attempts", type=int, default=5, help="calls per answer when throttled (default 5)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
@@ -87,8 +89,8 @@ def _error(message: str) -> int:
     return 2
 
 
-def _targets(spec: str, catalog_file: str | None) -> list[ModelTarget]:
-    from bedrock_ops.models.catalog import load_model_catalog
+def _targets(spec: str, models_file: str | None) -> list[ModelTarget]:
+    from bedrock_ops.models.knowledge import load_models
 
     names = [m.strip() for m in spec.split(",") if m.strip()]
     if not MIN_MODELS <= len(names) <= MAX_MODELS:
@@ -96,8 +98,8 @@ def _targets(spec: str, catalog_file: str | None) -> list[ModelTarget]:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise cmp.CompareError(f"--models lists {duplicates[0]!r} twice")
-    catalog = load_model_catalog(catalog_file) if catalog_file else None
-    return [parse_model_identifier(name, catalog=catalog, option="--models") for name in names]
+    models = load_models(models_file) if models_file else None
+    return [parse_model_identifier(name, models=models, option="--models") for name in names]
 
 
 def _prompts(args: argparse.Namespace) -> list[cmp.ComparePrompt]:
@@ -121,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             raise cmp.CompareError(f"--temperature must be 0-1, got {args.temperature}")
         if not 1 <= args.max_attempts <= 20:
             raise cmp.CompareError(f"--max-attempts must be 1-20, got {args.max_attempts}")
-        targets = _targets(args.models, args.catalog)
+        targets = _targets(args.models, args.models_file)
         prompts = _prompts(args)
         if args.batch:
             return _run_batch(args, targets, prompts)
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except (cmp.CompareError, UnknownModelIdentifier, batch_requests.BatchRequestError) as exc:
         return _error(str(exc))
-    except ValueError as exc:  # pricing or catalog file problems name the file and key
+    except ValueError as exc:  # pricing or models file problems name the file and key
         return _error(str(exc))
     except Exception as exc:  # botocore configuration errors (no Region, bad profile) without a traceback
         from botocore.exceptions import BotoCoreError, NoRegionError

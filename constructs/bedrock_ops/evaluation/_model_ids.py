@@ -1,34 +1,22 @@
-"""What a model identifier a user typed points at (a seam over the model knowledge base).
+"""What a model identifier a user typed points at: a seam over the model knowledge base.
 
 ``compare`` and batch inference accept everything Converse and ``CreateModelInvocationJob`` accept:
 a base model id (``amazon.nova-micro-v1:0``), a foundation-model ARN, a system inference profile id
 (``us.anthropic.claude-3-haiku-20240307-v1:0``) or ARN, an application inference profile ARN, a custom
 model deployment ARN or a provisioned throughput ARN (Converse ``modelId``, botocore bedrock-runtime
-service model). Base model ids (also behind a system profile) are checked against the model catalog
-(:mod:`bedrock_ops.models.catalog`); an unknown one raises ``UnknownModelIdentifier`` with a "did you
-mean". ARNs of resources in an account are not checked here (the service answers for them).
-
-This module is the one place the comparison asks "is this a known model?"; when the model knowledge
-base grows a resolver for profiles and ARNs, point ``_catalog_lookup`` (and ``parse_model_identifier``)
-at it.
+service model). The knowledge base (:mod:`bedrock_ops.models`) parses the identifier; base model ids (also
+behind a system profile) must be models it knows, else ``UnknownModelIdentifier`` with a "did you mean".
+ARNs of resources in an account are not checked here (the service answers for them).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bedrock_ops.models.catalog import ModelCatalog, UnknownModelError, load_model_catalog
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, UnknownModelError, load_models
 
 __all__ = ["ModelTarget", "TargetKind", "UnknownModelIdentifier", "parse_model_identifier"]
-
-# Geography prefixes of system inference profiles (UG inference-profiles-support, as of 2026-11).
-PROFILE_PREFIXES: tuple[str, ...] = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
-
-_ARN = re.compile(
-    r"^arn:aws(?:-[a-z-]+)?:bedrock:(?P<region>[a-z0-9-]*):(?P<account>\d{12})?:(?P<type>[a-z-]+)/(?P<rest>.+)$"
-)
 
 
 class UnknownModelIdentifier(ValueError):
@@ -75,55 +63,22 @@ class ModelTarget:
         return self.kind not in (TargetKind.PROVISIONED_MODEL, TargetKind.CUSTOM_MODEL_DEPLOYMENT)
 
 
-_catalog_cache: dict[str, ModelCatalog] = {}
-
-
-def _catalog_lookup(model_id: str, catalog: ModelCatalog | None, option: str) -> str:
-    """The catalog's plain id for ``model_id``; raises UnknownModelIdentifier with suggestions."""
-    if catalog is None:
-        catalog = _catalog_cache.get("default") or _catalog_cache.setdefault("default", load_model_catalog())
-    try:
-        entry = catalog.resolve(model_id, prop=option)
-    except UnknownModelError as exc:
-        raise UnknownModelIdentifier(str(exc)) from None
-    return model_id if model_id in entry.ids else entry.model_id
-
-
 def parse_model_identifier(
-    identifier: str, *, catalog: ModelCatalog | None = None, option: str = "--models"
+    identifier: str, *, models: ModelKnowledgeBase | None = None, option: str = "--models"
 ) -> ModelTarget:
-    """Classify ``identifier``; base model ids are checked against ``catalog`` (default: the packaged one)."""
-    value = identifier.strip()
-    if not value:
-        raise UnknownModelIdentifier(f"{option}: an empty model identifier")
-    match = _ARN.match(value)
-    if match:
-        kind_name, rest, region = match["type"], match["rest"], match["region"] or None
+    """Classify ``identifier``; base model ids are checked against ``models`` (default: the packaged knowledge
+    base)."""
+    knowledge = models or load_models()
+    try:
+        reference = knowledge.reference(identifier, is_token=lambda _value: False)
+    except ValueError as exc:
+        raise UnknownModelIdentifier(f"{option}: {exc}") from None
+    kind = TargetKind(reference.kind.value)
+    base: str | None = None
+    if reference.model_id is not None:
         try:
-            kind = TargetKind(kind_name)
-        except ValueError:
-            allowed = ", ".join(k.value for k in TargetKind)
-            raise UnknownModelIdentifier(
-                f"{option} {identifier!r}: a Bedrock ARN of resource type {kind_name!r}; models are one of {allowed}"
-            ) from None
-        if kind is TargetKind.FOUNDATION_MODEL:
-            return ModelTarget(value, kind, _catalog_lookup(rest, catalog, option), region)
-        if kind is TargetKind.INFERENCE_PROFILE:
-            return ModelTarget(value, kind, _profile_base(rest, catalog, option, identifier), region)
-        return ModelTarget(value, kind, None, region)
-    if value.startswith("arn:"):
-        raise UnknownModelIdentifier(
-            f"{option} {identifier!r} is not a Bedrock ARN (expected arn:aws:bedrock:<region>:<account>:<type>/<id>)"
-        )
-    if value.startswith(PROFILE_PREFIXES):
-        return ModelTarget(value, TargetKind.INFERENCE_PROFILE, _profile_base(value, catalog, option, identifier))
-    return ModelTarget(value, TargetKind.FOUNDATION_MODEL, _catalog_lookup(value, catalog, option))
-
-
-def _profile_base(profile_id: str, catalog: ModelCatalog | None, option: str, identifier: str) -> str:
-    for prefix in PROFILE_PREFIXES:
-        if profile_id.startswith(prefix):
-            return _catalog_lookup(profile_id[len(prefix) :], catalog, option)
-    raise UnknownModelIdentifier(
-        f"{option} {identifier!r}: a system inference profile id starts with one of {', '.join(PROFILE_PREFIXES)}"
-    )
+            entry = knowledge.resolve(reference.model_id, prop=option)
+        except UnknownModelError as exc:
+            raise UnknownModelIdentifier(str(exc)) from None
+        base = reference.model_id if reference.model_id in entry.ids else entry.model_id
+    return ModelTarget(identifier.strip(), kind, base, reference.region)
