@@ -95,17 +95,19 @@ FRAMEWORK_HANDLERS = frozenset({"framework.onEvent", "framework.isComplete", "fr
 
 
 def bind_handler(module: ModuleType, *, bedrock: Any = None, sleep: Callable[[float], None]) -> None:
-    """The one place that knows how handler modules hold their clients and sleep (as tests/handlers do).
+    """The one place that knows how handler modules hold their clients and sleep (the handler runtime's seam,
+    as tests/handlers use it).
 
     Cached clients are dropped (they are created again, inside moto, on first use); ``bedrock`` replaces the
     Bedrock client of handlers whose APIs moto does not mock (a client with a botocore ``Stubber``).
     """
-    if hasattr(module, "_clients"):
-        module._clients.clear()
-    if hasattr(module, "_bedrock"):
-        module.__dict__["_bedrock"] = bedrock
-    if hasattr(module, "_sleep"):
-        module.__dict__["_sleep"] = sleep
+    runtime = module.clients
+    runtime.clear()
+    if bedrock is not None:
+        runtime.override("bedrock", bedrock)
+    retry = getattr(runtime, "retry", None)
+    if retry is not None:
+        retry.sleep = sleep
 
 
 # ----------------------------------------------------------------------------------------------- assembly

@@ -22,7 +22,7 @@ from moto.bedrock.models import bedrock_backends
 
 from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.registry import CustomizationType
+from bedrock_ops.models.facts import CustomizationType
 from infra.app import cdk_json_context
 from tests.gates.asl import AslEngine, Execution, JobPlan, Stack, asl_engine, stacks_of, subscribe_queue
 from tests.support import ACCOUNT, REGION
