@@ -55,6 +55,13 @@ def on_create(event: dict[str, Any]) -> dict[str, Any]:
     adopt = to_bool(props.get("Adopt"), "Adopt", default=False)
     parameter = _parameter_name(props)
     current = _get_config()
+    state = _load_state(parameter)
+    if current and state is not None and _matches(current, desired):
+        # The same Create delivered again (a retry after a lost response): the configuration in place is
+        # the one this resource put, and the state holds what was there before it; keep both.
+        previous = state.get("previous")
+        log.info("already configured by this resource", adopted=bool(previous))
+        return _response(adopted=bool(previous))
     if current and not adopt:
         raise RuntimeError(
             f"Bedrock model invocation logging is already configured in {_region()} "
