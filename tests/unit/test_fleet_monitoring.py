@@ -170,7 +170,7 @@ def test_a_string_instead_of_a_list_of_models_fails_clearly() -> None:
     with pytest.raises(
         ValueError, match=r"models must be a list of model ids, got the string 'amazon.nova-micro-v1:0'"
     ):
-        BedrockMonitoring(stack, "M", models="amazon.nova-micro-v1:0")  # type: ignore[arg-type]
+        BedrockMonitoring(stack, "M", models="amazon.nova-micro-v1:0")
 
 
 @pytest.mark.parametrize(
