@@ -98,7 +98,7 @@ def test_a_models_own_latency_threshold_overrides_the_shared_one(alarms: dict[st
     assert alarm["Threshold"] == 5000
 
 
-def test_content_filtered_alarm_sums_the_model_id_and_its_foundation_model_arn(
+def test_content_filtered_alarm_of_a_plain_model_id_watches_that_id(
     alarms: dict[str, dict[str, Any]],
 ) -> None:
     alarm = alarms["BedrockOps-amazon.titan-text-express-v1-ContentFilteredCount"]
@@ -106,8 +106,8 @@ def test_content_filtered_alarm_sums_the_model_id_and_its_foundation_model_arn(
     stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
     values = [flatten(metric["Dimensions"][0]["Value"]) for metric in stats]
 
-    assert expression["Expression"] == "SUM([cf0, cf1])"
-    assert values == [TITAN, "arn:TOKEN:bedrock:TOKEN::foundation-model/amazon.titan-text-express-v1"]
+    assert expression["Expression"] == "cf0"
+    assert values == [TITAN]
     assert {metric["Namespace"] for metric in stats} == {"BedrockOps"}
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 5)
 

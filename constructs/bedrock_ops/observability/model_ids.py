@@ -85,8 +85,9 @@ def model_id_aliases(model_id: str) -> list[str]:
 
     - a system inference profile id ``us.x`` (or its ARN): ``us.x`` and
       ``arn:<partition>:bedrock:<region>:<account>:inference-profile/us.x``;
-    - a plain model id ``x`` (or its foundation-model ARN): ``x`` and
-      ``arn:<partition>:bedrock:<region>::foundation-model/x``;
+    - a plain model id ``x``: ``x`` only (logged as passed; a foundation-model ARN ``arn:...:foundation-model/x``
+      maps back to ``x`` and its records stay under the ARN: callers that pass the ARN are rare and each alias
+      costs an alarm metric);
     - any other ARN (application inference profile, provisioned throughput, deployment, custom model): the ARN
       only, which is the value the caller passes and the log records.
 
@@ -100,11 +101,11 @@ def model_id_aliases(model_id: str) -> list[str]:
         if kind == "inference-profile":
             return [resource, _arn("inference-profile", resource, account=True)]
         if kind == "foundation-model":
-            return [resource, _arn("foundation-model", resource, account=False)]
+            return [resource]
         return [model_id]
     if _is_profile_id(model_id):
         return [model_id, _arn("inference-profile", model_id, account=True)]
-    return [model_id, _arn("foundation-model", model_id, account=False)]
+    return [model_id]
 
 
 def _is_profile_id(model_id: str) -> bool:

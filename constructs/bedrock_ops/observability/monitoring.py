@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 #: Models one tokens-per-minute quota alarm lists in its WHERE clause (the Metrics Insights query length limit
 #: is not documented on the pages read, 2026-12-01: unconfirmed; 50 ids keep a query under about 3,000 characters).
 QUOTA_MODELS_PER_ALARM = 50
+#: Application inference profiles per cost graph (a line each; a graph holds up to 100 metrics, and each profile's
+#: line uses three: its expression and two token counts).
+PROFILES_PER_COST_WIDGET = 10
 #: Models with their own quota next to ``default_tpm_quota`` (the default alarm's query excludes each one).
 MAX_QUOTA_EXCLUSIONS = 50
 
@@ -736,12 +739,44 @@ class BedrockMonitoring(Construct):
             dashboards.append(dashboard)
         return dashboards
 
-    def _application_chunks(self) -> list[list[IApplicationInferenceProfile]]:
+    def _application_widgets(self) -> list[cloudwatch.IWidget]:
+        """Priced profiles share cost graphs (PROFILES_PER_COST_WIDGET each, a line per profile); unpriced ones
+        get a token graph each."""
+        priced: list[tuple[IApplicationInferenceProfile, tuple[float, float]]] = []
+        widgets: list[cloudwatch.IWidget] = []
+        for profile in self.inference_profiles:
+            price = self._price_of(profile.model_id)
+            if price is None:
+                widgets.append(profile.cost_widget(None))
+            else:
+                priced.append((profile, price))
+        for i in range(0, len(priced), PROFILES_PER_COST_WIDGET):
+            group = priced[i : i + PROFILES_PER_COST_WIDGET]
+            names = [p.display_name for p, _ in group]
+            title = names[0] if len(names) == 1 else f"{names[0]} ... {names[-1]}"
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title=f"Estimated on-demand cost per day (USD): {title}",
+                    left=[m for p, price in group for m in p.cost_metrics(price)],
+                    width=12,
+                    height=6,
+                )
+            )
+        return widgets
+
+    def _application_chunks(self) -> list[list[cloudwatch.IWidget]]:
+        if not self.inference_profiles:
+            return []
+        widgets = self._application_widgets()
         size = self._max_widgets - 1  # a header per dashboard
-        return [self.inference_profiles[i : i + size] for i in range(0, len(self.inference_profiles), size)]
+        return [widgets[i : i + size] for i in range(0, len(widgets), size)]
 
     def _application_dashboard_names(self) -> list[str]:
-        return [f"{self.dashboard_name_prefix}-Applications-{n + 1}" for n in range(len(self._application_chunks()))]
+        # One dashboard per (max widgets - 1) widgets; counted without building them (names are planned first).
+        priced = sum(1 for p in self.inference_profiles if self._price_of(p.model_id) is not None)
+        count = -(-priced // PROFILES_PER_COST_WIDGET) + (len(self.inference_profiles) - priced)
+        dashboards = -(-count // (self._max_widgets - 1))
+        return [f"{self.dashboard_name_prefix}-Applications-{n + 1}" for n in range(dashboards)]
 
     def _application_dashboards(self) -> list[cloudwatch.Dashboard]:
         dashboards = []
@@ -757,7 +792,7 @@ class BedrockMonitoring(Construct):
                     height=1,
                 )
             )
-            dashboard.add_widgets(*(profile.cost_widget(self._price_of(profile.model_id)) for profile in chunk))
+            dashboard.add_widgets(*chunk)
             dashboards.append(dashboard)
         return dashboards
 

@@ -26,11 +26,12 @@ profile routes to; Converse and ConverseStream are authorized by the same two ac
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Aws, CfnTag, Duration, Token
+from aws_cdk import Aws, CfnTag, Duration, Stack, Token
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -70,6 +71,8 @@ class IApplicationInferenceProfile(Protocol):
     def metric(self, metric_name: str, **options: Any) -> cloudwatch.Metric: ...
 
     def cost_widget(self, price: tuple[float, float] | None) -> cloudwatch.IWidget: ...
+
+    def cost_metrics(self, price: tuple[float, float]) -> list[cloudwatch.IMetric]: ...
 
 
 class _ProfileBase(Construct):
@@ -164,30 +167,42 @@ class _ProfileBase(Construct):
         """EstimatedTPMQuotaUsage (Sum per minute)."""
         return self.metric("EstimatedTPMQuotaUsage", **{"period": Duration.minutes(1), **options})
 
-    def cost_widget(self, price: tuple[float, float] | None) -> cloudwatch.IWidget:
-        """A graph of this profile's estimated on-demand cost per day, ``(input tokens x input price + output
-        tokens x output price) / 1000`` with ``price`` in USD per 1,000 tokens; without a price, its tokens."""
+    def cost_metrics(self, price: tuple[float, float]) -> list[cloudwatch.IMetric]:
+        """This profile's estimated on-demand cost per day, ``(input tokens x input price + output tokens x
+        output price) / 1000`` with ``price`` in USD per 1,000 tokens, labelled with its name."""
         daily = Duration.days(1)
-        tokens_in = self.metric_input_token_count(period=daily, label="Input tokens")
-        tokens_out = self.metric_output_token_count(period=daily, label="Output tokens")
+        input_price, output_price = (_decimal(p) for p in price)
+        # Metric ids unique per profile, so that several profiles can share one graph.
+        key = hashlib.sha256(self._name.encode()).hexdigest()[:8]
+        return [
+            cloudwatch.MathExpression(
+                expression=f"(in{key} * {input_price} + out{key} * {output_price}) / 1000",
+                using_metrics={
+                    f"in{key}": self.metric_input_token_count(period=daily),
+                    f"out{key}": self.metric_output_token_count(period=daily),
+                },
+                label=self._name,
+                period=daily,
+            )
+        ]
+
+    def cost_widget(self, price: tuple[float, float] | None) -> cloudwatch.IWidget:
+        """A graph of this profile's estimated on-demand cost per day (:meth:`cost_metrics`); without a price,
+        its tokens per day."""
         if price is None:
+            daily = Duration.days(1)
             return cloudwatch.GraphWidget(
                 title=f"{self._name}: tokens per day (no price for {self._model_id or 'its model'})",
-                left=[tokens_in, tokens_out],
+                left=[
+                    self.metric_input_token_count(period=daily, label="Input tokens"),
+                    self.metric_output_token_count(period=daily, label="Output tokens"),
+                ],
                 width=8,
                 height=6,
             )
-        input_price, output_price = (_decimal(p) for p in price)
         return cloudwatch.GraphWidget(
             title=f"{self._name}: estimated on-demand cost per day (USD)",
-            left=[
-                cloudwatch.MathExpression(
-                    expression=f"(tokensIn * {input_price} + tokensOut * {output_price}) / 1000",
-                    using_metrics={"tokensIn": tokens_in, "tokensOut": tokens_out},
-                    label="USD per day",
-                    period=daily,
-                )
-            ],
+            left=self.cost_metrics(price),
             width=8,
             height=6,
         )
@@ -234,7 +249,7 @@ class ApplicationInferenceProfile(_ProfileBase):
         if description is not None and not 1 <= len(description) <= 200:
             raise ValueError(f"description must be 1-200 characters, got {len(description)}")
         _check_tags(cost_allocation_tags)
-        source_arn, model_id, model_resources = _resolve_source(model_source)
+        source_arn, model_id, model_resources = _resolve_source(self, model_source)
         self.model_source_arn = source_arn
         self._model_id = model_id
         self._model_resources = model_resources
@@ -283,7 +298,7 @@ class _ImportedProfile(_ProfileBase):
         super().__init__(scope, id)
         self._arn = arn
         self._model_id = model_id
-        self._model_resources = _resolve_source(model_id)[2] if model_id else []
+        self._model_resources = _resolve_source(self, model_id)[2] if model_id else []
         self._name = name or (arn.rsplit("/", 1)[-1] if not Token.is_unresolved(arn) else id)
 
 
@@ -305,8 +320,11 @@ def _check_tags(tags: Mapping[str, str]) -> None:
             )
 
 
-def _resolve_source(source: str) -> tuple[str, str, list[str]]:
-    """(copyFrom ARN, model or profile id, the model resources a caller also needs, through the profile)."""
+def _resolve_source(scope: Construct, source: str) -> tuple[str, str, list[str]]:
+    """(copyFrom ARN, model or profile id, the model resources a caller also needs, through the profile), in the
+    stack's Region and account."""
+    stack = Stack.of(scope)
+    partition, region, account = Aws.PARTITION, stack.region, stack.account
     match = _SOURCE_ARN.match(source)
     if match is not None:
         kind, resource = match.group("type"), match.group("id")
@@ -314,18 +332,18 @@ def _resolve_source(source: str) -> tuple[str, str, list[str]]:
     elif re.match(r"^[a-z0-9-]+\.[a-z0-9][a-z0-9._:-]*$", source):
         resource = source
         kind = "inference-profile" if _is_profile_id(source) else "foundation-model"
-        owner = Aws.ACCOUNT_ID if kind == "inference-profile" else ""
-        arn = f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}:{owner}:{kind}/{source}"
+        owner = account if kind == "inference-profile" else ""
+        arn = f"arn:{partition}:bedrock:{region}:{owner}:{kind}/{source}"
     else:
         raise ValueError(
             "model_source must be a foundation model id (amazon.nova-micro-v1:0), a system inference profile id "
             f"(us.meta.llama3-2-1b-instruct-v1:0) or the ARN of either, got {source!r}"
         )
     if kind == "foundation-model":
-        return arn, resource, [f"arn:{Aws.PARTITION}:bedrock:{Aws.REGION}::foundation-model/{resource}"]
+        return arn, resource, [f"arn:{partition}:bedrock:{region}::foundation-model/{resource}"]
     base = resource.split(".", 1)[1]
     # A cross-Region profile routes to the model in every Region of its geography (research facts section 6).
-    return arn, resource, [arn, f"arn:{Aws.PARTITION}:bedrock:*::foundation-model/{base}"]
+    return arn, resource, [arn, f"arn:{partition}:bedrock:*::foundation-model/{base}"]
 
 
 def _is_profile_id(model_id: str) -> bool:
