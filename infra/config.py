@@ -419,10 +419,15 @@ class InvocationLoggingConfig(_Model):
 
 
 class AlarmsConfig(_Model):
-    """Alarm thresholds shared by every monitored model."""
+    """Alarm thresholds shared by every model."""
 
-    latency_ms: float = Field(default=20_000, gt=0, description="InvocationLatency percentile above this alarms.")
+    latency_ms: float = Field(default=20_000, gt=0, description="InvocationLatency above this alarms.")
     latency_statistic: Literal["p50", "p90", "p95", "p99", "p99.9"] = "p90"
+    fleet_latency_function: Literal["AVG", "MAX"] = Field(
+        default="AVG", description="What the fleet latency alarms compare (Metrics Insights has no percentiles)."
+    )
+    time_to_first_token_ms: float = Field(default=5_000, gt=0)
+    quota_usage_percent: float = Field(default=80, ge=1, le=100)
     content_filtered_count: float = Field(default=5, ge=1)
     throttles: float = Field(default=10, ge=1)
     server_errors: float = Field(default=5, ge=1)
@@ -436,29 +441,50 @@ class MonitoredModelConfig(_Model):
     """One monitored model."""
 
     model_id: str = Field(min_length=1, max_length=2048)
-    latency_threshold_ms: float | None = Field(default=None, gt=0)
+    latency_threshold_ms: float | None = Field(
+        default=None, gt=0, description="This model's own latency percentile alarm threshold."
+    )
+    alarms: bool | None = Field(default=None, description="Alarms of its own (default: per_model_alarms).")
     price_per_1k_input_tokens: float | None = Field(default=None, ge=0)
     price_per_1k_output_tokens: float | None = Field(default=None, ge=0)
 
 
-#: The base models the customization, evaluation and model access features of the default app use.
+#: The base models the customization, evaluation and model access features of the default app use, by the id
+#: their on-demand calls carry: Llama 3.2 is invoked on demand through the ``us.`` system inference profile
+#: (BEDROCK_FACTS "Model ids"; research facts section 6 leaves the profile-only status unconfirmed).
 _DEFAULT_MONITORED_MODELS = (
     "amazon.titan-text-express-v1",
     "anthropic.claude-3-haiku-20240307-v1:0",
     "amazon.nova-micro-v1:0",
-    "meta.llama3-2-1b-instruct-v1:0",
+    "us.meta.llama3-2-1b-instruct-v1:0",
     "amazon.nova-lite-v1:0",
 )
+
+
+class InferenceProfileConfig(_Model):
+    """An application inference profile for one team or application (cost and metrics per application)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^([0-9a-zA-Z][ _-]?)+$")
+    model_source: str = Field(min_length=1, max_length=2048)
+    tags: dict[str, str] = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class MonitoringConfig(_Model):
     """Alarms, the alarm topic and dashboards."""
 
     enabled: bool = Field(default=True, description="Create the BedrockMonitoring construct.")
+    fleet_alarms: bool = Field(default=True, description="One Metrics Insights alarm per signal over every model.")
+    per_model_alarms: bool = Field(default=False, description="Alarms of their own for every listed model.")
     models: list[MonitoredModelConfig] = Field(
         default_factory=lambda: [MonitoredModelConfig(model_id=m) for m in _DEFAULT_MONITORED_MODELS],
-        description="The models to alarm on and chart (default: the base models the other features use).",
+        description="Models shown in detail (default: the base models the other features use).",
     )
+    tpm_quotas: dict[str, float] = Field(
+        default_factory=dict, description="Tokens-per-minute quota per ModelId, for the quota headroom alarms."
+    )
+    default_tpm_quota: float | None = Field(default=None, gt=0, description="Quota of every other model.")
+    inference_profiles: list[InferenceProfileConfig] = Field(default_factory=list)
     alarm_emails: list[str] = Field(default_factory=list, description="Addresses subscribed to the alarm topic.")
     alarms: AlarmsConfig = AlarmsConfig()
     dashboard_name_prefix: str = Field(default="BedrockOps", pattern=r"^[A-Za-z0-9_-]{1,200}$")
@@ -470,8 +496,6 @@ class MonitoringConfig(_Model):
     @field_validator("models")
     @classmethod
     def _models(cls, value: list[MonitoredModelConfig]) -> list[MonitoredModelConfig]:
-        if not value:
-            raise ValueError("must list at least one model (or set monitoring.enabled: false)")
         ids = [m.model_id for m in value]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -482,6 +506,24 @@ class MonitoringConfig(_Model):
                     f"{model.model_id}: give both price_per_1k_input_tokens and price_per_1k_output_tokens"
                 )
         return value
+
+    @field_validator("tpm_quotas")
+    @classmethod
+    def _quotas(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if v <= 0}
+        if bad:
+            raise ValueError(f"quotas must be tokens per minute > 0, got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _models_or_fleet(self) -> MonitoringConfig:
+        if not self.fleet_alarms and not self.models:
+            raise ValueError(
+                "models must list at least one model when fleet_alarms is false (or set monitoring.enabled: false)"
+            )
+        if not self.fleet_alarms and (self.tpm_quotas or self.default_tpm_quota is not None):
+            raise ValueError("tpm_quotas and default_tpm_quota need fleet_alarms: true (Metrics Insights alarms)")
+        return self
 
     @field_validator("alarm_emails")
     @classmethod

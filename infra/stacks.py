@@ -30,8 +30,9 @@ from bedrock_ops import (
     TrainingDataBucket,
     load_pricing_table,
 )
+from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
 from constructs import Construct
-from infra.config import AppConfig, DatasetsConfig, MonitoringConfig
+from infra.config import AppConfig, DatasetsConfig, MonitoredModelConfig, MonitoringConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,18 +225,43 @@ class ObservabilityStack(Stack):
                 adopt_existing=logging_config.adopt_existing,
                 removal_policy=removal,
             )
+        self.inference_profiles = [
+            ApplicationInferenceProfile(
+                self,
+                f"Profile-{p.name.replace(' ', '-')}",
+                inference_profile_name=p.name,
+                model_source=p.model_source,
+                cost_allocation_tags=p.tags,
+                description=p.description,
+            )
+            for p in monitoring_config.inference_profiles
+        ]
+        for profile in self.inference_profiles:
+            CfnOutput(
+                self,
+                f"InferenceProfileArn-{profile.display_name.replace(' ', '-')}",
+                value=profile.inference_profile_arn,
+            )
         if monitoring_config.enabled:
             alarms = monitoring_config.alarms
             self.monitoring = BedrockMonitoring(
                 self,
                 "Monitoring",
                 models=[
-                    MonitoredModel(m.model_id, latency_threshold_ms=m.latency_threshold_ms)
+                    MonitoredModel(m.model_id, latency_threshold_ms=m.latency_threshold_ms, alarms=m.alarms)
                     for m in monitoring_config.models
                 ],
+                fleet_alarms=monitoring_config.fleet_alarms,
+                per_model_alarms=monitoring_config.per_model_alarms,
+                tpm_quotas=monitoring_config.tpm_quotas,
+                default_tpm_quota=monitoring_config.default_tpm_quota,
+                inference_profiles=self.inference_profiles,
                 thresholds=AlarmThresholds(
                     latency_ms=alarms.latency_ms,
                     latency_statistic=alarms.latency_statistic,
+                    fleet_latency_function=alarms.fleet_latency_function,
+                    time_to_first_token_ms=alarms.time_to_first_token_ms,
+                    quota_usage_percent=alarms.quota_usage_percent,
                     content_filtered_count=alarms.content_filtered_count,
                     throttles=alarms.throttles,
                     server_errors=alarms.server_errors,
@@ -250,6 +276,7 @@ class ObservabilityStack(Stack):
                 model_prices=_token_prices(monitoring_config),
                 log_delivery_alarms=logging_config.enabled,
                 invocation_log_group=self.invocation_logging.log_group if self.invocation_logging else None,
+                models_file=config.models_file,
             )
             CfnOutput(self, "AlarmTopicArn", value=self.monitoring.alarm_topic.topic_arn)
         if self.invocation_logging is not None:
@@ -264,7 +291,8 @@ def _token_prices(monitoring: MonitoringConfig) -> dict[str, tuple[float, float]
     dated pricing table (``bedrock_ops.cost.pricing``); models priced in neither get no cost widget."""
     table = load_pricing_table(monitoring.pricing_file)
     prices: dict[str, tuple[float, float]] = {}
-    for model in monitoring.models:
+    sources = [p.model_source for p in monitoring.inference_profiles]
+    for model in [*monitoring.models, *(MonitoredModelConfig(model_id=m) for m in sources)]:
         if model.price_per_1k_input_tokens is not None and model.price_per_1k_output_tokens is not None:
             prices[model.model_id] = (model.price_per_1k_input_tokens, model.price_per_1k_output_tokens)
             continue

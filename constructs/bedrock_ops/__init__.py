@@ -27,6 +27,7 @@ _EXPORTS = {
     "PrecomputedResponses": "bedrock_ops.evaluation.model_evaluation",
     "HOURS_PER_MONTH": "bedrock_ops.cost.pricing",
     "AlarmThresholds": "bedrock_ops.observability.monitoring_props",
+    "ApplicationInferenceProfile": "bedrock_ops.serving.inference_profile",
     "BedrockJobType": "bedrock_ops.roles.service_role",
     "BedrockKmsKey": "bedrock_ops.data.kms",
     "BedrockLoggingMetrics": "bedrock_ops.observability.metrics",
@@ -105,11 +106,13 @@ if TYPE_CHECKING:
     from bedrock_ops.observability.monitoring import BedrockMonitoring
     from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+    from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 
 __all__ = [
     "HOURS_PER_MONTH",
     "AlarmThresholds",
+    "ApplicationInferenceProfile",
     "BatchInference",
     "BedrockJobType",
     "BedrockKmsKey",

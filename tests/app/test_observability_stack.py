@@ -31,24 +31,72 @@ def test_default_app_switches_invocation_logging_on_to_both_destinations(templat
     assert resource["Properties"]["Adopt"] == "false"
 
 
-def test_default_app_alarms_on_each_configured_model_and_on_log_delivery(template: dict[str, Any]) -> None:
-    names = sorted(
-        r["Properties"]["AlarmName"] for r in template["Resources"].values() if "AlarmName" in r.get("Properties", {})
-    )
-
-    assert len(names) == 5 * 4 + 3
-    assert "BedrockOps-amazon.nova-micro-v1-0-ContentFilteredCount" in names
-    assert "BedrockOps-InvocationLogging-S3DeliveryFailure" in names
+def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["AlarmName"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
 
 
-def test_default_app_has_the_overview_and_one_model_dashboard(template: dict[str, Any]) -> None:
+def test_default_app_uses_fleet_alarms_with_ttft_and_quota_and_no_per_model_alarms(template: dict[str, Any]) -> None:
+    assert sorted(_alarms(template)) == [
+        "BedrockOps-AllModels-ContentFilteredCount",
+        "BedrockOps-AllModels-InvocationLatency",
+        "BedrockOps-AllModels-InvocationServerErrors",
+        "BedrockOps-AllModels-InvocationThrottles",
+        "BedrockOps-AllModels-TimeToFirstToken",
+        "BedrockOps-InvocationLogging-CloudWatchDeliveryFailure",
+        "BedrockOps-InvocationLogging-LargeDataS3DeliveryFailure",
+        "BedrockOps-InvocationLogging-S3DeliveryFailure",
+        "BedrockOps-TPMQuota-Default",
+    ]
+
+
+def test_default_app_fleet_alarms_name_no_model_so_a_deployment_made_at_run_time_is_watched(
+    template: dict[str, Any],
+) -> None:
+    fleet = {n: a for n, a in _alarms(template).items() if "AllModels" in n or "TPMQuota" in n}
+
+    for alarm in fleet.values():
+        (query,) = [m["Expression"] for m in alarm["Metrics"]]
+        assert query.startswith("SELECT ") and " GROUP BY ModelId ORDER BY " in query
+        assert " WHERE " not in query
+    assert "TimeToFirstToken" in fleet["BedrockOps-AllModels-TimeToFirstToken"]["Metrics"][0]["Expression"]
+    quota = fleet["BedrockOps-TPMQuota-Default"]
+    assert quota["Threshold"] == 200000 * 0.8 and quota["Metrics"][0]["Period"] == 60
+
+
+def test_default_app_lists_llama_3_2_by_its_us_profile_id(template: dict[str, Any]) -> None:
+    from infra.config import MonitoringConfig
+
+    ids = [m.model_id for m in MonitoringConfig().models]
+
+    assert "us.meta.llama3-2-1b-instruct-v1:0" in ids and "meta.llama3-2-1b-instruct-v1:0" not in ids
+    assert "us.meta.llama3-2-1b-instruct-v1:0" in json.dumps(template)
+
+
+def test_default_app_has_the_overview_a_model_and_an_application_dashboard(template: dict[str, Any]) -> None:
     names = sorted(
         r["Properties"]["DashboardName"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Dashboard"
     )
 
-    assert names == ["BedrockOps-Models-1", "BedrockOps-Overview"]
+    assert names == ["BedrockOps-Applications-1", "BedrockOps-Models-1", "BedrockOps-Overview"]
+
+
+def test_default_app_creates_the_example_application_inference_profile_with_its_cost_tags(
+    template: dict[str, Any],
+) -> None:
+    (profile,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Bedrock::ApplicationInferenceProfile"]
+
+    assert profile["Properties"]["InferenceProfileName"] == "example-team"
+    tags = {t["Key"]: t["Value"] for t in profile["Properties"]["Tags"]}
+    assert {k: tags[k] for k in ("application", "team")} == {"application": "bedrock-ops-default", "team": "example"}
+    assert flatten(profile["Properties"]["ModelSource"]["CopyFrom"]).endswith(
+        "::foundation-model/amazon.nova-micro-v1:0"
+    )
 
 
 def test_default_app_estimates_cost_for_the_models_the_pricing_table_prices(template: dict[str, Any]) -> None:
@@ -112,6 +160,22 @@ def test_logging_config_rejects_a_retention_cloudwatch_does_not_offer() -> None:
     raw = {"observability": {"invocation_logging": {"log_retention_days": 100}}}
 
     with pytest.raises(ConfigError, match=r"log_retention_days: must be one of 1, 3, 5, .* \(got 100\)"):
+        parse_config(raw)
+
+
+def test_monitoring_config_without_fleet_alarms_needs_a_model() -> None:
+    raw: dict[str, Any] = {
+        "observability": {"monitoring": {"fleet_alarms": False, "default_tpm_quota": None, "models": []}}
+    }
+
+    with pytest.raises(ConfigError, match="models must list at least one model when fleet_alarms is false"):
+        parse_config(raw)
+
+
+def test_monitoring_config_rejects_a_non_positive_quota() -> None:
+    raw = {"observability": {"monitoring": {"tpm_quotas": {"amazon.nova-micro-v1:0": 0}}}}
+
+    with pytest.raises(ConfigError, match="quotas must be tokens per minute > 0"):
         parse_config(raw)
 
 

@@ -17,5 +17,7 @@ def test_observability_example_synthesizes() -> None:
     exec(compile(example, "README.md", "exec"), namespace)
     template = namespace["app"].synth().get_stack_by_name("Observability").template
     types = [resource["Type"] for resource in template["Resources"].values()]
-    assert types.count("AWS::CloudWatch::Alarm") == 2 * 4 + 3
+    # 5 fleet alarms, 2 quota alarms (the 400,000 group and the default), Nova Micro's own 4, 3 log delivery.
+    assert types.count("AWS::CloudWatch::Alarm") == 5 + 2 + 4 + 3
+    assert types.count("AWS::Bedrock::ApplicationInferenceProfile") == 1
     assert "Custom::BedrockInvocationLogging" in types

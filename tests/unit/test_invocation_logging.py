@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from bedrock_ops.observability.content_filter import content_filtered_filter_pattern
+from bedrock_ops.observability.content_filter import content_filtered_filter_pattern, stream_filter_patterns
 from bedrock_ops.observability.invocation_logging import STATE_PARAMETER_NAME, InvocationLogging
 from infra.app import cdk_json_context
 from tests.support import ACCOUNT, REGION, nag_findings, new_stack
@@ -205,11 +205,12 @@ def test_handler_may_manage_the_configuration_its_state_and_pass_only_the_delive
     assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("LoggingDeliveryRole")
 
 
-def test_content_filtered_metric_filter_sits_on_the_invocation_log_group(template: dict[str, Any]) -> None:
-    _, metric_filter = _one(template, "AWS::Logs::MetricFilter")
+def test_content_filtered_metric_filters_sit_on_the_invocation_log_group(template: dict[str, Any]) -> None:
+    filters = list(resources_of_type(template, "AWS::Logs::MetricFilter").values())
+    patterns = {f["Properties"]["FilterPattern"] for f in filters}
 
-    assert metric_filter["Properties"]["FilterPattern"] == content_filtered_filter_pattern()
-    assert metric_filter["Properties"]["LogGroupName"]["Ref"].startswith("LoggingLogs")
+    assert patterns == {content_filtered_filter_pattern(), *stream_filter_patterns().values()}
+    assert all(f["Properties"]["LogGroupName"]["Ref"].startswith("LoggingLogs") for f in filters)
 
 
 def test_four_saved_queries_cover_latency_tokens_filtering_and_errors(template: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""BedrockMonitoring: alarms, the alarm topic and its key, dashboards and their automatic split."""
+"""BedrockMonitoring with per-model alarms (``fleet_alarms=False``, the 0.1 behaviour): alarms, the alarm topic
+and its key, dashboards and their automatic split. Fleet alarms: tests/unit/test_fleet_monitoring.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from bedrock_ops.observability.monitoring import BedrockMonitoring
 from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
+from bench.monitoring_scale import synthetic_models_file
 from tests.templates import alarms_by_name, dashboard_bodies, flatten, resources_of_type
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -22,7 +24,7 @@ ENV = cdk.Environment(account="123456789012", region="us-east-1")
 def _synth(**kwargs: Any) -> tuple[cdk.App, dict[str, Any]]:
     app = cdk.App()
     stack = cdk.Stack(app, "Monitoring", env=ENV)
-    BedrockMonitoring(stack, "Monitoring", **kwargs)
+    BedrockMonitoring(stack, "Monitoring", **{"fleet_alarms": False, **kwargs})
     return app, dict(Template.from_stack(stack).to_json())
 
 
@@ -97,10 +99,23 @@ def test_a_models_own_latency_threshold_overrides_the_shared_one(alarms: dict[st
     assert alarm["Threshold"] == 5000
 
 
+def test_content_filtered_alarm_of_a_plain_model_id_watches_that_id(
+    alarms: dict[str, dict[str, Any]],
+) -> None:
+    alarm = alarms["BedrockOps-amazon.titan-text-express-v1-ContentFilteredCount"]
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    values = [flatten(metric["Dimensions"][0]["Value"]) for metric in stats]
+
+    assert expression["Expression"] == "cf0"
+    assert values == [TITAN]
+    assert {metric["Namespace"] for metric in stats} == {"BedrockOps"}
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 5)
+
+
 @pytest.mark.parametrize(
     ("suffix", "namespace", "metric", "threshold"),
     [
-        ("ContentFilteredCount", "BedrockOps", "ContentFilteredCount", 5),
         ("InvocationThrottles", "AWS/Bedrock", "InvocationThrottles", 10),
         ("InvocationServerErrors", "AWS/Bedrock", "InvocationServerErrors", 5),
     ],
@@ -223,7 +238,12 @@ def test_cost_widget_multiplies_tokens_by_the_price_per_thousand(template: dict[
 
 def test_dashboards_split_before_reaching_the_widget_limit() -> None:
     models = [f"vendor.model-{n}-v1:0" for n in range(5)]
-    _, template = _synth(models=models, model_prices={m: (0.001, 0.002) for m in models}, max_widgets_per_dashboard=20)
+    _, template = _synth(
+        models=models,
+        model_prices={m: (0.001, 0.002) for m in models},
+        max_widgets_per_dashboard=20,
+        models_file=synthetic_models_file(models),
+    )
     bodies = dashboard_bodies(template)
 
     assert sorted(bodies) == [
@@ -240,7 +260,9 @@ def test_dashboards_split_before_reaching_the_widget_limit() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"models": []}, r"models must name at least one model to monitor, got \[\]"),
+        ({"models": []}, r"models must name at least one model to monitor when fleet_alarms is false, got \[\]"),
+        ({"models": "amazon.nova-micro-v1:0"}, r"models must be a list of model ids, got the string"),
+        ({"models": ["not a model"]}, r"models\[0\] must be a model id .* got 'not a model'"),
         ({"models": [TITAN, TITAN]}, "models contains 'amazon.titan-text-express-v1' twice"),
         ({"models": [TITAN], "alarm_emails": ["not-an-address"]}, "alarm_emails must be e-mail addresses"),
         ({"models": [TITAN], "model_prices": {TITAN: (-1.0, 0.1)}}, r"model_prices\['amazon.titan"),
@@ -255,7 +277,7 @@ def test_bad_props_are_rejected_with_the_value(kwargs: dict[str, Any], message: 
     stack = cdk.Stack(cdk.App(), "S")
 
     with pytest.raises(ValueError, match=message):
-        BedrockMonitoring(stack, "M", **kwargs)
+        BedrockMonitoring(stack, "M", **{"fleet_alarms": False, **kwargs})
 
 
 @pytest.mark.parametrize(
@@ -292,7 +314,9 @@ def test_an_existing_topic_receives_the_alarms_and_no_topic_or_key_is_created() 
     app = cdk.App()
     stack = cdk.Stack(app, "Monitoring", env=ENV)
     topic = cdk.aws_sns.Topic.from_topic_arn(stack, "Topic", "arn:aws:sns:us-east-1:123456789012:oncall")
-    BedrockMonitoring(stack, "Monitoring", models=[TITAN], alarm_topic=topic, log_delivery_alarms=False)
+    BedrockMonitoring(
+        stack, "Monitoring", models=[TITAN], alarm_topic=topic, log_delivery_alarms=False, fleet_alarms=False
+    )
     template = dict(Template.from_stack(stack).to_json())
 
     assert not resources_of_type(template, "AWS::SNS::Topic")

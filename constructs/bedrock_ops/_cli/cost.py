@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="[MODEL=]N",
-        help="traffic in input+output tokens per minute, for every model or for one (repeatable)",
+        help="traffic in input+output tokens per minute, for every model or for one model or application "
+        "inference profile (by name; repeatable)",
     )
     parser.add_argument(
         "--images-per-minute",
@@ -75,6 +76,14 @@ def register(subparsers: Any) -> None:
         type=float,
         default=6.0,
         help="invocation log bytes per token for the log estimate (default 6)",
+    )
+    parser.add_argument(
+        "--fleet-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="ModelId series (models, profiles, deployments) each fleet alarm analyzes, for the Metrics Insights "
+        "alarm cost (default: the models and application inference profiles the app names)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
@@ -162,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             default_traffic=default,
             models=args.model,
             log_bytes_per_token=args.log_bytes_per_token,
+            fleet_size=args.fleet_size,
         )
         batch = load_batch_pricing(args.batch_pricing)
     except (CostCommandError, ValueError) as exc:

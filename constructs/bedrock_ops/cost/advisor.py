@@ -28,7 +28,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_ops.cost.inventory import Inventory, ProvisionedItem, inventory_from_templates, templates_from_assembly
+from bedrock_ops.cost.inventory import (
+    ApplicationProfileItem,
+    Inventory,
+    ProvisionedItem,
+    inventory_from_templates,
+    templates_from_assembly,
+)
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable
 from bedrock_ops.cost.service_prices import ServicePrices, load_service_prices
 
@@ -209,6 +215,7 @@ def estimate(
     models: Iterable[str] = (),
     log_bytes_per_token: float = 6.0,
     log_retention_months: float = 1.0,
+    fleet_size: int | None = None,
 ) -> CostReport:
     """The monthly cost of ``inventory`` and the break-even of each model.
 
@@ -219,6 +226,9 @@ def estimate(
     :param log_bytes_per_token: invocation log bytes per token, request and response with their JSON
         envelope (default 6: ~4 bytes of text per token plus the envelope), for the log estimate.
     :param log_retention_months: months of logs kept in storage (default 1).
+    :param fleet_size: ``ModelId`` series each Metrics Insights (fleet) alarm analyzes: models, inference profiles,
+        provisioned throughputs and deployments the account publishes metrics for (default: the models the app
+        uses plus its application inference profiles, at least 1).
     """
     traffic = dict(traffic or {})
     warnings: list[str] = []
@@ -283,6 +293,28 @@ def estimate(
         if count:
             rate = service_prices.rate(key)
             lines.append(CostLine(category, item_name, count, unit, rate, rate * count, "per month"))
+    if inventory.metrics_insights_alarms:
+        series = (
+            fleet_size
+            if fleet_size is not None
+            else max(1, len(inventory.models) + len(inventory.application_profiles))
+        )
+        rate = service_prices.rate("cloudwatch_metrics_insights_alarm_metric_month")
+        analyzed = inventory.metrics_insights_alarms * series
+        lines.append(
+            CostLine(
+                "alarms",
+                "CloudWatch Metrics Insights alarms",
+                analyzed,
+                "metrics analyzed",
+                rate,
+                rate * analyzed,
+                f"{inventory.metrics_insights_alarms} alarms x {series} ModelId series each"
+                + ("" if fleet_size is not None else " (assumed: set --fleet-size to your account's count)"),
+            )
+        )
+    for profile in inventory.application_profiles:
+        lines.append(_profile_line(profile, pricing, traffic, default_traffic))
 
     # Break-even per model, and the invocation-log estimate from the same traffic.
     compared = _models_to_compare(
@@ -305,8 +337,9 @@ def estimate(
             continue
         break_evens.append(break_even(price, model_traffic, model_units=units_by_model.get(model_id, 1)))
         log_bytes += model_traffic.tokens_per_minute * MINUTES_PER_MONTH * log_bytes_per_token
+    profile_names = {p.name for p in inventory.application_profiles}
     for model_id in traffic:
-        if pricing.price(model_id) is None:
+        if pricing.price(model_id) is None and model_id not in profile_names:
             warnings.append(f"traffic given for {model_id!r}, which is not in the pricing table")
     if log_bytes:
         gigabytes = log_bytes / 1e9
@@ -342,6 +375,40 @@ def estimate(
         pricing_as_of=pricing.as_of.isoformat(),
         service_prices_as_of=service_prices.as_of,
         warnings=tuple(warnings),
+    )
+
+
+def _profile_line(
+    profile: ApplicationProfileItem,
+    pricing: PricingTable,
+    traffic: Mapping[str, Traffic],
+    default_traffic: Traffic | None,
+) -> CostLine:
+    """On-demand cost of one application inference profile at its traffic (by profile name, else the default),
+    priced by the model it copies; the line names its cost allocation tags."""
+    tags = ", ".join(f"{k}={v}" for k, v in sorted(profile.tags.items()))
+    model = profile.model_id or "model unknown"
+    price = pricing.price(profile.model_id) if profile.model_id else None
+    if price is None and profile.model_id and "." in profile.model_id:
+        price = pricing.price(profile.model_id.split(".", 1)[1])  # a system profile id: the model behind it
+    profile_traffic = traffic.get(profile.name, default_traffic)
+    monthly = None
+    note = f"{profile.stack}/{profile.logical_id}; tags {tags}"
+    if price is None:
+        note += f"; no on-demand price for {model} in the table"
+    elif profile_traffic is None:
+        note += f"; pass --tokens-per-minute {profile.name}=N for its cost"
+    else:
+        monthly = break_even(price, profile_traffic).on_demand_monthly
+        note += f"; at {profile_traffic.tokens_per_minute:,.0f} tokens/min"
+    return CostLine(
+        "per application",
+        f"{profile.name} ({model})",
+        profile_traffic.tokens_per_minute if profile_traffic else 0,
+        "tokens/min",
+        None,
+        monthly,
+        note,
     )
 
 

@@ -13,7 +13,9 @@ from typing import Any
 from bedrock_ops.cost.pricing import Commitment
 
 __all__ = [
+    "APPLICATION_INFERENCE_PROFILE_TYPE",
     "PROVISIONED_THROUGHPUT_TYPE",
+    "ApplicationProfileItem",
     "Inventory",
     "ProvisionedItem",
     "inventory_from_templates",
@@ -21,6 +23,19 @@ __all__ = [
 ]
 
 PROVISIONED_THROUGHPUT_TYPE = "Custom::BedrockProvisionedThroughput"
+APPLICATION_INFERENCE_PROFILE_TYPE = "AWS::Bedrock::ApplicationInferenceProfile"
+
+
+@dataclass(frozen=True)
+class ApplicationProfileItem:
+    """An application inference profile found in a template: its name, the model it copies (the id after the
+    last ``/`` of ``ModelSource.CopyFrom``; None when that is a token) and its tags."""
+
+    stack: str
+    logical_id: str
+    name: str
+    model_id: str | None
+    tags: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,10 @@ class Inventory:
 
     provisioned: tuple[ProvisionedItem, ...] = ()
     alarms: int = 0
+    """Alarms on metrics or metric math (priced per alarm)."""
+    metrics_insights_alarms: int = 0
+    """Alarms on a Metrics Insights query (priced per metric analyzed)."""
+    application_profiles: tuple[ApplicationProfileItem, ...] = ()
     dashboards: int = 0
     kms_keys: int = 0
     log_groups: int = 0
@@ -74,6 +93,8 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
     """Count what the templates provision (see the module docstring)."""
     kinds: Counter[str] = Counter()
     provisioned: list[ProvisionedItem] = []
+    profiles: list[ApplicationProfileItem] = []
+    insights_alarms = 0
     models: list[str] = []
     for stack, template in sorted(templates.items()):
         for logical_id, resource in sorted(template.get("Resources", {}).items()):
@@ -82,16 +103,44 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
             props = resource.get("Properties", {})
             if kind == PROVISIONED_THROUGHPUT_TYPE:
                 provisioned.append(_provisioned_item(stack, logical_id, props))
+            elif kind == APPLICATION_INFERENCE_PROFILE_TYPE:
+                profiles.append(_profile_item(stack, logical_id, props))
+            elif kind == "AWS::CloudWatch::Alarm" and _is_metrics_insights(props):
+                insights_alarms += 1
             models.extend(m for m in _models_used(kind, props) if m not in models)
     return Inventory(
         provisioned=tuple(provisioned),
-        alarms=kinds["AWS::CloudWatch::Alarm"],
+        alarms=kinds["AWS::CloudWatch::Alarm"] - insights_alarms,
+        metrics_insights_alarms=insights_alarms,
+        application_profiles=tuple(profiles),
         dashboards=kinds["AWS::CloudWatch::Dashboard"],
         kms_keys=kinds["AWS::KMS::Key"],
         log_groups=kinds["AWS::Logs::LogGroup"],
         stacks=tuple(sorted(templates)),
         models=tuple(models),
         invocation_logging=kinds["Custom::BedrockInvocationLogging"] > 0,
+    )
+
+
+def _is_metrics_insights(props: Mapping[str, Any]) -> bool:
+    return any(str(m.get("Expression", "")).lstrip().upper().startswith("SELECT ") for m in props.get("Metrics", []))
+
+
+def _profile_item(stack: str, logical_id: str, props: Mapping[str, Any]) -> ApplicationProfileItem:
+    source = props.get("ModelSource", {}).get("CopyFrom")
+    if isinstance(source, dict) and "Fn::Join" in source:
+        parts = source["Fn::Join"][1]
+        last = parts[-1] if parts else None
+        source = last if isinstance(last, str) else None
+    model_id = source.rsplit("/", 1)[-1] if isinstance(source, str) and "/" in source else None
+    tags = {str(t.get("Key")): str(t.get("Value")) for t in props.get("Tags", []) if isinstance(t, dict)}
+    name = props.get("InferenceProfileName")
+    return ApplicationProfileItem(
+        stack=stack,
+        logical_id=logical_id,
+        name=name if isinstance(name, str) else logical_id,
+        model_id=model_id or None,
+        tags=tags,
     )
 
 

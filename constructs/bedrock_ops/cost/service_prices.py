@@ -19,6 +19,7 @@ _SERVICE_PRICE_KEYS = (
     "cloudwatch_dashboard_month",
     "cloudwatch_logs_ingestion_per_gb",
     "cloudwatch_logs_storage_per_gb_month",
+    "cloudwatch_metrics_insights_alarm_metric_month",
     "kms_key_month",
 )
 _SERVICE_TOP_KEYS = ("as_of", "currency", "region", "sources", "notes", "prices")

@@ -220,7 +220,7 @@ class BedrockOpsMetrics:
         self.namespace = namespace
 
     def metric_content_filtered_count(self, **options: Any) -> cloudwatch.Metric:
-        """Responses stopped by content filtering or a guardrail (Sum); see
+        """Responses stopped by content filtering or a guardrail (Sum) under exactly this ``ModelId``; see
         :mod:`bedrock_ops.observability.content_filter` for the stop reasons counted."""
         return _metric(
             self.namespace,
@@ -229,6 +229,27 @@ class BedrockOpsMetrics:
             statistic="Sum",
             options=options,
         )
+
+    def metric_content_filtered_count_all_aliases(self, **options: Any) -> cloudwatch.MathExpression:
+        """ContentFilteredCount of this model under every ``modelId`` its log records can carry (the id, and
+        the inference-profile or foundation-model ARN form; see
+        :func:`bedrock_ops.observability.model_ids.model_id_aliases`), summed by metric math."""
+        from bedrock_ops.observability.model_ids import model_id_aliases
+
+        period = options.pop("period", DEFAULT_PERIOD)
+        label = options.pop("label", "Filtered responses")
+        using = {
+            f"cf{n}": _metric(
+                self.namespace,
+                CONTENT_FILTERED_COUNT,
+                dimensions={MODEL_ID_DIMENSION: alias},
+                statistic="Sum",
+                options={"period": period, **options},
+            )
+            for n, alias in enumerate(model_id_aliases(self.model_id))
+        }
+        expression = "cf0" if len(using) == 1 else "SUM([" + ", ".join(using) + "])"
+        return cloudwatch.MathExpression(expression=expression, using_metrics=using, label=label, period=period)
 
 
 def search_expression(namespace: str, dimensions: tuple[str, ...], metric_name: str, statistic: str) -> str:
