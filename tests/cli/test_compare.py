@@ -21,6 +21,7 @@ from bedrock_ops._cli import compare as cli_compare
 from bedrock_ops.cli import main
 from bedrock_ops.cost.pricing import load_pricing_table
 from bedrock_ops.evaluation import compare as cmp
+from bedrock_ops.evaluation import compare_report
 from bedrock_ops.evaluation._model_ids import TargetKind, UnknownModelIdentifier, parse_model_identifier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,7 +193,7 @@ def test_cost_uses_the_pricing_table_and_unpriced_makes_total_partial(runtime: t
     assert result.summaries[1].cost is None
     assert "model unit-hour" in (result.summaries[1].unpriced_reason or "")
     assert result.cost_partial and result.total_cost == pytest.approx(result.summaries[0].cost)
-    assert "partial: unpriced" in cmp.format_text(result)
+    assert "partial: unpriced" in compare_report.format_text(result)
 
 
 # ---------------------------------------------------------------------------------------------- CLI

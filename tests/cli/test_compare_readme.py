@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 
 from bedrock_ops.cost.pricing import load_pricing_table
 from bedrock_ops.evaluation import compare as cmp
+from bedrock_ops.evaluation import compare_report
 from bedrock_ops.evaluation._model_ids import parse_model_identifier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ def _readme_block() -> str:
 
 
 def test_readme_shows_what_the_tool_prints() -> None:
-    assert _readme_block() == cmp.format_text(stubbed_result())
+    assert _readme_block() == compare_report.format_text(stubbed_result())
 
 
 def test_json_of_the_same_run_is_serialisable() -> None:

@@ -19,6 +19,7 @@ from bedrock_ops.batch import submit as batch_submit
 from bedrock_ops.cost.pricing import load_pricing_table
 from bedrock_ops.data.batch_records import validate_batch_file
 from bedrock_ops.evaluation import compare as cmp
+from bedrock_ops.evaluation import compare_report
 from bedrock_ops.evaluation._model_ids import ModelTarget, UnknownModelIdentifier, parse_model_identifier
 
 NAME = "compare"
@@ -155,10 +156,10 @@ def run(args: argparse.Namespace) -> int:
         raise
     if args.html:
         try:
-            Path(args.html).write_text(cmp.render_html(result), encoding="utf-8")
+            Path(args.html).write_text(compare_report.render_html(result), encoding="utf-8")
         except OSError as exc:
             return _error(f"--html {args.html}: cannot write: {exc.strerror}")
-    print(json.dumps(result.to_dict(), indent=2) if args.json else cmp.format_text(result))
+    print(json.dumps(result.to_dict(), indent=2) if args.json else compare_report.format_text(result))
     if args.html and not args.json:
         print(f"HTML report: {args.html}")
     return 1 if result.has_errors else 0
