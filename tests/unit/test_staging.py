@@ -115,3 +115,18 @@ def test_handler_function_stages_its_asset_with_the_runtime_by_default() -> None
     assert (folder / "index.py").read_text() == strip_docstrings(
         (LAMBDA_DIR / "customization_status" / "index.py").read_text()
     )
+
+
+def test_stripped_sources_are_cached_by_content_and_give_the_same_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bedrock_ops._core import staging
+
+    monkeypatch.setattr(staging, "_CACHE", tmp_path)
+    source = '"""Doc."""\n\n\ndef f(x: int) -> int:\n    """Doc."""\n    return x + 1\n'
+    first = staging._stripped(source)
+    assert first == staging.strip_docstrings(source)
+    (cached,) = tmp_path.glob("*.py")
+    cached.write_text("def f(x):\n return x + 2\n", encoding="utf-8")  # the cache is what is read next time
+    assert staging._stripped(source) == "def f(x):\n return x + 2\n"
+    assert staging._stripped(source + "\n# changed\n") == first  # other text, other key

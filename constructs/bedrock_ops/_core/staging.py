@@ -15,7 +15,10 @@ docstrings, comments, function annotations and the spaces tokens do not need (:f
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
+import os
+import tempfile
 import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -89,13 +92,37 @@ def stage(output_dir: Path, handler: str, extra_files: Sequence[StagedFile] = ()
         target.parent.mkdir(parents=True, exist_ok=True)
         text = staged.source.read_text(encoding="utf-8")
         if target.suffix == ".py":
-            text = strip_docstrings(text)
+            text = _stripped(text)
             packages.update(folder for folder in target.parents if output_dir in folder.parents)
         elif staged.compact is not None:
             text = staged.compact(text)
         target.write_text(text, encoding="utf-8")
     for package in packages:
         (package / "__init__.py").touch()
+
+
+#: Where stripped sources are kept between synths (the ``ast`` round trip is most of a synth's staging time).
+_CACHE = Path(tempfile.gettempdir()) / "cdk-bedrock-ops-staging"
+#: The cache key starts with this module's own source: a change to the stripping starts a new cache.
+_CACHE_SALT = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _stripped(source: str) -> str:
+    """:func:`strip_docstrings` of ``source``, from the cache when this module stripped the same text before
+    (keyed by the SHA-256 of this module and of the text; a cache that cannot be written is skipped)."""
+    key = hashlib.sha256(f"{_CACHE_SALT}\n{source}".encode()).hexdigest()
+    cached = _CACHE / f"{key}.py"
+    if cached.is_file():  # written whole by os.replace below
+        return cached.read_text(encoding="utf-8")
+    text = strip_docstrings(source)
+    try:
+        _CACHE.mkdir(parents=True, exist_ok=True)
+        partial = _CACHE / f"{key}.{os.getpid()}.tmp"
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, cached)  # atomic: a concurrent synth reads the old or the new file, whole
+    except OSError:
+        return text
+    return text
 
 
 @jsii.implements(ILocalBundling)
