@@ -571,7 +571,21 @@ class ModelAccessConfig(_Model):
         default_factory=lambda: ["amazon.nova-lite-v1:0", "amazon.titan-text-express-v1"], min_length=1
     )
     use_case_form: UseCaseFormConfig | None = None
-    revoke_agreement_on_delete: bool = False
+    accept_agreements: bool = Field(
+        default=False,
+        description="Accept the Marketplace models' agreements in advance (default: the first invocation subscribes).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "revoke_agreement_on_delete" in data:
+            raise ValueError(
+                "revoke_agreement_on_delete was removed: model access is account-wide and the next invocation "
+                "subscribes again, so deleting the agreement revoked nothing. Remove the key; restrict models with "
+                "IAM policies or SCPs (README, Model access)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _known_models(self, info: ValidationInfo) -> ModelAccessConfig:

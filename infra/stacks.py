@@ -346,7 +346,7 @@ class ModelServingStack(Stack):
                 "ModelAccess",
                 models=access.models,
                 use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
-                revoke_agreement_on_delete=access.revoke_agreement_on_delete,
+                accept_agreements=access.accept_agreements,
                 models_file=config.models_file,
             )
         pt = config.provisioned_throughput

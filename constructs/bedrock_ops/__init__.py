@@ -49,6 +49,7 @@ _EXPORTS = {
     "InvocationLogging": "bedrock_ops.observability.invocation_logging",
     "LocalDataset": "bedrock_ops.data.local_datasets",
     "LocalDatasets": "bedrock_ops.data.local_datasets",
+    "AnthropicUseCaseForm": "bedrock_ops.access.model_access",
     "ModelAccess": "bedrock_ops.access.model_access",
     "ModelCustomizationWorkflow": "bedrock_ops.customization.workflow",
     "ModelEntry": "bedrock_ops.models.facts",
@@ -70,7 +71,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from bedrock_ops.access.model_access import ModelAccess
+    from bedrock_ops.access.model_access import AnthropicUseCaseForm, ModelAccess
     from bedrock_ops.batch.workflow import BatchInference
     from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
     from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
@@ -112,6 +113,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HOURS_PER_MONTH",
     "AlarmThresholds",
+    "AnthropicUseCaseForm",
     "ApplicationInferenceProfile",
     "BatchInference",
     "BedrockJobType",

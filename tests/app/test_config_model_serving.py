@@ -69,3 +69,13 @@ def test_use_case_form_becomes_the_api_form_fields(tmp_path: Path) -> None:
         "otherIndustryOption": "",
         "useCases": "Support assistant",
     }
+
+
+def test_accept_agreements_is_off_by_default() -> None:
+    assert load_config().model_access.accept_agreements is False
+
+
+def test_the_removed_revoke_key_fails_saying_why() -> None:
+    message = _error({"model_access": {"revoke_agreement_on_delete": True}})
+    assert "revoke_agreement_on_delete was removed" in message
+    assert "the next invocation subscribes again" in message

@@ -29,3 +29,4 @@ def test_model_access_example_synthesizes() -> None:
     template = _run("model access")["app"].synth().get_stack_by_name("Access").template
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("Custom::BedrockModelAccess") == 2
+    assert types.count("Custom::BedrockUseCaseForm") == 1

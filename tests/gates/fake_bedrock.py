@@ -21,8 +21,19 @@ fake keeps provisioned throughputs in memory and behaves as the Bedrock API refe
 - a committed throughput cannot be deleted before its term ends (``ValidationException``);
 - unknown ids give ``ResourceNotFoundException``.
 
+Model access (``models``: what ``GetFoundationModelAvailability`` answers per model id, see :class:`Availability`):
+
+- ``CreateFoundationModelAgreement`` needs an ``offerToken`` that ``ListFoundationModelAgreementOffers`` gave and
+  is accepted only while the agreement is ``NOT_AVAILABLE`` (else ``ConflictException``: the fake is strict, so
+  that an agreement requested twice is caught); the agreement is then ``PENDING`` for ``polls_until_agreement``
+  reads, then ``AVAILABLE`` with the entitlement ``AVAILABLE`` (every agreement created is in ``agreements``);
+- the account's one use-case form: ``GetUseCaseForModelAccess`` answers ``ResourceNotFoundException`` until
+  ``PutUseCaseForModelAccess`` stores it; every submission is kept in ``form_submissions``; there is no delete.
+
 Sources: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateProvisionedModelThroughput.html,
-API_UpdateProvisionedModelThroughput.html, API_DeleteProvisionedModelThroughput.html (read 2026-12-01).
+API_UpdateProvisionedModelThroughput.html, API_DeleteProvisionedModelThroughput.html,
+API_GetFoundationModelAvailability.html, API_CreateFoundationModelAgreement.html, API_PutUseCaseForModelAccess.html
+(read 2026-12-01); the status values are botocore's bedrock service model.
 """
 
 from __future__ import annotations
@@ -87,6 +98,19 @@ class EvaluationJob:
 
 
 @dataclass
+class Availability:
+    """What GetFoundationModelAvailability answers for one model (every field as the API spells it)."""
+
+    region: str = "AVAILABLE"
+    authorization: str = "AUTHORIZED"
+    entitlement: str = "AVAILABLE"
+    agreement: str = "AVAILABLE"
+    error_message: str | None = None
+    offer_tokens: tuple[str, ...] = ("offer-token-1",)
+    reads_until_available: int = 0
+
+
+@dataclass
 class FakeBedrock:
     """The Bedrock control plane, in memory (see the module docstring)."""
 
@@ -97,6 +121,13 @@ class FakeBedrock:
     evaluation_jobs: dict[str, EvaluationJob] = field(default_factory=dict)
     custom_models: dict[str, str] = field(default_factory=dict)
     """Custom model ARN -> its base model ARN (what ``GetCustomModel`` answers)."""
+    models: dict[str, Availability] = field(default_factory=dict)
+    """Model id -> its availability (models not listed: ResourceNotFoundException)."""
+    polls_until_agreement: int = 2
+    agreements: list[str] = field(default_factory=list)
+    """The model ids whose agreement was created, in order."""
+    use_case_form: bytes | None = None
+    form_submissions: list[bytes] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -339,4 +370,76 @@ class FakeBedrock:
         throughput = self._find(operation, resourceARN)
         for key in tagKeys:
             throughput.tags.pop(key, None)
+        return {}
+
+    # ------------------------------------------------------------------ model access
+
+    def writes(self) -> list[str]:
+        """The calls that changed something (every call whose name does not start with get_ or list_)."""
+        return [name for name, _ in self.calls if not name.startswith(("get_", "list_"))]
+
+    def _availability(self, operation: str, model_id: str) -> Availability:
+        availability = self.models.get(model_id)
+        if availability is None:
+            raise client_error("ResourceNotFoundException", f"Model {model_id} not found", operation)
+        return availability
+
+    def _get_foundation_model_availability(self, operation: str, *, modelId: str) -> dict[str, Any]:
+        availability = self._availability(operation, modelId)
+        if availability.agreement == "PENDING":
+            if availability.reads_until_available > 0:
+                availability.reads_until_available -= 1
+            else:
+                availability.agreement, availability.entitlement = "AVAILABLE", "AVAILABLE"
+        agreement: dict[str, Any] = {"status": availability.agreement}
+        if availability.error_message is not None:
+            agreement["errorMessage"] = availability.error_message
+        return {
+            "modelId": modelId,
+            "agreementAvailability": agreement,
+            "authorizationStatus": availability.authorization,
+            "entitlementAvailability": availability.entitlement,
+            "regionAvailability": availability.region,
+        }
+
+    def _list_foundation_model_agreement_offers(
+        self, operation: str, *, modelId: str, offerType: str = "ALL"
+    ) -> dict[str, Any]:
+        availability = self._availability(operation, modelId)
+        offers = [
+            {
+                "offerId": f"offer-{index}",
+                "offerToken": token,
+                "termDetails": {
+                    "usageBasedPricingTerm": {"rateCard": []},
+                    "legalTerm": {"url": "https://example.com/eula"},
+                    "supportTerm": {"refundPolicyDescription": "none"},
+                },
+            }
+            for index, token in enumerate(availability.offer_tokens, 1)
+        ]
+        return {"modelId": modelId, "offers": offers}
+
+    def _create_foundation_model_agreement(self, operation: str, *, offerToken: str, modelId: str) -> dict[str, Any]:
+        availability = self._availability(operation, modelId)
+        if offerToken not in availability.offer_tokens:
+            message = f"offerToken {offerToken!r} is not an offer of {modelId}"
+            raise client_error("ValidationException", message, operation)
+        if availability.agreement != "NOT_AVAILABLE":
+            raise client_error(
+                "ConflictException", f"The agreement for {modelId} is already {availability.agreement}", operation
+            )
+        availability.agreement = "PENDING"
+        availability.reads_until_available = self.polls_until_agreement
+        self.agreements.append(modelId)
+        return {"modelId": modelId}
+
+    def _get_use_case_for_model_access(self, operation: str) -> dict[str, Any]:
+        if self.use_case_form is None:
+            raise client_error("ResourceNotFoundException", "No use case for model access on file", operation)
+        return {"formData": self.use_case_form}
+
+    def _put_use_case_for_model_access(self, operation: str, *, formData: bytes) -> dict[str, Any]:
+        self.use_case_form = formData
+        self.form_submissions.append(formData)
         return {}

@@ -1,8 +1,10 @@
 """The CDK provider framework's waiter state machine (custom resources with ``is_complete``), as synthesized.
 
-The default app's model access resource is sent a CloudFormation Create request: the framework's onEvent
-(ported in the harness) runs the project's ``on_event``, starts the waiter in moto, and the waiter's Retry
-polls ``is_complete`` until the model is granted, fails, or the waiter times out. moto has no model access
+The all-features app's model access resource for Claude 3 Haiku accepts its Marketplace agreement in advance
+(``model_access.accept_agreements``): it is sent a CloudFormation Create request, the framework's onEvent (ported
+in the harness) runs the project's ``on_event``, starts the waiter in moto, and the waiter's Retry polls
+``is_complete`` until the agreement is available, fails, or the waiter times out. (A check-only resource, such as
+the default app's, completes at its first ``is_complete``.) moto has no model access
 APIs, so the handler's Bedrock client is a botocore Stubber (it validates every request and answer against
 the service model).
 """
@@ -19,8 +21,8 @@ from botocore.stub import Stubber
 from tests.gates.asl import AslEngine, Execution, Stack, asl_engine, stacks_of
 from tests.support import REGION
 
-MODELS_STACK = "bedrock-ops-default-models"
-MODEL = "amazon.nova-lite-v1:0"
+MODELS_STACK = "bedrock-ops-all-all-models"
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 OFFER = {
     "offerId": "offer-1",
     "offerToken": "token-1",
@@ -33,8 +35,8 @@ OFFER = {
 
 
 @pytest.fixture(scope="module")
-def app_stacks(default_assembly: Any) -> dict[str, Stack]:
-    return stacks_of(default_assembly)
+def app_stacks(all_features_assembly: Any) -> dict[str, Stack]:
+    return stacks_of(all_features_assembly)
 
 
 @pytest.fixture
@@ -63,10 +65,8 @@ def _availability(agreement: str = "AVAILABLE", authorization: str = "AUTHORIZED
 
 
 def _expect_create(stub: Stubber) -> None:
-    """on_event: no agreement yet, so it accepts the public offer (once)."""
-    stub.add_response(
-        "get_foundation_model_availability", _availability("NOT_AVAILABLE", "NOT_AUTHORIZED"), {"modelId": MODEL}
-    )
+    """on_event: usable (authorized, offered here) but no agreement yet, so it accepts the public offer (once)."""
+    stub.add_response("get_foundation_model_availability", _availability("NOT_AVAILABLE"), {"modelId": MODEL})
     stub.add_response(
         "list_foundation_model_agreement_offers",
         {"modelId": MODEL, "offers": [OFFER]},
@@ -77,7 +77,7 @@ def _expect_create(stub: Stubber) -> None:
     )
 
 
-def _poll(stub: Stubber, agreement: str, authorization: str = "NOT_AUTHORIZED", **extra: Any) -> None:
+def _poll(stub: Stubber, agreement: str, authorization: str = "AUTHORIZED", **extra: Any) -> None:
     stub.add_response(
         "get_foundation_model_availability", _availability(agreement, authorization, **extra), {"modelId": MODEL}
     )
@@ -86,7 +86,7 @@ def _poll(stub: Stubber, agreement: str, authorization: str = "NOT_AUTHORIZED", 
 def _create(engine: AslEngine) -> Execution:
     """Send the Create request of the Nova Lite access resource and wait for its waiter execution."""
     models = engine.deployment.stack(MODELS_STACK)
-    (resource,) = [lid for lid in models.logical_ids("Custom::BedrockModelAccess") if "NovaLite" in lid]
+    (resource,) = [lid for lid in models.logical_ids("Custom::BedrockModelAccess") if "Haiku" in lid]
     (waiter_id,) = models.logical_ids("AWS::StepFunctions::StateMachine", "ModelAccessProviderwaiter")
     waiter = engine.state_machine(MODELS_STACK, waiter_id)
     engine.send_cfn_request(MODELS_STACK, resource, "Create")
@@ -147,15 +147,15 @@ def test_waiter_rides_out_throttling_inside_the_handler(engine: AslEngine, stub:
 
 def test_waiter_times_out_into_the_framework_timeout_handler(engine: AslEngine, stub: Stubber) -> None:
     _expect_create(stub)
-    for _ in range(47):  # the first attempt and MaxAttempts 46 retries
+    for _ in range(37):  # the first attempt and MaxAttempts 36 retries (total_timeout 18 min, every 30 s)
         _poll(stub, "PENDING")
 
     execution = _create(engine)
 
     assert execution.status == "SUCCEEDED"
     assert execution.states_entered == ["framework-isComplete-task", "framework-onTimeout-task"]
-    assert engine.lambdas.count("index.is_complete") == 47
-    assert sum(engine.clock.sleeps) == 46 * 30
+    assert engine.lambdas.count("index.is_complete") == 37
+    assert sum(engine.clock.sleeps) == 36 * 30
     (response,) = engine.cfn_responses
     assert (response["Status"], response["Reason"]) == ("FAILED", "Operation timed out")
     assert response["PhysicalResourceId"] == f"model-access:{MODEL}"
@@ -170,7 +170,7 @@ def test_rejected_create_fails_the_resource_without_a_waiter(engine: AslEngine, 
         {"modelId": MODEL},
     )
     models = engine.deployment.stack(MODELS_STACK)
-    (resource,) = [lid for lid in models.logical_ids("Custom::BedrockModelAccess") if "NovaLite" in lid]
+    (resource,) = [lid for lid in models.logical_ids("Custom::BedrockModelAccess") if "Haiku" in lid]
     (waiter_id,) = models.logical_ids("AWS::StepFunctions::StateMachine", "ModelAccessProviderwaiter")
     waiter = engine.state_machine(MODELS_STACK, waiter_id)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,14 +12,7 @@ from botocore.stub import Stubber
 from tests.support import load_handler
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-FORM = {
-    "companyName": "Example Corp",
-    "companyWebsite": "https://example.com",
-    "intendedUsers": "0",
-    "industryOption": "Technology",
-    "otherIndustryOption": "",
-    "useCases": "Internal support assistant",
-}
+NOVA = "amazon.nova-lite-v1:0"
 
 
 handler = load_handler("model_access")
@@ -47,9 +39,9 @@ def props(**overrides: Any) -> dict[str, Any]:
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "ModelId": HAIKU,
         "RequiresUseCaseForm": "true",
-        "UseCaseForm": FORM,
+        "AcceptAgreement": "false",
         "OfferType": "PUBLIC",
-        "RevokeAgreementOnDelete": "false",
+        "AgreementWaitSeconds": "900",
     }
     base.update(overrides)
     return base
@@ -73,13 +65,14 @@ def availability(
     authorization: str = "AUTHORIZED",
     region: str = "AVAILABLE",
     model_id: str = HAIKU,
+    entitlement: str = "AVAILABLE",
     **agreement_fields: str,
 ) -> dict[str, Any]:
     return {
         "modelId": model_id,
         "agreementAvailability": {"status": agreement, **agreement_fields},
         "authorizationStatus": authorization,
-        "entitlementAvailability": "AVAILABLE",
+        "entitlementAvailability": entitlement,
         "regionAvailability": region,
     }
 
@@ -100,6 +93,10 @@ OFFERS = {
 }
 
 
+def accepting(**overrides: Any) -> dict[str, Any]:
+    return props(AcceptAgreement="true", **overrides)
+
+
 def test_already_granted_makes_no_call_beyond_the_check(stub: Stubber) -> None:
     stub.add_response("get_foundation_model_availability", availability(), {"modelId": HAIKU})
     created = handler.on_event(event("Create"))
@@ -111,82 +108,98 @@ def test_already_granted_makes_no_call_beyond_the_check(stub: Stubber) -> None:
     assert done["Data"]["AgreementStatus"] == "AVAILABLE"
 
 
-def test_missing_form_is_submitted_then_agreement_created(stub: Stubber) -> None:
+def test_check_only_never_requests_an_agreement_that_is_not_available(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE"))
+    created = handler.on_event(event("Create"))
+    assert created["Data"]["AgreementStatus"] == "NOT_AVAILABLE"
+    assert handler.is_complete(event("Create", **created))["IsComplete"] is True
+
+
+def test_not_authorized_fails_at_once_naming_iam_and_scps(stub: Stubber) -> None:
     stub.add_response(
-        "get_foundation_model_availability",
-        availability("NOT_AVAILABLE", "NOT_AUTHORIZED"),
-        {"modelId": HAIKU},
+        "get_foundation_model_availability", availability("NOT_AVAILABLE", "NOT_AUTHORIZED", model_id=NOVA)
     )
-    stub.add_client_error(
-        "get_use_case_for_model_access", service_error_code="ResourceNotFoundException", http_status_code=404
-    )
-    stub.add_response("put_use_case_for_model_access", {}, {"formData": json.dumps(FORM).encode("utf-8")})
+    with pytest.raises(handler.AccessError) as excinfo:
+        handler.on_event(event("Create", ResourceProperties=props(ModelId=NOVA, RequiresUseCaseForm="false")))
+    message = str(excinfo.value)
+    assert "authorizationStatus=NOT_AUTHORIZED" in message
+    assert "service control policy" in message and "explicit Deny" in message
+    assert "use-case form" not in message
+
+
+def test_not_authorized_anthropic_model_also_names_the_use_case_form(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("AVAILABLE", "NOT_AUTHORIZED"))
+    with pytest.raises(handler.AccessError, match=r"use-case form \(use_case_form, config key model_access"):
+        handler.on_event(event("Create"))
+
+
+def test_not_authorized_while_waiting_fails_instead_of_polling_on(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("PENDING", "NOT_AUTHORIZED"))
+    polled = event("Create", ResourceProperties=accepting(), PhysicalResourceId=f"model-access:{HAIKU}", Data={})
+    with pytest.raises(handler.AccessError, match="NOT_AUTHORIZED"):
+        handler.is_complete(polled)
+
+
+def test_model_not_available_in_the_region_fails_on_create(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability(region="NOT_AVAILABLE"))
+    with pytest.raises(handler.AccessError, match=rf"{HAIKU} is not offered in this Region"):
+        handler.on_event(event("Create"))
+
+
+def test_missing_entitlement_fails_at_once_pointing_to_accept_agreements(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", entitlement="NOT_AVAILABLE"))
+    with pytest.raises(handler.AccessError) as excinfo:
+        handler.on_event(event("Create"))
+    message = str(excinfo.value)
+    assert "entitlementAvailability=NOT_AVAILABLE" in message and "accept_agreements=True" in message
+    assert "aws-marketplace:Subscribe, aws-marketplace:Unsubscribe and aws-marketplace:ViewSubscriptions" in message
+
+
+def test_accepting_creates_the_agreement_from_the_first_offer(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", entitlement="NOT_AVAILABLE"))
     stub.add_response("list_foundation_model_agreement_offers", OFFERS, {"modelId": HAIKU, "offerType": "PUBLIC"})
     stub.add_response(
         "create_foundation_model_agreement", {"modelId": HAIKU}, {"modelId": HAIKU, "offerToken": "token-1"}
     )
-    result = handler.on_event(event("Create"))
-    assert result == {"PhysicalResourceId": f"model-access:{HAIKU}", "Data": {"ModelId": HAIKU}}
+    result = handler.on_event(event("Create", ResourceProperties=accepting()))
+    assert result["Data"]["AgreementStatus"] == "NOT_AVAILABLE"
+    assert int(result["Data"]["WaitDeadline"]) > 0
 
 
-def test_form_already_on_file_is_not_resubmitted(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("AVAILABLE", "NOT_AUTHORIZED"))
-    stub.add_response("get_use_case_for_model_access", {"formData": b"{}"})
-    handler.on_event(event("Create"))
-
-
-def test_missing_form_without_configuration_fails_naming_the_config_key(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", "NOT_AUTHORIZED"))
-    stub.add_client_error(
-        "get_use_case_for_model_access", service_error_code="ResourceNotFoundException", http_status_code=404
-    )
-    with pytest.raises(RuntimeError, match=r"Anthropic use-case form.*model_access.use_case_form"):
-        handler.on_event(event("Create", ResourceProperties=props(UseCaseForm="")))
-
-
-def test_model_without_the_form_requirement_never_reads_the_form(stub: Stubber) -> None:
-    nova = "amazon.nova-lite-v1:0"
-    stub.add_response(
-        "get_foundation_model_availability", availability("NOT_AVAILABLE", "NOT_AUTHORIZED", model_id=nova)
-    )
-    stub.add_response(
-        "list_foundation_model_agreement_offers",
-        {**OFFERS, "modelId": nova},
-        {"modelId": nova, "offerType": "PUBLIC"},
-    )
-    stub.add_response(
-        "create_foundation_model_agreement", {"modelId": nova}, {"modelId": nova, "offerToken": "token-1"}
-    )
-    handler.on_event(event("Create", ResourceProperties=props(ModelId=nova, RequiresUseCaseForm="false")))
+def test_a_pending_agreement_is_not_requested_again(stub: Stubber) -> None:
+    stub.add_response("get_foundation_model_availability", availability("PENDING", entitlement="NOT_AVAILABLE"))
+    assert handler.on_event(event("Create", ResourceProperties=accepting()))["Data"]["AgreementStatus"] == "PENDING"
 
 
 def test_agreement_pending_then_available(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("PENDING", "NOT_AUTHORIZED"))
-    stub.add_response("get_foundation_model_availability", availability("PENDING", "AUTHORIZED"))
-    stub.add_response("get_foundation_model_availability", availability("AVAILABLE", "AUTHORIZED"))
-    polled = event("Create", PhysicalResourceId=f"model-access:{HAIKU}", Data={"ModelId": HAIKU})
-    assert handler.is_complete(polled) == {"IsComplete": False}
+    stub.add_response("get_foundation_model_availability", availability("PENDING"))
+    stub.add_response("get_foundation_model_availability", availability("AVAILABLE"))
+    polled = event(
+        "Create",
+        ResourceProperties=accepting(),
+        PhysicalResourceId=f"model-access:{HAIKU}",
+        Data={"ModelId": HAIKU, "WaitDeadline": str(int(handler.now()) + 600)},
+    )
     assert handler.is_complete(polled) == {"IsComplete": False}
     done = handler.is_complete(polled)
     assert done["IsComplete"] is True
-    assert done["Data"] == {
-        "ModelId": HAIKU,
-        "AgreementStatus": "AVAILABLE",
-        "AuthorizationStatus": "AUTHORIZED",
-        "EntitlementAvailability": "AVAILABLE",
-        "RegionAvailability": "AVAILABLE",
-    }
+    assert done["Data"]["AgreementStatus"] == "AVAILABLE"
+    assert done["Data"]["AuthorizationStatus"] == "AUTHORIZED"
 
 
-def test_pending_agreement_is_not_requested_again(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("PENDING", "AUTHORIZED"))
-    assert handler.on_event(event("Create"))["Data"] == {"ModelId": HAIKU}
-
-
-def test_model_not_available_in_the_region_fails_on_create(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", region="NOT_AVAILABLE"))
-    with pytest.raises(RuntimeError, match=rf"Model {HAIKU} is not available in this Region"):
-        handler.on_event(event("Create"))
+def test_an_agreement_past_its_deadline_fails_with_the_last_status(
+    stub: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub.add_response("get_foundation_model_availability", availability("PENDING", entitlement="NOT_AVAILABLE"))
+    monkeypatch.setattr(handler, "now", lambda: 2_000.0)
+    polled = event(
+        "Create",
+        ResourceProperties=accepting(),
+        PhysicalResourceId=f"model-access:{HAIKU}",
+        Data={"WaitDeadline": "1000"},
+    )
+    with pytest.raises(handler.AccessError, match=r"still PENDING .*entitlementAvailability=NOT_AVAILABLE"):
+        handler.is_complete(polled)
 
 
 def test_agreement_error_fails_with_bedrocks_message(stub: Stubber) -> None:
@@ -194,15 +207,15 @@ def test_agreement_error_fails_with_bedrocks_message(stub: Stubber) -> None:
         "get_foundation_model_availability",
         availability("ERROR", "AUTHORIZED", errorMessage="Payment instrument declined"),
     )
-    with pytest.raises(RuntimeError, match="Payment instrument declined"):
-        handler.is_complete(event("Create", PhysicalResourceId=f"model-access:{HAIKU}"))
+    with pytest.raises(handler.AccessError, match="Payment instrument declined"):
+        handler.is_complete(event("Create", ResourceProperties=accepting(), PhysicalResourceId=f"model-access:{HAIKU}"))
 
 
 def test_no_offer_fails_with_a_clear_message(stub: Stubber) -> None:
-    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE", "AUTHORIZED"))
+    stub.add_response("get_foundation_model_availability", availability("NOT_AVAILABLE"))
     stub.add_response("list_foundation_model_agreement_offers", {"modelId": HAIKU, "offers": []})
-    with pytest.raises(RuntimeError, match=rf"No PUBLIC agreement offer exists for {HAIKU}"):
-        handler.on_event(event("Create"))
+    with pytest.raises(handler.AccessError, match=rf"No PUBLIC agreement offer exists for {HAIKU}: set offer_type ALL"):
+        handler.on_event(event("Create", ResourceProperties=accepting()))
 
 
 def test_throttled_check_is_retried_with_backoff(stub: Stubber, sleeps: list[float]) -> None:
@@ -214,53 +227,30 @@ def test_throttled_check_is_retried_with_backoff(stub: Stubber, sleeps: list[flo
     assert len(sleeps) == 1
 
 
-def test_delete_leaves_access_in_place_by_default(stub: Stubber) -> None:
+def test_delete_leaves_access_in_place_and_makes_no_call(stub: Stubber) -> None:
     result = handler.on_event(event("Delete", PhysicalResourceId=f"model-access:{HAIKU}"))
     assert result == {"PhysicalResourceId": f"model-access:{HAIKU}"}
 
 
-def test_delete_revokes_the_agreement_when_asked(stub: Stubber) -> None:
-    stub.add_response("delete_foundation_model_agreement", {}, {"modelId": HAIKU})
-    handler.on_event(
-        event(
-            "Delete",
-            PhysicalResourceId=f"model-access:{HAIKU}",
-            ResourceProperties=props(RevokeAgreementOnDelete="true"),
-        )
-    )
-
-
-def test_revoking_a_missing_agreement_succeeds(stub: Stubber) -> None:
-    stub.add_client_error(
-        "delete_foundation_model_agreement",
-        service_error_code="ResourceNotFoundException",
-        http_status_code=404,
-    )
-    result = handler.on_event(
-        event(
-            "Delete",
-            PhysicalResourceId=f"model-access:{HAIKU}",
-            ResourceProperties=props(RevokeAgreementOnDelete="true"),
-        )
-    )
-    assert result == {"PhysicalResourceId": f"model-access:{HAIKU}"}
-
-
 def test_update_to_another_model_gives_a_new_physical_id(stub: Stubber) -> None:
-    nova = "amazon.nova-lite-v1:0"
-    stub.add_response("get_foundation_model_availability", availability(model_id=nova), {"modelId": nova})
+    stub.add_response("get_foundation_model_availability", availability(model_id=NOVA), {"modelId": NOVA})
     result = handler.on_event(
         event(
             "Update",
             PhysicalResourceId=f"model-access:{HAIKU}",
-            ResourceProperties=props(ModelId=nova, RequiresUseCaseForm="false"),
+            ResourceProperties=props(ModelId=NOVA, RequiresUseCaseForm="false"),
             OldResourceProperties=props(),
         )
     )
-    assert result["PhysicalResourceId"] == f"model-access:{nova}"
+    assert result["PhysicalResourceId"] == f"model-access:{NOVA}"
 
 
 def test_arn_model_id_is_rejected_before_any_call(stub: Stubber) -> None:
     arn = f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}"
     with pytest.raises(ValueError, match="ModelId must be a foundation model id"):
         handler.on_event(event("Create", ResourceProperties=props(ModelId=arn)))
+
+
+def test_a_wait_outside_its_bounds_fails_naming_the_property(stub: Stubber) -> None:
+    with pytest.raises(ValueError, match="AgreementWaitSeconds must be an integer 60-3300, got 5"):
+        handler.on_event(event("Create", ResourceProperties=props(AgreementWaitSeconds="5")))

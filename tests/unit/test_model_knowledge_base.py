@@ -141,6 +141,22 @@ def test_anthropic_models_need_the_use_case_form(models: ModelKnowledgeBase) -> 
     assert models.resolve("amazon.nova-lite-v1:0").anthropic_use_case_form is False
 
 
+def test_third_party_models_subscribe_through_marketplace_and_amazon_models_do_not(
+    models: ModelKnowledgeBase,
+) -> None:
+    assert models.resolve("meta.llama3-1-8b-instruct-v1:0").marketplace_subscription is True
+    assert models.resolve("anthropic.claude-3-haiku-20240307-v1:0").marketplace_subscription is True
+    assert models.resolve("amazon.nova-lite-v1:0").marketplace_subscription is False
+
+
+def test_a_models_file_may_set_marketplace_subscription_and_rejects_a_non_boolean(tmp_path: Path) -> None:
+    override = {"models": {"amazon.nova-lite-v1:0": {"access": {"marketplace_subscription": None}}}}
+    assert load_models(_write(tmp_path, override)).resolve("amazon.nova-lite-v1:0").marketplace_subscription is None
+    bad = {"models": {"amazon.nova-lite-v1:0": {"access": {"marketplace_subscription": "yes"}}}}
+    with pytest.raises(ModelsFileError, match="marketplace_subscription"):
+        load_models(_write(tmp_path, bad))
+
+
 def test_knowledge_base_says_whether_provisioned_throughput_is_offered(models: ModelKnowledgeBase) -> None:
     assert models.resolve("amazon.titan-text-express-v1").provisioned_throughput is True
     assert models.resolve("mistral.mistral-large-2402-v1:0").provisioned_throughput is False

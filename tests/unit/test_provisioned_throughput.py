@@ -284,7 +284,7 @@ def test_model_without_provisioned_throughput_is_rejected() -> None:
 )
 def test_bad_props_fail_naming_the_prop(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ProvisionedThroughput(_stack(), "Pt", model="amazon.titan-text-express-v1", **kwargs)
+        ProvisionedThroughput(_stack(), "Pt", model="amazon.titan-text-express-v1:0:8k", **kwargs)
 
 
 def test_destroy_on_a_committed_throughput_warns_that_delete_will_fail() -> None:
@@ -292,7 +292,7 @@ def test_destroy_on_a_committed_throughput_warns_that_delete_will_fail() -> None
     ProvisionedThroughput(
         stack,
         "Pt",
-        model="amazon.titan-text-express-v1",
+        model="amazon.titan-text-express-v1:0:8k",
         commitment=Commitment.ONE_MONTH,
         acknowledge_commitment_cost=True,
         removal_policy=cdk.RemovalPolicy.DESTROY,
@@ -300,3 +300,71 @@ def test_destroy_on_a_committed_throughput_warns_that_delete_will_fail() -> None
     Annotations.from_stack(stack).has_warning(
         "/Guard/Pt", Match.string_like_regexp("cannot be deleted before its term ends")
     )
+
+
+def test_a_plain_base_model_id_fails_with_the_context_variants_that_can_be_bought() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        ProvisionedThroughput(_stack(), "Pt", model="amazon.nova-lite-v1:0")
+    assert (
+        "amazon.nova-lite-v1:0 needs a context variant for provisioned throughput: one of "
+        "amazon.nova-lite-v1:0:300k, amazon.nova-lite-v1:0:24k"
+    ) in str(excinfo.value)
+
+
+def test_an_inference_profile_is_not_a_model_provisioned_throughput_can_buy() -> None:
+    with pytest.raises(ValueError, match="needs a context variant for provisioned throughput: one of"):
+        ProvisionedThroughput(_stack(), "Pt", model="us.amazon.nova-pro-v1:0")
+
+
+def test_a_foundation_model_arn_of_the_plain_id_fails_like_the_plain_id() -> None:
+    arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1"
+    with pytest.raises(ValueError, match=r"one of amazon\.titan-text-express-v1:0:8k"):
+        ProvisionedThroughput(_stack(), "Pt", model=arn)
+
+
+@pytest.mark.parametrize(
+    "variant", ["amazon.nova-lite-v1:0:24k", "amazon.nova-micro-v1:0:24k", "amazon.nova-pro-v1:0:24k"]
+)
+def test_the_documented_24k_nova_variants_are_accepted(variant: str) -> None:
+    pt = ProvisionedThroughput(_stack(), "Pt", model=variant)
+    assert pt.model_id == variant
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [
+        ("amazon.titan-image-generator-v1:0", "Titan Image Generator G1"),
+        ("amazon.titan-image-generator-v2:0", "Titan Image Generator G1 v2"),
+    ],
+)
+def test_titan_image_generator_without_a_commitment_fails_naming_the_commitments_allowed(model: str, name: str) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        ProvisionedThroughput(_stack(), "Pt", model=model)
+    message = str(excinfo.value)
+    assert "cannot be bought without a commitment: commitment must be one of OneMonth, SixMonths" in message
+    assert name in message
+
+
+def test_titan_image_generator_with_an_acknowledged_commitment_is_accepted() -> None:
+    pt = ProvisionedThroughput(
+        _stack(),
+        "Pt",
+        model="amazon.titan-image-generator-v2:0",
+        commitment=Commitment.ONE_MONTH,
+        acknowledge_commitment_cost=True,
+    )
+    assert pt.commitment is Commitment.ONE_MONTH
+
+
+def test_no_commitment_where_the_docs_are_silent_warns_that_it_is_unconfirmed() -> None:
+    stack = _stack()
+    ProvisionedThroughput(stack, "Pt", model="cohere.command-text-v14:7:4k")
+    Annotations.from_stack(stack).has_warning("*", Match.string_like_regexp("can be bought without a commitment"))
+
+
+def test_custom_model_arns_and_tokens_skip_the_variant_check() -> None:
+    stack = _stack()
+    arn = "arn:aws:bedrock:us-east-1:123456789012:custom-model/amazon.nova-lite-v1:0:300k/abcdef123456"
+    assert ProvisionedThroughput(stack, "Custom", model=arn).model_id == arn
+    token = cdk.Fn.import_value("CustomModelArn")
+    assert ProvisionedThroughput(stack, "Token", model=token).model_id == token

@@ -21,6 +21,7 @@ def feature_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
         "on_demand": invocation.get("on_demand"),
         "inference_profile_only": bool(invocation.get("inference_profile_only", False)),
         "anthropic_use_case_form": bool((raw.get("access") or {}).get("anthropic_use_case_form", False)),
+        "marketplace_subscription": (raw.get("access") or {}).get("marketplace_subscription"),
         "provisioned_throughput": bool(throughput.get("supported", False)),
         "provisioned_throughput_variants": tuple(throughput.get("variants") or ()),
         "provisioned_throughput_no_commitment": throughput.get("no_commitment"),

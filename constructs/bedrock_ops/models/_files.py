@@ -28,7 +28,7 @@ _COMMON = ("source", "unconfirmed", "note", "conflicts")
 _GROUPS: dict[str, dict[str, str]] = {
     "regions": {"regions": "strs?"},
     "invocation": {"on_demand": "bool?", "inference_profile_only": "bool"},
-    "access": {"anthropic_use_case_form": "bool"},
+    "access": {"anthropic_use_case_form": "bool", "marketplace_subscription": "bool?"},
     "provisioned_throughput": {"supported": "bool", "variants": "strs", "no_commitment": "bool?", "regions": "strs?"},
     "custom_model_deployment": {"supported": "bool?", "regions": "strs?"},
     "model_copy": {"supported": "bool?"},

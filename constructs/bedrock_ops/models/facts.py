@@ -135,6 +135,9 @@ class ModelEntry:
     on_demand: bool | None = None
     inference_profile_only: bool = False
     anthropic_use_case_form: bool = False
+    marketplace_subscription: bool | None = None
+    """Whether a third-party model sold through AWS Marketplace: the account subscribes on the first invocation
+    (or when its agreement is accepted); None: not known."""
     provisioned_throughput: bool = False
     provisioned_throughput_variants: tuple[str, ...] = ()
     provisioned_throughput_no_commitment: bool | None = None

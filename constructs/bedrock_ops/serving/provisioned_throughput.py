@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, load_pricing_table
+from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
@@ -55,12 +56,15 @@ class ProvisionedThroughput(Construct):
     ) -> None:
         """Create the throughput.
 
-        :param model: a foundation model id (plain or context-suffixed, e.g.
-            ``amazon.titan-text-express-v1:0:8k``), a foundation or custom model ARN, or a construct
+        :param model: a context variant of a foundation model (e.g. ``amazon.titan-text-express-v1:0:8k``,
+            ``amazon.nova-lite-v1:0:24k``; a plain id fails with the variants that can be bought), its
+            foundation-model ARN, a custom model ARN, or a construct
             exposing ``custom_model_arn`` / ``output_model_arn`` / ``model_arn`` (the customization
             construct's output).
         :param model_units: model units, >= 1 (default: 1). They need a service quota.
-        :param commitment: ``NoCommitment`` (default), ``OneMonth`` or ``SixMonths``.
+        :param commitment: ``NoCommitment`` (default), ``OneMonth`` or ``SixMonths``. Models the knowledge base
+            marks ``provisioned_throughput.no_commitment: false`` (Titan Image Generator G1 and G1 v2) need a
+            commitment.
         :param provisioned_model_name: 1-63 characters (default: derived from the construct path).
         :param base_model_id: the base foundation model of a custom model, for the cost estimate
             (default: the model's own id, or the ``base_model_id`` attribute of ``model``).
@@ -224,12 +228,38 @@ class ProvisionedThroughput(Construct):
                 "use on-demand inference or a model whose knowledge base entry has "
                 "provisioned_throughput.supported=true"
             )
+        self._check_purchasable(model, foundation_id, entry)
         # The id as given (possibly context-suffixed) and the plain id: IAM sees one of them.
         arns = [
             stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
             for model_id in dict.fromkeys([foundation_id, entry.model_id])
         ]
         return model, arns, foundation_id
+
+    def _check_purchasable(self, model: str, foundation_id: str, entry: ModelEntry) -> None:
+        """The knowledge base's provisioned_throughput group: the context variants that can be bought (a base
+        model is bought by a context variant, UG prov-thru-purchase) and whether without a commitment."""
+        variants = entry.provisioned_throughput_variants
+        if foundation_id.lower() not in {v.lower() for v in variants}:
+            allowed = ", ".join(variants)
+            raise ValueError(
+                f"model {model!r}: {foundation_id} needs a context variant for provisioned throughput: "
+                f"one of {allowed} ({entry.name}; knowledge base group provisioned_throughput.variants)"
+            )
+        no_commitment = entry.provisioned_throughput_no_commitment
+        if self.commitment is Commitment.NO_COMMITMENT and no_commitment is False:
+            committed = ", ".join(c.value for c in Commitment if c is not Commitment.NO_COMMITMENT)
+            raise ValueError(
+                f"model {model!r} ({entry.name}) cannot be bought without a commitment: commitment must be one of "
+                f"{committed} (with acknowledge_commitment_cost=True), got {self.commitment.value}"
+            )
+        if self.commitment is Commitment.NO_COMMITMENT and no_commitment is None:
+            Annotations.of(self).add_warning_v2(
+                "bedrock-ops:no-commitment-unconfirmed",
+                f"The documentation does not say whether {entry.name} ({foundation_id}) can be bought without a "
+                "commitment (knowledge base: provisioned_throughput.no_commitment is unconfirmed); the purchase "
+                "may fail. Set it in a models file (models_file=) once known.",
+            )
 
     def _hourly_cost(self, table: PricingTable, priced_id: str | None) -> float | None:
         if priced_id is None or Token.is_unresolved(self.model_units):
