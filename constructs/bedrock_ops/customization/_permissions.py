@@ -37,7 +37,7 @@ def grant_sync_task(
     profile teacher is authorized through its model: the Service Authorization Reference lists
     foundation-model and custom-model for the action, not inference-profile)."""
     stack = Stack.of(workflow)
-    model_ids = set(workflow.model_spec.ids)
+    model_ids = {base_model_id}
     if teacher is not None:
         if teacher.model_id is not None:
             model_ids.add(teacher.model_id)

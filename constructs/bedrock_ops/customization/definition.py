@@ -1,7 +1,9 @@
 """What a customization job is made of, checked at synth against the model knowledge base.
 
 :class:`CustomizationHyperparameters` (typed, sent under the API names), :func:`validate_job_definition` (type,
-dataset format, hyperparameter ranges) and the request's training-relevant part (:func:`job_definition`, what the trigger hashes).
+dataset format, hyperparameter ranges), :func:`check_teacher` (documented teacher/student pairs, profile-only
+teachers given as inference profiles), :func:`job_base_model_id` (the ``baseModelIdentifier`` the fine-tuning
+table documents) and the request's training-relevant part (:func:`job_definition`, what the trigger hashes).
 The facts come from the knowledge base (``bedrock_ops/models/data/models.json``); nothing here restates them.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,14 @@ from aws_cdk import aws_ec2 as ec2
 
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry, detect_format
+from bedrock_ops.models.ids import ModelReference, ReferenceKind
+from bedrock_ops.models.knowledge import ModelKnowledgeBase
 
 __all__ = [
     "CustomizationHyperparameters",
+    "check_teacher",
     "detect_file_format",
+    "job_base_model_id",
     "job_definition",
     "validate_job_definition",
 ]
@@ -31,6 +37,7 @@ HASH_SUFFIX = 13  # "-" + 12 hex characters appended by the trigger
 MAX_NAME = 63
 MODEL_NAME_RE = re.compile(r"^[0-9a-zA-Z](?:[_-]?[0-9a-zA-Z])*$")
 _MAX_TAGS = 200
+_FIX = "(model knowledge base; add or correct a fact with a models file: models_file / --models-file)"
 
 
 @dataclass(frozen=True)
@@ -238,3 +245,77 @@ def check_distillation(
             "teacher_model_id and max_response_length apply to customization_type DISTILLATION only, "
             f"got them with {customization_type.value}"
         )
+
+
+def job_base_model_id(spec: ModelEntry, customization_type: CustomizationType, given: str) -> str:
+    """The ``baseModelIdentifier`` to send: the id the knowledge base documents for ``customization_type`` (the
+    fine-tuning table lists context variants, e.g. ``amazon.nova-micro-v1:0:128k``), whichever id of the model
+    the user gave; the given id where the knowledge base has none (``null``, listed as unconfirmed)."""
+    facts = spec.customization.get(customization_type)
+    return facts.base_model_id if facts is not None and facts.base_model_id else given
+
+
+def check_teacher(
+    models: ModelKnowledgeBase, student: ModelEntry, teacher_model_id: str, *, prop: str = "teacher_model_id"
+) -> ModelReference:
+    """Check a distillation teacher against the student's documented teachers; a teacher invoked only through
+    cross-Region inference profiles must be given as one. Returns the parsed teacher (a token is not checked).
+
+    Raises ``ValueError`` naming ``prop``, the teacher, the student and the allowed teachers.
+    """
+    reference = models.reference(teacher_model_id, is_token=Token.is_unresolved)
+    if reference.kind is ReferenceKind.TOKEN:
+        return reference
+    if reference.model_id is None:
+        raise ValueError(
+            f"{prop} must be a foundation model id or ARN or a cross-Region inference profile, "
+            f"got a {reference.kind.value}: {teacher_model_id!r}"
+        )
+    teacher = models.resolve(reference.model_id, prop=prop)
+    facts = student.customization.get(CustomizationType.DISTILLATION)
+    teachers = facts.teachers if facts is not None else ()
+    if teacher.model_id not in teachers:
+        raise ValueError(
+            f"{prop} {teacher_model_id!r} cannot teach {student.model_id}: its documented teachers are "
+            f"{', '.join(teachers) or 'none'} {_FIX}"
+        )
+    if teacher.inference_profile_only and reference.kind is not ReferenceKind.INFERENCE_PROFILE:
+        geographies = ", ".join(f"{g}." for g in models.geographies)
+        raise ValueError(
+            f"{prop} {teacher_model_id!r}: {teacher.name} is invoked only through a cross-Region inference "
+            f"profile; give the profile, e.g. 'us.{teacher.model_id}' (prefixes: {geographies}) {_FIX}"
+        )
+    return reference
+
+
+def media_uris(path: str | Path) -> Iterator[tuple[int, str]]:
+    """(line, uri) of every image and video ``s3Location`` of a local Converse JSONL file."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if '"s3Location"' not in line:
+                continue
+            yield from ((number, uri) for uri in _uris(json.loads(line)))
+
+
+def _uris(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        location = value.get("s3Location")
+        if isinstance(location, dict) and isinstance(location.get("uri"), str):
+            yield location["uri"]
+        for item in value.values():
+            yield from _uris(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _uris(item)
+
+
+def check_media_readable(path: str | Path, readable: Sequence[str]) -> None:
+    """Every medium the local training file references must be under a prefix the service role reads
+    (``readable``: the training and validation prefixes and the ``media_prefixes``)."""
+    for number, uri in media_uris(path):
+        key = uri.removeprefix("s3://").partition("/")[2]
+        if not key.startswith(tuple(readable)):
+            raise ValueError(
+                f"training_data_file {path} line {number}: medium {uri!r} is outside the prefixes the service "
+                f"role reads ({', '.join(repr(p) for p in readable)}); add its prefix to media_prefixes"
+            )

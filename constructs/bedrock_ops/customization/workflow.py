@@ -55,9 +55,12 @@ from bedrock_ops.customization.definition import (
     CustomizationHyperparameters,
     check_counts,
     check_distillation,
+    check_media_readable,
     check_name,
     check_prefixes,
+    check_teacher,
     detect_file_format,
+    job_base_model_id,
     job_definition,
     training_file_format,
     validate_job_definition,
@@ -107,6 +110,7 @@ class ModelCustomizationWorkflow(Construct):
         training_data_format: DatasetFormat | None = None,
         training_data_file: str | Path | None = None,
         validation_data_keys: Sequence[str] = (),
+        media_prefixes: Sequence[str] = (),
         output_prefix: str | None = None,
         hyperparameters: CustomizationHyperparameters | None = None,
         teacher_model_id: str | None = None,
@@ -143,6 +147,10 @@ class ModelCustomizationWorkflow(Construct):
         :param training_data_file: local copy of the training data (first record read at synth
             to detect its format). Default: none.
         :param validation_data_keys: keys of 0-10 validation JSONL files. Default: none.
+        :param media_prefixes: key prefixes of ``data_bucket`` holding the images and videos a Nova dataset
+            references (Nova reads media only from the dataset's bucket); the service role gets
+            ``s3:GetObject`` on the objects under them. Default: none (media under the training and validation
+            prefixes are readable already; a ``training_data_file`` referencing media elsewhere is an error).
         :param output_prefix: key prefix for the job's output. Default:
             ``<bucket output prefix><custom_model_name>/``.
         :param hyperparameters: typed hyperparameters, validated per base model. Default: none set
@@ -196,8 +204,8 @@ class ModelCustomizationWorkflow(Construct):
         )
         check_name("custom_model_name", custom_model_name, MODEL_NAME_RE)
         check_distillation(customization_type, teacher_model_id, max_response_length)
-        teacher = models.reference(teacher_model_id) if teacher_model_id else None
-        self.base_model_identifier = base_model_id
+        teacher = check_teacher(models, self.model_spec, teacher_model_id) if teacher_model_id else None
+        self.base_model_identifier = job_base_model_id(self.model_spec, customization_type, base_model_id)
         tags = dict(tags or {})
         check_counts(validation_data_keys, tags, vpc, security_groups)
         self.customization_type = customization_type
@@ -218,6 +226,7 @@ class ModelCustomizationWorkflow(Construct):
             custom_model_key=custom_model_key,
             description=f"Assumed by Amazon Bedrock to train {custom_model_name} custom models",
         )
+        self._media_access(data_bucket, training_data_file, media_prefixes)
         subnet_ids, group_ids = self._vpc_config(vpc, vpc_subnets, security_groups)
 
         # The request sent to Bedrock; names come from the execution input (hash-suffixed).
@@ -301,6 +310,17 @@ class ModelCustomizationWorkflow(Construct):
             )
 
     # ----------------------------------------------------------------------------------- helpers
+
+    def _media_access(
+        self, data_bucket: TrainingDataBucket, training_data_file: str | Path | None, media_prefixes: Sequence[str]
+    ) -> None:
+        """Nova reads a dataset's images and videos from the dataset's bucket with the service role: grant the
+        media prefixes, and check that the local training file references no medium outside what it reads."""
+        if training_data_file is not None:
+            readable = [data_bucket.training_prefix, data_bucket.validation_prefix, *media_prefixes]
+            check_media_readable(training_data_file, readable)
+        if media_prefixes:
+            data_bucket.grant_read_media(self.service_role, media_prefixes)
 
     def _monitoring(self) -> None:
         """Alarm on failed or timed-out executions; route Bedrock's job events to the topic."""
