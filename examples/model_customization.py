@@ -23,9 +23,9 @@ data = TrainingDataBucket(stack, "Data", encryption_key=key)
 distilled = ModelCustomizationWorkflow(
     stack,
     "DistilledServiceDesk",
-    base_model_id="amazon.nova-micro-v1:0",
+    base_model_id="amazon.nova-micro-v1:0",  # sent as amazon.nova-micro-v1:0:128k, the documented id
     customization_type=CustomizationType.DISTILLATION,
-    teacher_model_id="amazon.nova-pro-v1:0",
+    teacher_model_id="amazon.nova-pro-v1:0",  # a documented teacher of Nova Micro (checked at synth)
     max_response_length=1000,
     data_bucket=data,
     training_data_key="training/distillation/prompts.jsonl",

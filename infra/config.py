@@ -125,6 +125,11 @@ class CustomizationJobConfig(_Model):
     customization_type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"] = "FINE_TUNING"
     training_data_key: str = Field(min_length=1, description="Key of the training JSONL in the training bucket.")
     validation_data_keys: list[str] = Field(default_factory=list, max_length=10)
+    media_prefixes: list[str] = Field(
+        default_factory=list,
+        description="Key prefixes of the images and videos a Nova dataset references (the service role may read "
+        "them); default: none (media under the training and validation prefixes are readable).",
+    )
     training_data_file: str | None = Field(
         default=None,
         description="Local copy of the training data, relative to the project root; its format is checked "
@@ -133,7 +138,11 @@ class CustomizationJobConfig(_Model):
     hyperparameters: dict[str, int | float] = Field(
         default_factory=dict, description="By API name (epochCount, batchSize, learningRate, ...)."
     )
-    teacher_model: str | None = Field(default=None, description="DISTILLATION only: the teacher model id.")
+    teacher_model: str | None = Field(
+        default=None,
+        description="DISTILLATION only: a documented teacher of base_model; a profile-only teacher (Nova Premier) "
+        "as a cross-Region inference profile (us.amazon.nova-premier-v1:0).",
+    )
     max_response_length: int | None = Field(default=None, ge=1, le=32768, description="DISTILLATION only.")
     tags: dict[str, str] = Field(default_factory=dict, description="Tags of the job and the custom model.")
     removal_policy: Literal["retain", "destroy"] = Field(
@@ -157,10 +166,15 @@ class CustomizationJobConfig(_Model):
     @model_validator(mode="after")
     def _valid_for_the_base_model(self, info: ValidationInfo) -> CustomizationJobConfig:
         # The construct's own synth-time rules, run here so that errors name the file and key path.
-        from bedrock_ops.customization.workflow import CustomizationHyperparameters, validate_job_definition
+        from bedrock_ops.customization.definition import (
+            CustomizationHyperparameters,
+            check_teacher,
+            validate_job_definition,
+        )
         from bedrock_ops.models import CustomizationType, load_models
 
-        spec = load_models(_models_file(info)).resolve(self.base_model, prop="base_model")
+        models = load_models(_models_file(info))
+        spec = models.resolve(self.base_model, prop="base_model")
         validate_job_definition(
             spec,
             customization_type=CustomizationType(self.customization_type),
@@ -169,6 +183,8 @@ class CustomizationJobConfig(_Model):
         )
         if (self.customization_type == "DISTILLATION") != (self.teacher_model is not None):
             raise ValueError("teacher_model is required for DISTILLATION and allowed only there")
+        if self.teacher_model is not None:
+            check_teacher(models, spec, self.teacher_model, prop="teacher_model")
         return self
 
 

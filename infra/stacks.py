@@ -131,6 +131,7 @@ class CustomizationStack(Stack):
                 data_bucket=data.data_bucket,
                 training_data_key=job.training_data_key,
                 validation_data_keys=job.validation_data_keys,
+                media_prefixes=job.media_prefixes,
                 training_data_file=ROOT / job.training_data_file if job.training_data_file else None,
                 custom_model_name=job.name,
                 hyperparameters=CustomizationHyperparameters.from_api(job.hyperparameters),

@@ -128,3 +128,18 @@ def test_default_workflows_validate_the_dataset_before_training(default_template
     definitions = [json.dumps(m["Properties"]["DefinitionString"]) for m in machines]
     assert len(definitions) == 2
     assert all('\\"ValidateDataset\\":{' in d and "DatasetValidator" in d for d in definitions)
+
+
+def test_teacher_that_does_not_teach_the_base_model_names_the_file_and_the_teachers(tmp_path: Path) -> None:
+    extra = "      teacher_model: amazon.nova-lite-v1:0\n"
+    message = _error(tmp_path, base_model="amazon.nova-pro-v1:0", ctype="DISTILLATION", extra=extra)
+
+    assert "teacher_model 'amazon.nova-lite-v1:0' cannot teach amazon.nova-pro-v1:0" in message
+    assert "documented teachers are amazon.nova-premier-v1:0" in message
+
+
+def test_profile_only_teacher_as_a_model_id_names_the_profile_to_use(tmp_path: Path) -> None:
+    extra = "      teacher_model: amazon.nova-premier-v1:0\n"
+    message = _error(tmp_path, base_model="amazon.nova-micro-v1:0", ctype="DISTILLATION", extra=extra)
+
+    assert "give the profile, e.g. 'us.amazon.nova-premier-v1:0'" in message

@@ -227,3 +227,25 @@ def test_models_file_is_merged_into_the_staged_knowledge_base(tmp_path: Path) ->
     models = json.loads((staged / "bedrock_ops" / "models" / "data" / "models.json").read_text())["models"]
     assert models["example.chat-v1"] == {"customization": {"FINE_TUNING": {"formats": ["converse"]}}}
     assert "amazon.nova-micro-v1:0" in models
+
+
+def test_compact_validator_data_keeps_every_customizable_models_rules() -> None:
+    import json as _json
+
+    from bedrock_ops.data._validator_asset import compact_models
+    from bedrock_ops.models import load_models
+    from bedrock_ops.models.knowledge import build
+
+    full, compact = load_models(), build(_json.loads(compact_models()))
+    for model_id in compact.model_ids:
+        mine, theirs = compact.resolve(model_id), full.resolve(model_id)
+        assert mine.reserved_strings == theirs.reserved_strings, model_id
+        assert (mine.single_modality, mine.max_videos_per_record, mine.media_in_dataset_bucket) == (
+            theirs.single_modality,
+            theirs.max_videos_per_record,
+            theirs.media_in_dataset_bucket,
+        ), model_id
+        assert {t: (f.formats, f.limits) for t, f in mine.customization.items()} == {
+            t: (f.formats, f.limits) for t, f in theirs.customization.items()
+        }, model_id
+    assert set(compact.model_ids) == {m for m in full.model_ids if full.resolve(m).customization}

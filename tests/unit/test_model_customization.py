@@ -86,7 +86,7 @@ def test_create_job_uses_the_sync_integration(built: Built) -> None:
 def test_create_job_sends_the_base_model_type_and_data_locations(built: Built) -> None:
     params = built.states["CreateJob"]["Parameters"]
 
-    assert params["BaseModelIdentifier"] == "amazon.titan-text-express-v1"
+    assert params["BaseModelIdentifier"] == "amazon.titan-text-express-v1:0:8k"  # the fine-tuning table's id
     assert params["CustomizationType"] == "FINE_TUNING"
     assert re.fullmatch(r"s3://\$\{Data\w+\}/training/chat/train.jsonl", params["TrainingDataConfig"]["S3Uri"])
     validators = params["ValidationDataConfig"]["Validators"]

@@ -35,6 +35,10 @@ class RecordRules:
     lead: str | None
     cpt: float
     require_reference: bool
+    videos: int
+    """Videos of the current record."""
+    media_kind: str | None
+    media_bucket: str | None
 
     def err(self, line: int | None, fld: str | None, message: str) -> None:
         """Record an error (the first ``max_errors`` are kept, all are counted)."""
@@ -194,7 +198,11 @@ class RecordRules:
                 ok = False
             elif prev == "user":
                 users += 1
+            scan = self.scan
+            if prev == "assistant" and self.spec.reserved_in_prompts_only:
+                self.scan = False  # reserved in user and system prompts only
             size = self._blocks(message, ln, path)
+            self.scan = scan
             if size is None:
                 ok = False
             else:
@@ -275,16 +283,17 @@ class RecordRules:
                 else:
                     chars += size
             elif "image" in block:
-                ok = self._media(block["image"], _IMAGE_FORMATS, ln, bpath + ".image") and ok
+                ok = self._media(block["image"], "image", ln, bpath + ".image") and ok
             elif "video" in block:
-                ok = self._media(block["video"], _VIDEO_FORMATS, ln, bpath + ".video") and ok
+                ok = self._media(block["video"], "video", ln, bpath + ".video") and ok
             else:
                 name = next(iter(block))
                 self.err(ln, bpath, f"unknown content block {name!r}; allowed: text, image, video")
                 ok = False
         return chars if ok else None
 
-    def _media(self, media: Any, formats: frozenset[str], ln: int, path: str) -> bool:
+    def _media(self, media: Any, kind: str, ln: int, path: str) -> bool:
+        formats = _VIDEO_FORMATS if kind == "video" else _IMAGE_FORMATS
         if type(media) is not dict:
             self.err(ln, path, f"must be an object with format and source, got {json_type(media)}")
             return False
@@ -303,8 +312,29 @@ class RecordRules:
                 path + ".source.s3Location.uri",
                 f"must be an s3:// URI of an object in the dataset's bucket, got {uri!r}",
             )
-            ok = False
-        return ok
+            return False
+        return self._media_rules(kind, uri[5:].partition("/")[0], ln, path) and ok
+
+    def _media_rules(self, kind: str, bucket: str, ln: int, path: str) -> bool:
+        """The model's media rules: videos per record, one modality per dataset, media in the dataset's bucket
+        (the bucket of the dataset's S3 URI, else of its first medium)."""
+        spec = self.spec
+        problems = []
+        if kind == "video":
+            self.videos += 1
+            if spec.max_videos_per_record is not None and self.videos > spec.max_videos_per_record:
+                problems.append(f"at most {spec.max_videos_per_record} video per record")
+        if spec.single_modality:
+            self.media_kind = self.media_kind or kind
+            if kind != self.media_kind:
+                problems.append(f"images or videos in a dataset, not both (first medium: {self.media_kind})")
+        if spec.media_in_dataset_bucket:
+            self.media_bucket = self.media_bucket or bucket
+            if bucket != self.media_bucket:
+                problems.append(f"media from the dataset's bucket {self.media_bucket!r} only, got {bucket!r}")
+        for problem in problems:
+            self.err(ln, path, f"{spec.model_id} takes {problem}")
+        return not problems
 
     def _messages(self, obj: Mapping[str, Any], ln: int) -> list[Any] | None:
         messages = obj.get("messages")

@@ -45,6 +45,10 @@ _DATASET_FIELDS: dict[str, Any] = {
     "reserved_strings": [],
     "converse_schema_version": None,
     "multi_turn_distillation": False,
+    "reserved_in_prompts_only": False,
+    "single_modality": False,
+    "max_videos_per_record": None,
+    "media_in_dataset_bucket": False,
 }
 
 
@@ -57,10 +61,14 @@ def compact_models(models_file: Path | None = None) -> str:
     else:
         document = merged_document(models_file)
     models = {}
+    shared: dict[str, str] = {}  # identical rules and types are written once, then named by the first model's id
     for model_id, entry in document["models"].items():
         if not entry.get("customization"):
             continue
-        dataset = {k: v for k, v in entry.get("dataset", {}).items() if _DATASET_FIELDS.get(k, v) != v}
+        rules = {k: v for k, v in entry.get("dataset", {}).items() if _DATASET_FIELDS.get(k, v) != v}
+        key = json.dumps(rules, sort_keys=True)
+        dataset: dict[str, Any] | str = shared.get(key, rules) if rules else rules
+        shared.setdefault(key, model_id)
         types = {}
         for ctype, facts in entry["customization"].items():
             quotas = {k: v for k, v in (facts.get("quotas") or {}).items() if v is not None}
@@ -69,11 +77,13 @@ def compact_models(models_file: Path | None = None) -> str:
         variants = sorted(
             {f["base_model_id"] for f in entry["customization"].values() if f.get("base_model_id")} - {model_id}
         )
+        key = json.dumps(types, sort_keys=True)
         models[model_id] = {
             **({"variants": variants} if variants else {}),
             **({"dataset": dataset} if dataset else {}),
-            "customization": types,
+            "customization": shared.get(key, types),
         }
+        shared.setdefault(key, model_id)
     compact = {"models": models}
     return json.dumps(compact, separators=(",", ":"), ensure_ascii=False) + "\n"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -123,6 +125,13 @@ class TrainingDataBucket(Construct):
         """Read objects under the training and validation prefixes (and list the bucket), with
         ``kms:Decrypt`` on the key through S3 only."""
         return self._grant(grantee, _READ_ACTIONS, (self.training_prefix, self.validation_prefix), write=False)
+
+    def grant_read_media(self, grantee: iam.IGrantable, prefixes: Sequence[str]) -> iam.Grant:
+        """Read (``s3:GetObject``) the images and videos under ``prefixes`` that a Nova dataset references (media
+        must sit in the dataset's bucket, any prefix), with ``kms:Decrypt`` through S3 only."""
+        if not prefixes:
+            raise ValueError("grant_read_media needs at least one prefix, got none")
+        return self._grant(grantee, ("s3:GetObject",), tuple(_normalize_prefix(p) for p in prefixes), write=False)
 
     def grant_write_output(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read and write objects under the output prefix (and list the bucket), with ``kms:Decrypt`` and

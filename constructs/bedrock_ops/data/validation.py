@@ -124,6 +124,9 @@ class _Validator(RecordRules):
         self.reserved_leads = "".join(leads)
         self.lead: str | None = leads[0] if len(leads) == 1 else None
         self.cpt = spec.chars_per_token
+        self.videos = 0
+        self.media_kind = None
+        self.media_bucket = source[5:].partition("/")[0] if source.startswith("s3://") else None
         self.max_tokens = spec.max_tokens_per_record
         if spec.max_tokens_per_record:
             chars = math.ceil(spec.max_tokens_per_record * spec.chars_per_token)
@@ -178,6 +181,7 @@ class _Validator(RecordRules):
         checker = self.checker
         if checker is None:
             checker = self._choose(obj)
+        self.videos = 0
         chars = checker(obj, line_no)
         if chars is None:
             return

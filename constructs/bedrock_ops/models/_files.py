@@ -42,6 +42,10 @@ _GROUPS: dict[str, dict[str, str]] = {
         "reserved_strings": "strs",
         "converse_schema_version": "str?",
         "multi_turn_distillation": "bool",
+        "reserved_in_prompts_only": "bool",
+        "single_modality": "bool",
+        "max_videos_per_record": "int?",
+        "media_in_dataset_bucket": "bool",
     },
 }
 _MODEL = {"provider": "str", "name": "str", "source": "any", "variants": "strs", "pricing_key": "str?", "note": "str?"}

@@ -154,6 +154,13 @@ class ModelEntry:
     max_output_tokens: int | None = None
     chars_per_token: float = 6.0
     reserved_strings: tuple[str, ...] = ()
+    reserved_in_prompts_only: bool = False
+    """Whether the reserved strings are refused only in user turns and the system prompt (Nova), not in answers."""
+    single_modality: bool = False
+    """Whether a dataset may hold images or videos but not both (Nova)."""
+    max_videos_per_record: int | None = None
+    media_in_dataset_bucket: bool = False
+    """Whether images and videos must be in the dataset's own S3 bucket (Nova; any prefix)."""
     converse_schema_version: str | None = None
     """The exact ``schemaVersion`` a Converse record must carry (None: any string)."""
     multi_turn_distillation: bool = False

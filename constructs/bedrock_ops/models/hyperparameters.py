@@ -21,6 +21,8 @@ class HyperparameterSpec:
     default: int | float | None = None
     """The API default: an ``int`` for integer hyperparameters, a ``float`` otherwise (None: none documented)."""
     model_id: str = ""
+    conflict: str = ""
+    """Where the documentation disagrees on this range: both citations and the winner (added to range errors)."""
 
     def validate(self, value: object) -> str:
         """Return ``value`` in the string form the API expects, or raise ``ValueError``.
@@ -32,6 +34,7 @@ class HyperparameterSpec:
             raise ValueError(
                 f"hyperparameter {self.name} for {self.model_id or 'this model'} must be "
                 f"{self._fmt(self.minimum)}-{self._fmt(self.maximum)}, got {value!r}"
+                + (f" ({self.conflict})" if self.conflict else "")
             )
         return self._fmt(number)
 
@@ -61,11 +64,16 @@ class HyperparameterSpec:
 
 
 def build_hyperparameters(
-    model_id: str, raw: str | Mapping[str, Any], sets: Mapping[str, Any]
+    model_id: str,
+    raw: str | Mapping[str, Any],
+    sets: Mapping[str, Any],
+    sources: Mapping[str, Any] | None = None,
 ) -> dict[str, HyperparameterSpec]:
     """The hyperparameters of a customization type: ``raw`` is a set name (``hyperparameter_sets``) or the
-    parameters themselves (``{name: {type, minimum, maximum, default}}``)."""
+    parameters themselves (``{name: {type, minimum, maximum, default}}``). A set's ``conflicts`` on a range are
+    cited in the range errors, with the pages of ``sources``."""
     params = sets[raw]["parameters"] if isinstance(raw, str) else raw
+    conflicts = sets[raw].get("conflicts", ()) if isinstance(raw, str) else ()
     return {
         name: HyperparameterSpec(
             name=name,
@@ -74,6 +82,17 @@ def build_hyperparameters(
             maximum=float(hp["maximum"]),
             default=None if hp.get("default") is None else (int if hp["type"] == "int" else float)(hp["default"]),
             model_id=model_id,
+            conflict="; ".join(_cite(c, sources or {}) for c in conflicts if c.get("fact", "").startswith(f"{name}.")),
         )
         for name, hp in params.items()
     }
+
+
+def _cite(conflict: Mapping[str, Any], sources: Mapping[str, Any]) -> str:
+    """``the documentation disagrees on the maximum: <winner url> says 100, <other url> says 20; the first wins``."""
+    values = conflict.get("values", {})
+    winner = conflict.get("winner")
+    order = sorted(values, key=lambda key: key != winner)
+    said = ", ".join(f"{sources.get(key, {}).get('url', key)} says {values[key]}" for key in order)
+    what = str(conflict.get("fact", "")).partition(".")[2]
+    return f"the documentation disagrees on the {what}: {said}; the first wins (models.json conflicts: {winner})"

@@ -47,6 +47,20 @@ FACT_GROUPS = (
     "dataset",
 )
 """The fact groups of a model entry besides ``customization`` (each names its ``source``)."""
+_DATASET_RULES: dict[str, Any] = dict.fromkeys(
+    (
+        "max_tokens_per_record",
+        "max_input_tokens",
+        "max_output_tokens",
+        "converse_schema_version",
+        "max_videos_per_record",
+    )
+)
+_DATASET_RULES |= dict.fromkeys(
+    ("multi_turn_distillation", "reserved_in_prompts_only", "single_modality", "media_in_dataset_bucket"),
+    False,
+)
+"""Dataset rules read as they are written (JSON null/int/str/bool), with their defaults."""
 _HINT = "add it with a models file (config key models_file, CLI option --models-file, construct prop models_file=)"
 
 
@@ -159,7 +173,9 @@ def _packaged() -> ModelKnowledgeBase:
 def build(document: Mapping[str, Any]) -> ModelKnowledgeBase:
     """Build the knowledge base from a (merged, schema-checked) document."""
     sets = document.get("hyperparameter_sets", {})
-    entries = {model_id: _entry(model_id, raw, sets) for model_id, raw in document.get("models", {}).items()}
+    sources = document.get("sources", {})
+    models = document.get("models", {})
+    entries = {model_id: _entry(model_id, raw, sets, sources, models) for model_id, raw in models.items()}
     geographies = tuple(document.get("inference_profiles", {}).get("geographies", ()))
     return ModelKnowledgeBase(entries, geographies=geographies, document=document)
 
@@ -168,29 +184,42 @@ def _tuple(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(value)
 
 
-def _hyperparameters(model_id: str, raw: Any, sets: Mapping[str, Any]) -> dict[str, HyperparameterSpec]:
+def _hyperparameters(
+    model_id: str, raw: Any, sets: Mapping[str, Any], sources: Mapping[str, Any]
+) -> dict[str, HyperparameterSpec]:
     if not raw:  # none in the dataset validator asset's data, which does not stage the module
         return {}
     from bedrock_ops.models.hyperparameters import build_hyperparameters
 
-    return build_hyperparameters(model_id, raw, sets)
+    return build_hyperparameters(model_id, raw, sets, sources)
 
 
-def _entry(model_id: str, raw: Mapping[str, Any], sets: Mapping[str, Any]) -> ModelEntry:
+def _entry(
+    model_id: str,
+    raw: Mapping[str, Any],
+    sets: Mapping[str, Any],
+    sources: Mapping[str, Any],
+    models: Mapping[str, Any],
+) -> ModelEntry:
     group: dict[str, Mapping[str, Any]] = {name: raw.get(name) or {} for name in FACT_GROUPS}
     customization: dict[CustomizationType, CustomizationFacts] = {}
-    for ctype, facts in (raw.get("customization") or {}).items():
+    types = raw.get("customization") or {}
+    if isinstance(types, str):  # as for dataset rules
+        types = models[types]["customization"]
+    for ctype, facts in types.items():
         kind = CustomizationType(ctype)
         quotas = facts.get("quotas") or {}
         customization[kind] = CustomizationFacts(
             formats=tuple(DatasetFormat(f) for f in facts.get("formats", ())),
             limits=DatasetLimits(**{k: quotas.get(k) for k in LIMIT_KEYS}),
-            hyperparameters=MappingProxyType(_hyperparameters(model_id, facts.get("hyperparameters"), sets)),
+            hyperparameters=MappingProxyType(_hyperparameters(model_id, facts.get("hyperparameters"), sets, sources)),
             base_model_id=facts.get("base_model_id"),
             regions=_tuple(facts.get("regions")),
             teachers=tuple(facts.get("teachers") or ()),
         )
     dataset = group["dataset"]
+    if isinstance(dataset, str):  # the validator asset's compact data names a model with the same rules
+        dataset = models[dataset]["dataset"]
     features = _features(raw) if any(raw.get(name) for name in FACT_GROUPS if name != "dataset") else {}
     return ModelEntry(
         model_id=model_id,
@@ -198,13 +227,9 @@ def _entry(model_id: str, raw: Mapping[str, Any], sets: Mapping[str, Any]) -> Mo
         name=raw.get("name", model_id),
         variants=tuple(raw.get("variants", ())),
         customization=MappingProxyType(customization),
-        max_tokens_per_record=dataset.get("max_tokens_per_record"),
-        max_input_tokens=dataset.get("max_input_tokens"),
-        max_output_tokens=dataset.get("max_output_tokens"),
         chars_per_token=float(dataset.get("chars_per_token", 6)),
         reserved_strings=tuple(dataset.get("reserved_strings", ())),
-        converse_schema_version=dataset.get("converse_schema_version"),
-        multi_turn_distillation=bool(dataset.get("multi_turn_distillation", False)),
+        **{key: dataset.get(key, default) for key, default in _DATASET_RULES.items()},
         **features,
     )
 

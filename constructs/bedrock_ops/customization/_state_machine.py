@@ -1,0 +1,197 @@
+"""The customization workflow's state machine: [validate dataset] -> createModelCustomizationJob.sync ->
+describe job -> completed? -> [success hooks] -> notify, or notify the failure and fail.
+
+State names and JSON paths are what the Step Functions engine gate (tests/gates) and the handlers read: keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from bedrock_ops._core import nag
+from bedrock_ops.customization._permissions import grant_sync_task
+from bedrock_ops.data.kms import BedrockKmsKey
+from bedrock_ops.models.ids import ModelReference
+
+if TYPE_CHECKING:
+    from bedrock_ops.customization.workflow import ModelCustomizationWorkflow
+
+__all__ = ["SYNC_RESOURCE", "build_state_machine"]
+
+SYNC_RESOURCE = "arn:{partition}:states:::bedrock:createModelCustomizationJob.sync"
+
+
+def build_state_machine(
+    workflow: ModelCustomizationWorkflow,
+    *,
+    request: dict[str, Any],
+    status_fn: lambda_.IFunction,
+    dataset_validator: lambda_.IFunction | None,
+    validator_payload: dict[str, Any],
+    success_hooks: Sequence[sfn.IChainable],
+    base_model_id: str,
+    teacher: ModelReference | None,
+    custom_model_key: BedrockKmsKey | None,
+    timeout: Duration,
+) -> sfn.StateMachine:
+    stack = Stack.of(workflow)
+    init = sfn.Pass(
+        workflow,
+        "Start",
+        comment="No error yet: the describe step reads $.error on both paths",
+        result=sfn.Result.from_object({}),
+        result_path="$.error",
+    )
+    create_job = sfn.CustomState(
+        workflow,
+        "CreateJob",
+        state_json={
+            "Type": "Task",
+            "Comment": "Create the customization job and wait for it (.sync)",
+            "Resource": SYNC_RESOURCE.format(partition=stack.partition),
+            "Parameters": request,
+            "ResultPath": "$.job",
+        },
+    )
+    describe = tasks.LambdaInvoke(
+        workflow,
+        "DescribeJobResult",
+        lambda_function=status_fn,
+        payload=sfn.TaskInput.from_object(
+            {
+                "jobName.$": "$.jobName",
+                "customModelName.$": "$.customModelName",
+                "error.$": "$.error",
+            }
+        ),
+        payload_response_only=True,
+        result_path="$.report",
+    )
+    # Throttling happens on the create call, before a job exists: retrying cannot start a second job.
+    create_job.add_retry(
+        errors=["Bedrock.ThrottlingException"],
+        interval=Duration.seconds(30),
+        max_attempts=4,
+        backoff_rate=2,
+    )
+    create_job.add_catch(describe, errors=["States.ALL"], result_path="$.error")
+    notify_success = tasks.SnsPublish(
+        workflow,
+        "NotifySuccess",
+        topic=workflow.topic,
+        subject=sfn.JsonPath.string_at("$.report.subject"),
+        message=sfn.TaskInput.from_json_path_at("$.report.message"),
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    notify_failure = tasks.SnsPublish(
+        workflow,
+        "NotifyFailure",
+        topic=workflow.topic,
+        subject=sfn.JsonPath.string_at("$.report.subject"),
+        message=sfn.TaskInput.from_json_path_at("$.report.message"),
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    failed = sfn.Fail(
+        workflow,
+        "CustomizationFailed",
+        error="CustomizationFailed",
+        cause_path="$.report.failureMessage",
+    )
+    success_chain: sfn.IChainable = notify_success
+    if success_hooks:
+        chain = sfn.Chain.start(success_hooks[0])
+        for hook in success_hooks[1:]:
+            chain = chain.next(hook)
+        success_chain = chain.next(notify_success)
+    completed = (
+        sfn.Choice(workflow, "JobCompleted", comment="Did Bedrock complete the job?")
+        .when(sfn.Condition.boolean_equals("$.report.succeeded", True), success_chain)
+        .otherwise(notify_failure.next(failed))
+    )
+    if dataset_validator is not None:
+        # A plain Task on the function ARN (the answer is the payload) rather than LambdaInvoke, whose
+        # grant adds `<arn>:*`: the validator often lives in another stack, where that wildcard
+        # cannot be acknowledged by id before synthesis resolves the cross-stack reference.
+        validate = sfn.CustomState(
+            workflow,
+            "ValidateDataset",
+            state_json={
+                "Type": "Task",
+                "Comment": "Validate the training data (dataset validator Lambda)",
+                "Resource": dataset_validator.function_arn,
+                "Parameters": validator_payload,
+                "ResultPath": "$.validation",
+            },
+        )
+        validate.add_retry(
+            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+        )
+        validate.add_catch(describe, errors=["States.ALL"], result_path="$.error")
+        invalid = sfn.Pass(
+            workflow,
+            "DatasetInvalid",
+            comment="The validator's report becomes the failure reason",
+            parameters={"Error": "DatasetInvalid", "Cause.$": "States.JsonToString($.validation)"},
+            result_path="$.error",
+        ).next(describe)
+        dataset_ok = (
+            sfn.Choice(workflow, "DatasetValid", comment="Did the dataset pass validation?")
+            .when(
+                sfn.Condition.or_(
+                    sfn.Condition.and_(
+                        sfn.Condition.is_present("$.validation.valid"),
+                        sfn.Condition.boolean_equals("$.validation.valid", False),
+                    ),
+                    sfn.Condition.and_(
+                        sfn.Condition.is_present("$.validation.status"),
+                        sfn.Condition.or_(
+                            sfn.Condition.string_equals("$.validation.status", "failed"),
+                            sfn.Condition.string_equals("$.validation.status", "missing"),
+                        ),
+                    ),
+                ),
+                invalid,
+            )
+            .otherwise(create_job)
+        )
+        init.next(validate).next(dataset_ok)
+    else:
+        init.next(create_job)
+    create_job.next(describe).next(completed)
+
+    log_group = logs.LogGroup(
+        workflow, "Logs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.DESTROY
+    )
+    machine = sfn.StateMachine(
+        workflow,
+        "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(init),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        comment="Runs a Bedrock model customization job and reports its outcome",
+    )
+    grant_sync_task(workflow, machine, base_model_id, teacher, custom_model_key)
+    if dataset_validator is not None:
+        machine.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[dataset_validator.function_arn])
+        )
+    nag.acknowledge(
+        machine,
+        nag.iam5_resource_finding(workflow, f"{status_fn.function_arn}:*"),
+        "Step Functions' LambdaInvoke grants invoke on the function's versions and "
+        "aliases (<arn>:*) of this one function",
+    )
+    return machine
