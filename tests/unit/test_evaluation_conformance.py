@@ -134,6 +134,26 @@ def test_a_models_file_may_add_a_judge(tmp_path: Path) -> None:
 # -- defect 8: task types, metrics, built-in datasets ------------------------------------------------
 
 
+def test_a_models_file_may_change_what_a_task_type_offers(tmp_path: Path) -> None:
+    extra = tmp_path / "models.json"
+    table: dict[str, Any] = {"task_types": {"Classification": {"metrics": {"Builtin.Toxicity": []}}}}
+    extra.write_text(json.dumps({"evaluation_tasks": table}))
+    tasks = evaluation_tasks(load_models(extra))
+    assert tasks.task_types["Classification"].metric_names == (
+        "Builtin.Accuracy",
+        "Builtin.Robustness",
+        "Builtin.Toxicity",
+    )
+    assert "models-file" in load_models(extra).document["evaluation_tasks"]["source"]
+
+
+def test_a_bad_evaluation_tasks_table_names_the_file_and_key(tmp_path: Path) -> None:
+    extra = tmp_path / "models.json"
+    extra.write_text(json.dumps({"evaluation_tasks": {"task_types": {"Classification": {"metrics": {"x": "y"}}}}}))
+    with pytest.raises(ValueError, match=re.escape("evaluation_tasks.task_types.Classification.metrics.x must be")):
+        load_models(extra)
+
+
 def test_classification_defaults_to_accuracy_and_robustness_only() -> None:
     (config,) = _dataset_configs(
         datasets=[EvaluationDataset(key="reviews.jsonl", task_type=EvaluationTaskType.CLASSIFICATION)]
