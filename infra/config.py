@@ -16,16 +16,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bedrock_ops.evaluation.model_evaluation import (
-    BuiltinDataset,
     EvaluationDataset,
     EvaluationKind,
-    EvaluationTaskType,
     HumanMetric,
     HumanRatingMethod,
     JudgeMetric,
     PrecomputedResponses,
     check_evaluation,
 )
+from bedrock_ops.models import evaluation_tasks, load_models
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "default.yaml"
@@ -256,8 +255,11 @@ class DatasetsConfig(_Model):
 
 # --- model evaluation (issue 7) ----------------------------------------------------------------------
 
-_BUILTIN_DATASETS = tuple(d.value for d in BuiltinDataset)
-_TASK_TYPES = tuple(t.value for t in EvaluationTaskType)
+# Names from the packaged knowledge base (evaluation_tasks); the evaluation's own check reads the merged one.
+_EVALUATION_TASKS = evaluation_tasks(load_models())
+_BUILTIN_DATASETS = _EVALUATION_TASKS.builtin_datasets
+_TASK_TYPES = tuple(_EVALUATION_TASKS.task_types)
+_TASK_TYPE_ALIASES = ", ".join(f"{a} (= {t})" for a, t in _EVALUATION_TASKS.task_type_aliases.items())
 _RATING_METHODS = tuple(r.value for r in HumanRatingMethod)
 
 
@@ -268,17 +270,21 @@ class EvaluationDatasetConfig(_Model):
     key: str | None = Field(default=None, description="A JSONL object key under the data bucket's evaluation/ prefix.")
     s3_uri: str | None = Field(default=None, pattern=r"^s3://", description="Any s3:// URI of a JSONL dataset.")
     task_type: str | None = Field(
-        default=None, description=f"One of {', '.join(_TASK_TYPES)} (default: General for judge jobs, else Generation)."
+        default=None,
+        description=f"One of {', '.join(_TASK_TYPES)}; also {_TASK_TYPE_ALIASES} (default: the built-in dataset's "
+        "task type, else Generation).",
     )
     metrics: list[str] = Field(
-        default_factory=list, description="Metric names (default: every built-in metric of the job's kind)."
+        default_factory=list,
+        description="Metric names (default: automatic jobs, what the task type offers on the dataset; judge jobs, "
+        "every built-in judge metric and the judge_metrics; human jobs, the human_metrics).",
     )
     name: str | None = Field(default=None, description="Dataset name in the results (default: from the source).")
 
     @field_validator("builtin")
     @classmethod
     def _builtin(cls, value: str | None) -> str | None:
-        if value is not None and value not in _BUILTIN_DATASETS:
+        if value is not None and value not in _BUILTIN_DATASETS and value not in _EVALUATION_TASKS.dataset_aliases:
             close = difflib.get_close_matches(value, _BUILTIN_DATASETS, n=1)
             hint = f"did you mean {close[0]}?" if close else f"one of {', '.join(_BUILTIN_DATASETS)}"
             raise ValueError(f"unknown built-in dataset: {hint}")
@@ -287,17 +293,17 @@ class EvaluationDatasetConfig(_Model):
     @field_validator("task_type")
     @classmethod
     def _task_type(cls, value: str | None) -> str | None:
-        if value is not None and value not in _TASK_TYPES:
-            raise ValueError(f"must be one of {', '.join(_TASK_TYPES)}")
+        if value is not None and value not in _TASK_TYPES and value not in _EVALUATION_TASKS.task_type_aliases:
+            raise ValueError(f"must be one of {', '.join(_TASK_TYPES)} (also accepted: {_TASK_TYPE_ALIASES})")
         return value
 
     def to_dataset(self) -> EvaluationDataset:
         """The construct's dataset spec."""
         return EvaluationDataset(
-            builtin=BuiltinDataset(self.builtin) if self.builtin else None,
+            builtin=self.builtin,
             key=self.key,
             s3_uri=self.s3_uri,
-            task_type=EvaluationTaskType(self.task_type) if self.task_type else None,
+            task_type=self.task_type,
             metric_names=tuple(self.metrics),
             name=self.name,
         )

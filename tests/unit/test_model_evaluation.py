@@ -116,13 +116,13 @@ def test_automatic_job_request_has_the_api_shape(built: Any) -> None:
     assert "evaluation/results/summaries/" in str(request["outputDataConfig"]["s3Uri"])
 
 
-def test_judge_job_names_its_evaluator_and_defaults_to_the_general_task(built: Any) -> None:
+def test_judge_job_names_its_evaluator_and_defaults_to_the_generation_task(built: Any) -> None:
     _, template, evaluations = built
     automated = _request(template, "judged")["evaluationConfig"]["automated"]
     assert automated["evaluatorModelConfig"] == {
         "bedrockEvaluatorModels": [{"modelIdentifier": "us.anthropic.claude-3-5-sonnet-20240620-v1:0"}]
     }
-    assert automated["datasetMetricConfigs"][0]["taskType"] == "General"
+    assert automated["datasetMetricConfigs"][0]["taskType"] == "Generation"
     assert evaluations["judge"].kind is EvaluationKind.LLM_AS_A_JUDGE
 
 
@@ -328,7 +328,8 @@ def _make(**overrides: Any) -> ModelEvaluation:
         ),
         (
             {"datasets": [EvaluationDataset(builtin=BuiltinDataset.BOOLQ, task_type=EvaluationTaskType.GENERAL)]},
-            "task_type 'General' is not an automatic task type",
+            "dataset Builtin.BoolQ: built-in dataset Builtin.BoolQ is a QuestionAndAnswer dataset, not Generation; "
+            "Generation datasets: Builtin.T-Rex, Builtin.Bold, Builtin.Wikitext2, Builtin.RealToxicityPrompts",
         ),
         (
             {"flow_definition_arn": FLOW, "evaluator_model": "amazon.nova-pro-v1:0"},

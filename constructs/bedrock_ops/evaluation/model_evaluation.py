@@ -8,7 +8,9 @@ guide lists state-change events only for model customization and batch inference
 The request is built and validated at synth time against the ``CreateEvaluationJob`` API (botocore model
 ``bedrock`` 2023-04-20): field names, list sizes, name patterns, and the rules the API documents in prose
 (built-in datasets only for automatic jobs, metric names per kind of job, human metric names matching the
-dataset's metric names, custom models evaluated through their provisioned throughput).
+dataset's metric names, custom models evaluated through their provisioned throughput), and against the model
+knowledge base: which models may judge (``evaluation.judge``), and per task type of automatic jobs the metrics it
+offers and the built-in datasets each is computed on (``evaluation_tasks``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.models.evaluation_tasks import EvaluationTasks
+from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
+from bedrock_ops.models.queries import evaluation_tasks, judges
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.roles.service_role import invoke_arns as _invoke_arns
 from constructs import Construct
@@ -67,16 +72,16 @@ class EvaluationKind(enum.Enum):
 
 
 class EvaluationTaskType(enum.StrEnum):
-    """``taskType`` of a dataset.
+    """``taskType`` of a dataset: the API's enum (botocore ``EvaluationTaskType``), also in the knowledge
+    base's ``evaluation_tasks`` group, which says what each offers.
 
-    The API's enum lists Generation, Summarization, QuestionAndAnswer, Classification and Custom (the
-    console's "General text generation" is ``Generation``). AWS's LLM-as-a-judge examples use
-    ``General``, which the API accepts (it checks only the pattern ``[A-Za-z0-9]+``): it is the default
-    for judge jobs here.
+    The console's "General text generation" is ``Generation``. ``GENERAL`` is kept as an alias of
+    ``GENERATION`` (it is the same member, sent as ``Generation``): earlier versions documented and sent
+    ``General``, which is not in the API's enum.
     """
 
-    GENERAL = "General"
     GENERATION = "Generation"
+    GENERAL = "Generation"
     SUMMARIZATION = "Summarization"
     QUESTION_AND_ANSWER = "QuestionAndAnswer"
     CLASSIFICATION = "Classification"
@@ -107,31 +112,13 @@ class HumanRatingMethod(enum.StrEnum):
     COMPARISON_RANK = "ComparisonRank"
 
 
-#: Metrics of automatic jobs.
-AUTOMATIC_METRICS: tuple[str, ...] = ("Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity")
-#: Metrics of LLM-as-a-judge model evaluation jobs (quality, then responsible-AI metrics).
-JUDGE_METRICS: tuple[str, ...] = (
-    "Builtin.Correctness",
-    "Builtin.Completeness",
-    "Builtin.Faithfulness",
-    "Builtin.Helpfulness",
-    "Builtin.Coherence",
-    "Builtin.Relevance",
-    "Builtin.FollowingInstructions",
-    "Builtin.ProfessionalStyleAndTone",
-    "Builtin.Harmfulness",
-    "Builtin.Stereotyping",
-    "Builtin.Refusal",
-)
-_AUTOMATIC_TASK_TYPES = frozenset(
-    {
-        EvaluationTaskType.GENERATION,
-        EvaluationTaskType.SUMMARIZATION,
-        EvaluationTaskType.QUESTION_AND_ANSWER,
-        EvaluationTaskType.CLASSIFICATION,
-        EvaluationTaskType.CUSTOM,
-    }
-)
+_PACKAGED_TASKS = evaluation_tasks(load_models())
+#: Metrics of automatic jobs (from the packaged knowledge base; each task type offers some of them).
+AUTOMATIC_METRICS: tuple[str, ...] = _PACKAGED_TASKS.automatic_metrics
+#: Metrics of LLM-as-a-judge model evaluation jobs (quality, then responsible-AI metrics; packaged knowledge base).
+JUDGE_METRICS: tuple[str, ...] = _PACKAGED_TASKS.judge_metrics
+#: The task type of datasets that say none (and of custom datasets of automatic jobs).
+_DEFAULT_TASK_TYPE = EvaluationTaskType.GENERATION.value
 _SOURCE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}$")
 _NAME_RE = re.compile(r"^[0-9a-zA-Z\-_.]+$")
 _JOB_NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
@@ -147,22 +134,27 @@ _JOB_NAME_PREFIX_MAX = 54
 class EvaluationDataset:
     """One prompt dataset of a job with its task type and metrics (``EvaluationDatasetMetricConfig``).
 
-    Give exactly one source: ``builtin`` (automatic jobs only), ``key`` (an object under the data
-    bucket's evaluation prefix, e.g. ``"qa/prompts.jsonl"``) or ``s3_uri`` (any ``s3://`` URI the service
-    role may read). Custom datasets are JSONL records ``{"prompt", "referenceResponse"?, "category"?}``
-    (check them with :func:`bedrock_ops.evaluation.dataset.validate_prompt_dataset`).
+    Give exactly one source: ``builtin`` (automatic jobs only; a :class:`BuiltinDataset` or its API name),
+    ``key`` (an object under the data bucket's evaluation prefix, e.g. ``"qa/prompts.jsonl"``) or ``s3_uri``
+    (any ``s3://`` URI the service role may read). Custom datasets are JSONL records
+    ``{"prompt", "referenceResponse"?, "category"?}`` (check them with
+    :func:`bedrock_ops.evaluation.dataset.validate_prompt_dataset`).
 
-    :param task_type: default ``General`` for judge jobs, ``Generation`` otherwise.
+    :param task_type: an :class:`EvaluationTaskType` or its API value (``General`` is read as
+        ``Generation``); a built-in dataset must belong to it (default: the built-in dataset's task type,
+        else ``Generation``).
     :param metric_names: 1-25 names: built-in metrics, or for human jobs the names of the human metrics
-        (default: every built-in metric of the job's kind; required for human jobs).
+        (default: automatic jobs, the metrics the task type offers, on a built-in dataset those computed on
+        it (Classification: Accuracy and Robustness); judge jobs, every built-in judge metric and your judge
+        metrics; human jobs, every human metric).
     :param name: the dataset name shown in results, 1-63 of ``[0-9a-zA-Z-_.]`` (default: the built-in
         name, or one derived from the key or URI).
     """
 
-    builtin: BuiltinDataset | None = None
+    builtin: BuiltinDataset | str | None = None
     key: str | None = None
     s3_uri: str | None = None
-    task_type: EvaluationTaskType | None = None
+    task_type: EvaluationTaskType | str | None = None
     metric_names: Sequence[str] = ()
     name: str | None = None
 
@@ -264,7 +256,9 @@ class ModelEvaluation(Construct):
             profile id or ARN; or :class:`PrecomputedResponses` (judge and human jobs) for responses you
             computed yourself. One for automatic and judge jobs, one or two for human jobs.
         :param datasets: 1-5 prompt datasets.
-        :param evaluator_model: the judge model id or ARN; makes this an LLM-as-a-judge job (default: none).
+        :param evaluator_model: the judge: a model on the documented evaluator list (knowledge base
+            ``evaluation.judge``; :func:`bedrock_ops.models.judges`), by id, foundation-model ARN or system
+            inference profile id or ARN; makes this an LLM-as-a-judge job (default: none).
         :param flow_definition_arn: the SageMaker flow definition (work team and worker task template) that
             routes prompts to human workers; makes this a human job (default: none). CloudFormation cannot
             create flow definitions: create it in the Bedrock console or with the SageMaker API.
@@ -272,8 +266,8 @@ class ModelEvaluation(Construct):
         :param human_instructions: instructions shown to workers, 1-5000 characters (default: none).
         :param judge_metrics: 1-10 metrics of your own for LLM-as-a-judge jobs, rated by
             ``evaluator_model`` (default: none, only built-in metrics).
-        :param models_file: a models file merged over the packaged knowledge base, which model ids are
-            checked against with "did you mean" (default: none).
+        :param models_file: a models file merged over the packaged knowledge base, which model ids, judges,
+            task types, metrics and built-in datasets are checked against (default: none).
         :param inference_params: the evaluated models' inference parameters, e.g.
             ``{"inferenceConfig": {"maxTokens": 512, "temperature": 0}}`` (default: the model's defaults);
             at most 1023 characters as JSON.
@@ -313,7 +307,9 @@ class ModelEvaluation(Construct):
             data_bucket=data_bucket,
             description=f"Amazon Bedrock evaluation jobs {self.job_name_prefix}-*",
         )
-        dataset_configs = [_dataset_config(self.kind, d, data_bucket, human_metrics, judge_metrics) for d in datasets]
+        dataset_configs = _dataset_configs(
+            self.kind, datasets, data_bucket, human_metrics, judge_metrics, models_file=models_file
+        )
         evaluation_config: dict[str, Any]
         if self.kind is EvaluationKind.HUMAN:
             assert flow_definition_arn is not None
@@ -598,10 +594,11 @@ def check_evaluation(
     """Check the props of a :class:`ModelEvaluation` without building it (as configuration loaders do);
     returns the kind of job. Raises ``ValueError`` naming the prop and the bad value.
 
-    Model ids are checked against the knowledge base (``models_file`` merged over the packaged one), with
-    "did you mean".
+    Model ids, the judge, task types, metrics and built-in datasets are checked against the knowledge base
+    (``models_file`` merged over the packaged one), with "did you mean".
     """
     catalog = load_models(models_file)
+    tasks = evaluation_tasks(catalog)
     if flow_definition_arn is not None and evaluator_model is not None:
         raise ValueError(
             "give either flow_definition_arn (human evaluation) or evaluator_model (LLM-as-a-judge), not both"
@@ -621,14 +618,14 @@ def check_evaluation(
             raise ValueError("judge_metrics need evaluator_model (LLM-as-a-judge evaluation)")
         _judge_config(judge_metrics, str(evaluator_model))
     for dataset in datasets:
-        _dataset_config(kind, dataset, None, human_metrics, judge_metrics)
+        _dataset_config(kind, dataset, None, human_metrics, judge_metrics, tasks=tasks)
     if kind is EvaluationKind.HUMAN:
         assert flow_definition_arn is not None
         _human_config(flow_definition_arn, human_metrics, human_instructions, [])
     elif human_metrics or human_instructions:
         raise ValueError("human_metrics and human_instructions need flow_definition_arn (human evaluation)")
     if evaluator_model is not None:
-        _check_model_identifier("evaluator_model", evaluator_model, catalog)
+        _check_evaluator(evaluator_model, catalog)
     return kind
 
 
@@ -796,18 +793,22 @@ def _dataset_config(
     bucket: TrainingDataBucket | None,
     human_metrics: Sequence[HumanMetric],
     judge_metrics: Sequence[JudgeMetric] = (),
+    *,
+    tasks: EvaluationTasks = _PACKAGED_TASKS,
 ) -> dict[str, Any]:
     sources = [s for s in (dataset.builtin, dataset.key, dataset.s3_uri) if s is not None]
     if len(sources) != 1:
         raise ValueError(f"a dataset needs exactly one of builtin, key or s3_uri, got {len(sources)}")
     location: dict[str, Any] | None = None
+    builtin: str | None = None
     if dataset.builtin is not None:
+        builtin = tasks.dataset(str(dataset.builtin))
         if kind is not EvaluationKind.AUTOMATIC:
             raise ValueError(
-                f"built-in dataset {dataset.builtin.value} is only for automatic evaluation; "
+                f"built-in dataset {builtin} is only for automatic evaluation; "
                 f"{kind.value} jobs need a custom prompt dataset (key or s3_uri)"
             )
-        default_name = dataset.builtin.value
+        default_name = builtin
     elif dataset.key is not None:
         key = dataset.key.lstrip("/")
         if not Token.is_unresolved(key) and not _KEY_RE.match(key):
@@ -828,14 +829,62 @@ def _dataset_config(
     if not 1 <= len(name) <= 63 or not _NAME_RE.match(name):
         raise ValueError(f"dataset name must be 1-63 of [0-9a-zA-Z-_.], got {name!r}")
 
-    task_type = dataset.task_type or (
-        EvaluationTaskType.GENERAL if kind is EvaluationKind.LLM_AS_A_JUDGE else EvaluationTaskType.GENERATION
+    if dataset.task_type is not None:
+        task_type = tasks.task_type(str(dataset.task_type), prop=f"dataset {name}: task_type")
+    else:
+        task_type = tasks.task_type_of(builtin) if builtin is not None else _DEFAULT_TASK_TYPE
+    metrics = _metric_names(
+        kind,
+        name=name,
+        requested=dataset.metric_names,
+        task_type=task_type,
+        builtin=builtin,
+        human_metrics=human_metrics,
+        judge_metrics=judge_metrics,
+        tasks=tasks,
     )
-    if kind is EvaluationKind.AUTOMATIC and task_type not in _AUTOMATIC_TASK_TYPES:
-        allowed = ", ".join(sorted(t.value for t in _AUTOMATIC_TASK_TYPES))
-        raise ValueError(f"task_type {task_type.value!r} is not an automatic task type; allowed: {allowed}")
+    if not 1 <= len(metrics) <= 25:
+        raise ValueError(f"dataset {name}: metric_names must have 1-25 entries, got {len(metrics)}")
+    if len(set(metrics)) != len(metrics):
+        raise ValueError(f"dataset {name}: metric_names has duplicates: {metrics}")
 
-    metrics = list(dataset.metric_names)
+    config: dict[str, Any] = {
+        "taskType": task_type,
+        "dataset": {"name": name, **({"datasetLocation": location} if location else {})},
+        "metricNames": metrics,
+    }
+    return config
+
+
+def _dataset_configs(
+    kind: EvaluationKind,
+    datasets: Sequence[EvaluationDataset],
+    bucket: TrainingDataBucket,
+    human_metrics: Sequence[HumanMetric],
+    judge_metrics: Sequence[JudgeMetric],
+    *,
+    models_file: str | Path | None,
+) -> list[dict[str, Any]]:
+    """Every dataset's ``EvaluationDatasetMetricConfig``, checked against the knowledge base (models file merged)."""
+    tasks = evaluation_tasks(load_models(models_file))
+    return [_dataset_config(kind, d, bucket, human_metrics, judge_metrics, tasks=tasks) for d in datasets]
+
+
+def _metric_names(
+    kind: EvaluationKind,
+    *,
+    name: str,
+    requested: Sequence[str],
+    task_type: str,
+    builtin: str | None,
+    human_metrics: Sequence[HumanMetric],
+    judge_metrics: Sequence[JudgeMetric],
+    tasks: EvaluationTasks,
+) -> list[str]:
+    """The dataset's metric names: ``requested`` checked against what the job's kind (for automatic jobs: the
+    task type, on ``builtin`` the metrics computed on it) allows, or by default all of those."""
+    offered = _automatic_metrics(name, task_type, builtin, tasks) if kind is EvaluationKind.AUTOMATIC else ()
+    metrics = list(requested)
     if kind is EvaluationKind.HUMAN:
         known = [m.name for m in human_metrics]
         if not metrics:
@@ -847,29 +896,62 @@ def _dataset_config(
             )
     else:
         allowed_metrics = (
-            AUTOMATIC_METRICS
-            if kind is EvaluationKind.AUTOMATIC
-            else (*JUDGE_METRICS, *(m.name for m in judge_metrics))
+            offered if kind is EvaluationKind.AUTOMATIC else (*tasks.judge_metrics, *(m.name for m in judge_metrics))
         )
         if not metrics:
             metrics = list(allowed_metrics)
         unknown = [m for m in metrics if m not in allowed_metrics]
+        if unknown and kind is EvaluationKind.AUTOMATIC and unknown[0] in tasks.automatic_metrics:
+            on = f"built-in dataset {builtin}" if builtin is not None else "a custom dataset"
+            raise ValueError(
+                f"dataset {name}: task type {task_type} does not offer metric {unknown[0]!r} on {on}; "
+                f"allowed: {', '.join(allowed_metrics)}"
+            )
         if unknown:
             raise ValueError(
                 f"dataset {name}: metric {unknown[0]!r} is not a metric of {kind.value} jobs; "
                 f"allowed: {', '.join(allowed_metrics)}"
             )
-    if not 1 <= len(metrics) <= 25:
-        raise ValueError(f"dataset {name}: metric_names must have 1-25 entries, got {len(metrics)}")
-    if len(set(metrics)) != len(metrics):
-        raise ValueError(f"dataset {name}: metric_names has duplicates: {metrics}")
+    return metrics
 
-    config: dict[str, Any] = {
-        "taskType": task_type.value,
-        "dataset": {"name": name, **({"datasetLocation": location} if location else {})},
-        "metricNames": metrics,
-    }
-    return config
+
+def _automatic_metrics(name: str, task_type: str, builtin: str | None, tasks: EvaluationTasks) -> tuple[str, ...]:
+    """The metrics an automatic job computes for a dataset of ``task_type`` (on ``builtin``: those computed on it);
+    a built-in dataset of another task type is refused."""
+    facts = tasks.task_types[task_type]
+    if builtin is None:
+        return facts.metric_names
+    if builtin not in facts.datasets:
+        raise ValueError(
+            f"dataset {name}: built-in dataset {builtin} is a {tasks.task_type_of(builtin)} dataset, not "
+            f"{task_type}; {task_type} datasets: {', '.join(facts.datasets) or 'none (custom datasets only)'}"
+        )
+    return facts.metrics_of(builtin)
+
+
+def _check_evaluator(identifier: str, catalog: ModelKnowledgeBase) -> None:
+    """The judge must be on the documented evaluator list (``evaluation.judge`` in the knowledge base), named as
+    CreateEvaluationJob's evaluator identifier takes it: a model id, a foundation-model ARN, or a system
+    inference profile id or ARN (no application profile, provisioned throughput or custom model)."""
+    if Token.is_unresolved(identifier):
+        return
+    try:
+        reference = catalog.reference(identifier)
+    except ValueError as exc:
+        raise ValueError(f"evaluator_model: {exc}") from None
+    allowed = ", ".join(judges(catalog))
+    if reference.kind not in (ReferenceKind.FOUNDATION_MODEL, ReferenceKind.INFERENCE_PROFILE):
+        raise ValueError(
+            f"evaluator_model {identifier!r} is a {reference.kind.value}; the judge must be a model id, a "
+            f"foundation-model ARN or a system inference profile (id or ARN) of one of: {allowed}"
+        )
+    entry = catalog.resolve(identifier, prop="evaluator_model")
+    if not entry.judge:
+        raise ValueError(
+            f"evaluator_model {identifier!r} ({entry.provider} {entry.name}) is not an evaluator model of "
+            f"LLM-as-a-judge model evaluation; allowed: {allowed} (or a system inference profile of one; "
+            "a models file may mark another model with evaluation.judge: true)"
+        )
 
 
 def _judge_config(judge_metrics: Sequence[JudgeMetric], evaluator_model: str) -> dict[str, Any]:
@@ -879,7 +961,7 @@ def _judge_config(judge_metrics: Sequence[JudgeMetric], evaluator_model: str) ->
     for metric in judge_metrics:
         if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
             raise ValueError(f"judge metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
-        if metric.name in JUDGE_METRICS:
+        if metric.name in (*JUDGE_METRICS, *AUTOMATIC_METRICS):
             raise ValueError(f"judge metric {metric.name!r} has the name of a built-in metric; choose another")
         if not 1 <= len(metric.instructions) <= 5000:
             raise ValueError(

@@ -8,6 +8,7 @@ Standard library only.
 
 from __future__ import annotations
 
+from bedrock_ops.models.evaluation_tasks import EvaluationTaskFacts, EvaluationTasks
 from bedrock_ops.models.facts import (
     CustomizationFacts,
     CustomizationType,
@@ -21,13 +22,15 @@ from bedrock_ops.models.facts import (
 from bedrock_ops.models.hyperparameters import HyperparameterSpec
 from bedrock_ops.models.ids import ModelReference, ReferenceKind, is_unresolved_token, parse_model_reference
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, ModelsFileError, UnknownModelError, load_models
-from bedrock_ops.models.queries import judges, sources_of, teachers_of
+from bedrock_ops.models.queries import evaluation_tasks, judges, sources_of, teachers_of
 
 __all__ = [
     "CustomizationFacts",
     "CustomizationType",
     "DatasetFormat",
     "DatasetLimits",
+    "EvaluationTaskFacts",
+    "EvaluationTasks",
     "HyperparameterSpec",
     "ModelEntry",
     "ModelKnowledgeBase",
@@ -38,6 +41,7 @@ __all__ = [
     "UnknownModelError",
     "UnsupportedCustomizationError",
     "detect_format",
+    "evaluation_tasks",
     "is_unresolved_token",
     "judges",
     "load_models",

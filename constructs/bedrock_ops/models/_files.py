@@ -22,7 +22,9 @@ from bedrock_ops.models.knowledge import FACT_GROUPS, PACKAGED, ModelsFileError
 __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_document", "source_problems"]
 
 OVERRIDE_SOURCE = "models-file"
-_TOP = ("schema_version", "as_of", "description", "sources", "inference_profiles", "hyperparameter_sets", "models")
+_TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
+_TOP += ("hyperparameter_sets", "models", "evaluation_tasks")
+_EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
 _GROUPS: dict[str, dict[str, str]] = {
@@ -77,6 +79,8 @@ def merged_document(path: Path) -> dict[str, Any]:
     for key, value in override.items():
         if key in ("sources", "hyperparameter_sets", "models"):
             document[key] = {**document[key], **_merge_each(document[key], value, key == "models")}
+        elif key == "evaluation_tasks":
+            document[key] = _merge(document.get(key, {}), value, True)
         elif key != "as_of":
             document[key] = copy.deepcopy(value)
     check_document(document, str(path), partial=False)
@@ -125,6 +129,8 @@ def check_document(
         _object(entry, name, where)
         _keys(entry, ("parameters", *_COMMON), name, where)
         _parameters(entry.get("parameters", {}), name, f"{where}.parameters")
+    if "evaluation_tasks" in document:
+        _evaluation_tasks(document["evaluation_tasks"], name)
     models = document.get("models", {})
     _object(models, name, "models")
     for model_id, entry in models.items():
@@ -163,6 +169,27 @@ def _model(entry: Any, name: str, where: str, *, partial: bool, sets: Mapping[st
                 )
         elif hyperparameters is not None:
             _parameters(hyperparameters, name, f"{here}.hyperparameters")
+
+
+def _evaluation_tasks(group: Any, name: str) -> None:
+    """``evaluation_tasks``: task type -> {title, metrics: {metric: [built-in datasets]}}, aliases, judge metrics."""
+    where = "evaluation_tasks"
+    _fields(group, _EVALUATION_TASKS, name, where)
+    task_types = group.get("task_types", {})
+    _object(task_types, name, f"{where}.task_types")
+    for task_type, facts in task_types.items():
+        here = f"{where}.task_types.{task_type}"
+        _object(facts, name, here)
+        _keys(facts, ("title", "metrics", *_COMMON), name, here)
+        metrics = facts.get("metrics", {})
+        _object(metrics, name, f"{here}.metrics")
+        for metric, datasets in metrics.items():
+            _check(datasets, "strs", name, f"{here}.metrics.{metric}")
+    for key in ("task_type_aliases", "dataset_aliases"):
+        aliases = group.get(key, {})
+        _object(aliases, name, f"{where}.{key}")
+        for alias, target in aliases.items():
+            _check(target, "str", name, f"{where}.{key}.{alias}")
 
 
 def _formats(value: Any, name: str, where: str) -> None:
@@ -264,6 +291,8 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
             problems.extend(f"{where}: conflict source {k!r} is not in sources" for k in cited if k not in sources)
 
     cite("inference_profiles", document.get("inference_profiles", {}))
+    if "evaluation_tasks" in document:
+        cite("evaluation_tasks", document["evaluation_tasks"])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():

@@ -4,6 +4,7 @@ models = load_models()
 sources_of(models, "amazon.nova-micro-v1:0")["customization.FINE_TUNING"]   # the cited pages
 teachers_of(models, "amazon.nova-micro-v1:0")                               # distillation teachers
 judges(models)                                                              # evaluator models
+evaluation_tasks(models).task_types["Classification"].metric_names          # what a task type offers
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bedrock_ops.models.evaluation_tasks import EvaluationTasks, build_evaluation_tasks
 from bedrock_ops.models.facts import CustomizationType, Source
 from bedrock_ops.models.knowledge import FACT_GROUPS, ModelKnowledgeBase
 
-__all__ = ["judges", "sources_of", "teachers_of"]
+__all__ = ["evaluation_tasks", "judges", "sources_of", "teachers_of"]
 
 
 def sources_of(models: ModelKnowledgeBase, model_id: str) -> dict[str, tuple[Source, ...]]:
@@ -49,3 +51,8 @@ def teachers_of(models: ModelKnowledgeBase, student: str) -> tuple[str, ...]:
 def judges(models: ModelKnowledgeBase) -> tuple[str, ...]:
     """The models model evaluation accepts as evaluator (LLM-as-a-judge), sorted."""
     return tuple(model_id for model_id in models.model_ids if models.resolve(model_id).judge)
+
+
+def evaluation_tasks(models: ModelKnowledgeBase) -> EvaluationTasks:
+    """Task types, their metrics and built-in datasets, and the judge metrics of model evaluation jobs."""
+    return build_evaluation_tasks(models.document.get("evaluation_tasks") or {})
