@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from bedrock_ops.data.local_datasets import DatasetValidationError
 from infra.config import DEFAULT_CONFIG, AppConfig, ConfigError, load_config, load_pipeline_config
 from infra.stage import BedrockOpsStage, environment_of
 
@@ -58,20 +58,42 @@ def build_pipeline_app(pipeline_file: str, app: App | None = None) -> App:
     return app
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """The `cdk synth` entry point: ``-c config=path/to.yaml`` picks the configuration of the app;
     ``-c pipeline=config/pipeline.yaml`` synthesizes the GitOps pipeline instead.
 
-    The CLI passes cdk.json's context; the built-in CloudFormation validation is off as in :func:`new_app`."""
-    app = App(builtin_cloud_formation_validation=False)
+    The CDK CLI passes cdk.json's context; ``argv`` (default: the command line) may add ``-c key=value``
+    pairs, so ``python app.py -c config=FILE`` works without the CLI. The built-in CloudFormation validation
+    is off as in :func:`new_app`. Every configuration mistake ends in ``error: <file>: <key path>: ...`` and
+    exit status 1."""
+    context = _context_arguments(sys.argv[1:] if argv is None else argv)
+    app = App(context=context or None, builtin_cloud_formation_validation=False)
+    pipeline_file = app.node.try_get_context("pipeline")
+    source = str(pipeline_file or app.node.try_get_context("config") or DEFAULT_CONFIG)
     try:
-        pipeline_file = app.node.try_get_context("pipeline")
         if pipeline_file:
             build_pipeline_app(pipeline_file, app)
         else:
-            build_app(load_config(app.node.try_get_context("config") or DEFAULT_CONFIG), app)
-    except (ConfigError, DatasetValidationError) as exc:  # an invalid local dataset: file, line and reason
+            build_app(load_config(source), app)
+        app.synth()
+    except ConfigError as exc:  # file, key path, value and what is allowed
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    app.synth()
+    except ValueError as exc:  # a construct's own check that no config key was mapped to: still the file
+        print(f"error: {source}: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _context_arguments(argv: Sequence[str]) -> dict[str, str]:
+    """``-c key=value`` / ``--context key=value`` pairs of ``argv``, as the CDK CLI reads them."""
+    context: dict[str, str] = {}
+    items = iter(argv)
+    for item in items:
+        value = next(items, "") if item in {"-c", "--context"} else item.removeprefix("--context=")
+        if item in {"-c", "--context"} or item.startswith("--context="):
+            key, sep, text = value.partition("=")
+            if not sep:
+                raise SystemExit(f"error: -c {value!r}: expected key=value")
+            context[key] = text
+    return context

@@ -6,14 +6,25 @@ whose message names the file, the key path, the bad value and what is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bedrock_ops.evaluation.model_evaluation import (
     EvaluationDataset,
@@ -40,8 +51,8 @@ def _models_file(info: ValidationInfo) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class ConfigError(Exception):
-    """A configuration file that cannot be used; the message says where and why."""
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message says where (file, key path) and why."""
 
 
 class _Model(BaseModel):
@@ -174,17 +185,34 @@ class CustomizationJobConfig(_Model):
 
         models = load_models(_models_file(info))
         spec = models.resolve(self.base_model, prop="base_model")
-        validate_job_definition(
-            spec,
-            customization_type=CustomizationType(self.customization_type),
-            dataset_format=None,
-            hyperparameters=CustomizationHyperparameters.from_api(self.hyperparameters),
-        )
+        ctype = CustomizationType(self.customization_type)
+        hyperparameters = CustomizationHyperparameters.from_api(self.hyperparameters)
+        validate_job_definition(spec, customization_type=ctype, dataset_format=None, hyperparameters=hyperparameters)
+        if self.training_data_file is not None:
+            _check_training_data_file(self.training_data_file, spec, ctype)
         if (self.customization_type == "DISTILLATION") != (self.teacher_model is not None):
             raise ValueError("teacher_model is required for DISTILLATION and allowed only there")
         if self.teacher_model is not None:
             check_teacher(models, spec, self.teacher_model, prop="teacher_model")
         return self
+
+
+def _check_training_data_file(file: str, spec: Any, ctype: Any) -> None:
+    """The job's local training data, streamed through the dataset validator core (the same rules as
+    ``bedrock-ops validate-dataset`` and the ``DatasetValidator`` Lambda); problems name the key."""
+    from bedrock_ops._cli.diagnose import summary
+    from bedrock_ops.data.validation import validate_file
+
+    path = ROOT / file
+    try:
+        report = validate_file(path, base_model=spec, customization_type=ctype, max_errors=10)
+    except OSError as exc:
+        raise ValueError(
+            f"training_data_file: cannot read {file!r} ({path}): {exc.strerror or exc}; give a JSONL file "
+            "relative to the project root"
+        ) from None
+    if not report.valid:
+        raise ValueError(f"training_data_file: {file!r} is not valid for {spec.model_id}: {summary(report, path)}")
 
 
 class CustomizationConfig(_Model):
@@ -669,6 +697,12 @@ class AppConfig(_Model):
         default_factory=list, description="Bedrock model evaluation jobs started on deploy (default: none)."
     )
     github: GitHubConfig | None = Field(default=None, description="GitHub OIDC deploy roles (default: none).")
+    _source: str = PrivateAttr(default="<config>")
+
+    @property
+    def source(self) -> str:
+        """The file (or name) this configuration was loaded from: errors name it."""
+        return self._source
 
     @field_validator("models_file")
     @classmethod
@@ -748,10 +782,38 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def load_config(path: str | Path | None = None) -> AppConfig:
     """Load and validate a configuration file (default: ``config/default.yaml``).
 
+    A file is merged over the documented defaults, ``config/default.yaml``: a mapping merges key by key,
+    any other value (a list, a string, a number) replaces the default's, and ``null`` drops the default's
+    value (the key then takes its built-in default, e.g. ``github: null`` for no GitHub stack, ``jobs: []``
+    for no customization job). ``{}`` therefore synthesizes exactly what the default app synthesizes.
+
     Raises :class:`ConfigError` with one readable message for a missing file, bad YAML or invalid values.
     """
     file = Path(path) if path is not None else DEFAULT_CONFIG
-    return parse_config(_load_yaml(file), source=str(file))
+    raw = _load_yaml(file)
+    if file.resolve() != DEFAULT_CONFIG.resolve():
+        raw = merge_over(_load_yaml(DEFAULT_CONFIG), raw)
+    return parse_config(raw, source=str(file))
+
+
+def merge_over(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` merged over ``defaults``: mappings key by key, other values replace, ``None`` drops."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_over(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def effective_config_yaml(config: AppConfig) -> str:
+    """The configuration as the app uses it, every key with its value (``bedrock-ops config show``)."""
+    data = config.model_dump(mode="json")
+    header = f"# effective configuration of {config.source} (merged over config/default.yaml)\n"
+    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
 
 
 def load_pipeline_config(path: str | Path) -> PipelineConfig:
@@ -785,11 +847,40 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> AppConfig:
     """Validate an already-parsed configuration mapping; ``source`` names it in errors."""
     try:
         models_file = raw.get("models_file")
-        return AppConfig.model_validate(
+        config = AppConfig.model_validate(
             raw, context={"models_file": models_file if isinstance(models_file, str) else None}
         )
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source)) from None
+    config._source = source
+    return config
+
+
+@contextlib.contextmanager
+def feeds(config: AppConfig, key: str, props: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Map a construct's ``ValueError`` to the configuration key that fed it.
+
+    ``key`` is the section (``provisioned_throughput``, ``customization.jobs.0``); ``props`` maps the
+    construct's prop names, as its messages name them, to the keys under it, first match wins
+    (``{"acknowledge_commitment_cost": "acknowledge_commitment_cost", "model": "model_id"}``). The error
+    becomes ``ConfigError("<file>: <key path>: <message>")``.
+    """
+    try:
+        yield
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        message = _CONSTRUCT_PATH.sub("", str(exc), count=1)
+        path = key
+        for prop, sub in (props or {}).items():
+            if re.search(rf"(?<![\w.]){re.escape(prop)}(?![\w])", message):
+                path = f"{key}.{sub}" if sub else key
+                break
+        raise ConfigError(f"{config.source}: {path}: {message}") from None
+
+
+# "default/models/ProvisionedThroughput: " at the start of a construct's message: the key path replaces it.
+_CONSTRUCT_PATH = re.compile(r"^[A-Za-z0-9-]+(/[A-Za-z0-9-]+)+: ")
 
 
 def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] | None = None) -> str:
@@ -798,6 +889,12 @@ def format_validation_error(exc: ValidationError, source: str, model: type[BaseM
     for error in exc.errors(include_url=False):
         loc = ".".join(str(part) for part in error["loc"]) or "<top level>"
         message = error["msg"].removeprefix("Value error, ")
+        value = error["input"]
+        named = _NAMED_KEY.match(message)  # "training_data_file: ..." from a validator of the section
+        if named and named.group(1) in _allowed_keys(model or AppConfig, error["loc"]):
+            loc = f"{loc}.{named.group(1)}" if error["loc"] else named.group(1)
+            message = named.group(2)
+            value = value.get(named.group(1)) if isinstance(value, dict) else value
         if error["type"] == "extra_forbidden":
             allowed = _allowed_keys(model or AppConfig, error["loc"][:-1])
             close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
@@ -805,8 +902,11 @@ def format_validation_error(exc: ValidationError, source: str, model: type[BaseM
             message = f"unknown key{hint} Allowed keys here: {', '.join(allowed)}"
         elif error["type"] == "literal_error":
             message = message.replace("Input should be", "must be one of")
-        lines.append(f"  {source}: {loc}: {message} (got {error['input']!r})")
+        lines.append(f"  {source}: {loc}: {message} (got {value!r})")
     return "\n".join(lines)
+
+
+_NAMED_KEY = re.compile(r"^([a-z][a-z0-9_]*): (.*)$", re.S)
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:

@@ -32,7 +32,15 @@ from bedrock_ops import (
 )
 from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
 from constructs import Construct
-from infra.config import AppConfig, DatasetsConfig, MonitoredModelConfig, MonitoringConfig
+from infra.config import (
+    AppConfig,
+    CustomizationJobConfig,
+    EvaluationConfig,
+    InvocationLoggingConfig,
+    MonitoredModelConfig,
+    MonitoringConfig,
+    feeds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,22 +57,21 @@ class DataStack(Stack):
         super().__init__(scope, id, **kwargs)
         data = config.data
         removal = _removal_policy(config)
-        self.key = BedrockKmsKey(
-            self, "DataKey", alias=data.key_alias or f"alias/{config.project_name}", removal_policy=removal
-        )
-        self.data_bucket = TrainingDataBucket(
-            self,
-            "TrainingData",
-            encryption_key=self.key,
-            bucket_name=data.bucket_name,
-            removal_policy=removal,
-            noncurrent_version_expiration=Duration.days(data.noncurrent_version_expiration_days),
-            abort_incomplete_multipart_upload_after=Duration.days(data.abort_incomplete_upload_days),
-            access_log_retention=Duration.days(data.access_log_retention_days),
-        )
-        self.local_datasets, self.dataset_validator = _datasets(
-            self, self.data_bucket, config.datasets, config.models_file
-        )
+        with feeds(config, "data", {"alias": "key_alias", "bucket_name": "bucket_name"}):
+            self.key = BedrockKmsKey(
+                self, "DataKey", alias=data.key_alias or f"alias/{config.project_name}", removal_policy=removal
+            )
+            self.data_bucket = TrainingDataBucket(
+                self,
+                "TrainingData",
+                encryption_key=self.key,
+                bucket_name=data.bucket_name,
+                removal_policy=removal,
+                noncurrent_version_expiration=Duration.days(data.noncurrent_version_expiration_days),
+                abort_incomplete_multipart_upload_after=Duration.days(data.abort_incomplete_upload_days),
+                access_log_retention=Duration.days(data.access_log_retention_days),
+            )
+        self.local_datasets, self.dataset_validator = _datasets(self, self.data_bucket, config)
         self.customization_role = BedrockServiceRole(
             self, "CustomizationRole", data_bucket=self.data_bucket, custom_model_key=self.key
         )
@@ -90,30 +97,50 @@ def add_evaluations(stack: Stack, config: AppConfig, data_bucket: TrainingDataBu
     publishes its outcome to its SNS topic (the ``<Name>TopicArn`` output: subscribe to it).
     """
     evaluations = []
-    for spec in config.evaluations:
+    for index, spec in enumerate(config.evaluations):
         construct_id = "Evaluation" + "".join(part.capitalize() for part in spec.name.split("-"))
-        evaluation = ModelEvaluation(
-            stack,
-            construct_id,
-            data_bucket=data_bucket,
-            job_name=spec.name,
-            models=spec.models_spec(),
-            datasets=[d.to_dataset() for d in spec.datasets],
-            evaluator_model=spec.evaluator_model,
-            flow_definition_arn=spec.flow_definition_arn,
-            human_metrics=spec.human_metrics_spec(),
-            human_instructions=spec.human_instructions,
-            judge_metrics=spec.judge_metrics_spec(),
-            inference_params=spec.inference_params,
-            description=spec.description,
-            poll_interval=Duration.minutes(spec.poll_interval_minutes),
-            run_id=spec.run_id,
-            models_file=config.models_file,
-        )
+        with feeds(config, f"evaluations.{index}", _EVALUATION_PROPS):
+            evaluation = _evaluation(stack, construct_id, spec, config, data_bucket)
         evaluations.append(evaluation)
         CfnOutput(stack, f"{construct_id}JobArn", value=evaluation.job_arn)
         CfnOutput(stack, f"{construct_id}TopicArn", value=evaluation.topic.topic_arn)
     return evaluations
+
+
+#: ModelEvaluation's props, as its messages name them -> the keys of an ``evaluations`` item.
+_EVALUATION_PROPS = {
+    "evaluator_model": "evaluator_model",
+    "flow_definition_arn": "flow_definition_arn",
+    "human_metrics": "human_metrics",
+    "judge_metrics": "judge_metrics",
+    "inference_params": "inference_params",
+    "datasets": "datasets",
+    "job_name": "name",
+    "models": "models",
+}
+
+
+def _evaluation(
+    stack: Stack, construct_id: str, spec: EvaluationConfig, config: AppConfig, data_bucket: TrainingDataBucket
+) -> ModelEvaluation:
+    return ModelEvaluation(
+        stack,
+        construct_id,
+        data_bucket=data_bucket,
+        job_name=spec.name,
+        models=spec.models_spec(),
+        datasets=[d.to_dataset() for d in spec.datasets],
+        evaluator_model=spec.evaluator_model,
+        flow_definition_arn=spec.flow_definition_arn,
+        human_metrics=spec.human_metrics_spec(),
+        human_instructions=spec.human_instructions,
+        judge_metrics=spec.judge_metrics_spec(),
+        inference_params=spec.inference_params,
+        description=spec.description,
+        poll_interval=Duration.minutes(spec.poll_interval_minutes),
+        run_id=spec.run_id,
+        models_file=config.models_file,
+    )
 
 
 class CustomizationStack(Stack):
@@ -122,36 +149,9 @@ class CustomizationStack(Stack):
     def __init__(self, scope: Construct, id: str, *, config: AppConfig, data: DataStack, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         self.workflows: list[ModelCustomizationWorkflow] = []
-        for job in config.customization.jobs:
-            workflow = ModelCustomizationWorkflow(
-                self,
-                job.name,
-                base_model_id=job.base_model,
-                customization_type=CustomizationType(job.customization_type),
-                data_bucket=data.data_bucket,
-                training_data_key=job.training_data_key,
-                validation_data_keys=job.validation_data_keys,
-                media_prefixes=job.media_prefixes,
-                training_data_file=ROOT / job.training_data_file if job.training_data_file else None,
-                custom_model_name=job.name,
-                hyperparameters=CustomizationHyperparameters.from_api(job.hyperparameters),
-                teacher_model_id=job.teacher_model,
-                max_response_length=job.max_response_length,
-                custom_model_key=data.key,
-                service_role=data.customization_role,
-                tags=job.tags,
-                topic=self.workflows[0].topic if self.workflows else None,
-                removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
-                start_on_deploy=job.start_on_deploy,
-                start_on_new_data=job.start_on_new_data,
-                models_file=config.models_file,
-                dataset_validator=(
-                    data.dataset_validator.handler.function
-                    if job.validate_dataset and data.dataset_validator is not None
-                    else None
-                ),
-                timeout=Duration.hours(job.timeout_hours),
-            )
+        for index, job in enumerate(config.customization.jobs):
+            with feeds(config, f"customization.jobs.{index}", _JOB_PROPS):
+                workflow = self._workflow(job, config, data)
             self.workflows.append(workflow)
             CfnOutput(
                 self,
@@ -162,11 +162,61 @@ class CustomizationStack(Stack):
         if self.workflows:
             CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
 
+    def _workflow(self, job: CustomizationJobConfig, config: AppConfig, data: DataStack) -> ModelCustomizationWorkflow:
+        return ModelCustomizationWorkflow(
+            self,
+            job.name,
+            base_model_id=job.base_model,
+            customization_type=CustomizationType(job.customization_type),
+            data_bucket=data.data_bucket,
+            training_data_key=job.training_data_key,
+            validation_data_keys=job.validation_data_keys,
+            media_prefixes=job.media_prefixes,
+            training_data_file=ROOT / job.training_data_file if job.training_data_file else None,
+            custom_model_name=job.name,
+            hyperparameters=CustomizationHyperparameters.from_api(job.hyperparameters),
+            teacher_model_id=job.teacher_model,
+            max_response_length=job.max_response_length,
+            custom_model_key=data.key,
+            service_role=data.customization_role,
+            tags=job.tags,
+            topic=self.workflows[0].topic if self.workflows else None,
+            removal_policy=RemovalPolicy.DESTROY if job.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+            start_on_deploy=job.start_on_deploy,
+            start_on_new_data=job.start_on_new_data,
+            models_file=config.models_file,
+            dataset_validator=(
+                data.dataset_validator.handler.function
+                if job.validate_dataset and data.dataset_validator is not None
+                else None
+            ),
+            timeout=Duration.hours(job.timeout_hours),
+        )
+
+
+#: ModelCustomizationWorkflow's props, as its messages name them -> the keys of a ``customization.jobs`` item.
+_JOB_PROPS = {
+    "training_data_file": "training_data_file",
+    "training data": "training_data_file",
+    "training_data_key": "training_data_key",
+    "validation_data_keys": "validation_data_keys",
+    "teacher_model_id": "teacher_model",
+    "teacher": "teacher_model",
+    "max_response_length": "max_response_length",
+    "hyperparameter": "hyperparameters",
+    "custom_model_name": "name",
+    "customization_type": "customization_type",
+    "base_model_id": "base_model",
+    "base_model": "base_model",
+    "timeout": "timeout_hours",
+}
+
 
 def _datasets(
-    scope: Construct, data_bucket: TrainingDataBucket, config: DatasetsConfig, models_file: str | None
+    scope: Construct, data_bucket: TrainingDataBucket, app_config: AppConfig
 ) -> tuple[LocalDatasets | None, DatasetValidator | None]:
     """Validate the local datasets (an invalid one stops the synth), upload them, watch the bucket."""
+    config, models_file = app_config.datasets, app_config.models_file
     local = [
         LocalDataset(
             name=d.name,
@@ -177,22 +227,27 @@ def _datasets(
         )
         for d in config.local
     ]
-    uploads = (
-        LocalDatasets(scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, models_file=models_file)
-        if local
-        else None
-    )
+    uploads = None
+    if local:  # an error names the file: the key path is that of the first entry it names
+        by_file = {d.path: f"{i}.path" for i, d in enumerate(config.local)}
+        with feeds(
+            app_config, "datasets.local", {**by_file, **{repr(d.name): str(i) for i, d in enumerate(config.local)}}
+        ):
+            uploads = LocalDatasets(
+                scope, "LocalDatasets", data_bucket=data_bucket, datasets=local, models_file=models_file
+            )
     validator = None
     if config.validator.enabled:
-        validator = DatasetValidator(
-            scope,
-            "DatasetValidator",
-            data_bucket=data_bucket,
-            base_model=config.validator.base_model,
-            customization_type=CustomizationType.parse(config.validator.task),
-            models_file=models_file,
-            max_errors=config.validator.max_errors,
-        )
+        with feeds(app_config, "datasets.validator", {"max_errors": "max_errors", "base_model": "base_model"}):
+            validator = DatasetValidator(
+                scope,
+                "DatasetValidator",
+                data_bucket=data_bucket,
+                base_model=config.validator.base_model,
+                customization_type=CustomizationType.parse(config.validator.task),
+                models_file=models_file,
+                max_errors=config.validator.max_errors,
+            )
         for dataset in local:  # objects under a local dataset's name are checked against its own model
             validator.add_dataset(
                 dataset.name, base_model=dataset.base_model, customization_type=dataset.customization_type
@@ -208,24 +263,12 @@ class ObservabilityStack(Stack):
         logging_config = config.observability.invocation_logging
         monitoring_config = config.observability.monitoring
         removal = _removal_policy(config)
+        self.models_file = config.models_file
         self.invocation_logging: InvocationLogging | None = None
         self.monitoring: BedrockMonitoring | None = None
         if logging_config.enabled:
-            self.invocation_logging = InvocationLogging(
-                self,
-                "InvocationLogging",
-                cloud_watch_logs=logging_config.cloud_watch_logs,
-                s3_bucket=logging_config.s3,
-                large_data_delivery=logging_config.large_data_delivery,
-                text_data=logging_config.text_data,
-                image_data=logging_config.image_data,
-                embedding_data=logging_config.embedding_data,
-                video_data=logging_config.video_data,
-                log_group_name=logging_config.log_group_name,
-                log_retention=_retention(logging_config.log_retention_days),
-                adopt_existing=logging_config.adopt_existing,
-                removal_policy=removal,
-            )
+            with feeds(config, "observability.invocation_logging", _LOGGING_PROPS):
+                self.invocation_logging = self._logging(logging_config, removal)
         self.inference_profiles = [
             ApplicationInferenceProfile(
                 self,
@@ -244,47 +287,89 @@ class ObservabilityStack(Stack):
                 value=profile.inference_profile_arn,
             )
         if monitoring_config.enabled:
-            alarms = monitoring_config.alarms
-            self.monitoring = BedrockMonitoring(
-                self,
-                "Monitoring",
-                models=[
-                    MonitoredModel(m.model_id, latency_threshold_ms=m.latency_threshold_ms, alarms=m.alarms)
-                    for m in monitoring_config.models
-                ],
-                fleet_alarms=monitoring_config.fleet_alarms,
-                per_model_alarms=monitoring_config.per_model_alarms,
-                tpm_quotas=monitoring_config.tpm_quotas,
-                default_tpm_quota=monitoring_config.default_tpm_quota,
-                inference_profiles=self.inference_profiles,
-                thresholds=AlarmThresholds(
-                    latency_ms=alarms.latency_ms,
-                    latency_statistic=alarms.latency_statistic,
-                    fleet_latency_function=alarms.fleet_latency_function,
-                    time_to_first_token_ms=alarms.time_to_first_token_ms,
-                    quota_usage_percent=alarms.quota_usage_percent,
-                    content_filtered_count=alarms.content_filtered_count,
-                    throttles=alarms.throttles,
-                    server_errors=alarms.server_errors,
-                    log_delivery_failures=alarms.log_delivery_failures,
-                    period_minutes=alarms.period_minutes,
-                    evaluation_periods=alarms.evaluation_periods,
-                    datapoints_to_alarm=alarms.datapoints_to_alarm,
-                ),
-                alarm_name_prefix=monitoring_config.alarm_name_prefix,
-                dashboard_name_prefix=monitoring_config.dashboard_name_prefix,
-                alarm_emails=monitoring_config.alarm_emails,
-                model_prices=_token_prices(monitoring_config),
-                log_delivery_alarms=logging_config.enabled,
-                invocation_log_group=self.invocation_logging.log_group if self.invocation_logging else None,
-                models_file=config.models_file,
-            )
+            with feeds(config, "observability.monitoring", _MONITORING_PROPS):
+                self.monitoring = self._monitoring(monitoring_config, logging_config.enabled)
             CfnOutput(self, "AlarmTopicArn", value=self.monitoring.alarm_topic.topic_arn)
         if self.invocation_logging is not None:
             if self.invocation_logging.log_group is not None:
                 CfnOutput(self, "InvocationLogGroupName", value=self.invocation_logging.log_group.log_group_name)
             if self.invocation_logging.bucket is not None:
                 CfnOutput(self, "InvocationLogBucketName", value=self.invocation_logging.bucket.bucket_name)
+
+    def _logging(self, logging_config: InvocationLoggingConfig, removal: RemovalPolicy) -> InvocationLogging:
+        return InvocationLogging(
+            self,
+            "InvocationLogging",
+            cloud_watch_logs=logging_config.cloud_watch_logs,
+            s3_bucket=logging_config.s3,
+            large_data_delivery=logging_config.large_data_delivery,
+            text_data=logging_config.text_data,
+            image_data=logging_config.image_data,
+            embedding_data=logging_config.embedding_data,
+            video_data=logging_config.video_data,
+            log_group_name=logging_config.log_group_name,
+            log_retention=_retention(logging_config.log_retention_days),
+            adopt_existing=logging_config.adopt_existing,
+            removal_policy=removal,
+        )
+
+    def _monitoring(self, monitoring_config: MonitoringConfig, log_delivery_alarms: bool) -> BedrockMonitoring:
+        alarms = monitoring_config.alarms
+        return BedrockMonitoring(
+            self,
+            "Monitoring",
+            models=[
+                MonitoredModel(m.model_id, latency_threshold_ms=m.latency_threshold_ms, alarms=m.alarms)
+                for m in monitoring_config.models
+            ],
+            fleet_alarms=monitoring_config.fleet_alarms,
+            per_model_alarms=monitoring_config.per_model_alarms,
+            tpm_quotas=monitoring_config.tpm_quotas,
+            default_tpm_quota=monitoring_config.default_tpm_quota,
+            inference_profiles=self.inference_profiles,
+            thresholds=AlarmThresholds(
+                latency_ms=alarms.latency_ms,
+                latency_statistic=alarms.latency_statistic,
+                fleet_latency_function=alarms.fleet_latency_function,
+                time_to_first_token_ms=alarms.time_to_first_token_ms,
+                quota_usage_percent=alarms.quota_usage_percent,
+                content_filtered_count=alarms.content_filtered_count,
+                throttles=alarms.throttles,
+                server_errors=alarms.server_errors,
+                log_delivery_failures=alarms.log_delivery_failures,
+                period_minutes=alarms.period_minutes,
+                evaluation_periods=alarms.evaluation_periods,
+                datapoints_to_alarm=alarms.datapoints_to_alarm,
+            ),
+            alarm_name_prefix=monitoring_config.alarm_name_prefix,
+            dashboard_name_prefix=monitoring_config.dashboard_name_prefix,
+            alarm_emails=monitoring_config.alarm_emails,
+            model_prices=_token_prices(monitoring_config),
+            log_delivery_alarms=log_delivery_alarms,
+            invocation_log_group=self.invocation_logging.log_group if self.invocation_logging else None,
+            models_file=self.models_file,
+        )
+
+
+#: InvocationLogging's props, as its messages name them -> keys of ``observability.invocation_logging``.
+_LOGGING_PROPS = {
+    "log_group_name": "log_group_name",
+    "log_retention": "log_retention_days",
+    "large_data_delivery": "large_data_delivery",
+    "adopt_existing": "adopt_existing",
+    "cloud_watch_logs": "cloud_watch_logs",
+    "s3_bucket": "s3",
+}
+#: BedrockMonitoring's props, as its messages name them -> keys of ``observability.monitoring``.
+_MONITORING_PROPS = {
+    "alarm_emails": "alarm_emails",
+    "alarm_name_prefix": "alarm_name_prefix",
+    "dashboard_name_prefix": "dashboard_name_prefix",
+    "model_prices": "models",
+    "thresholds": "alarms",
+    "models": "models",
+    "model": "models",
+}
 
 
 def _token_prices(monitoring: MonitoringConfig) -> dict[str, tuple[float, float]]:
@@ -342,30 +427,47 @@ class ModelServingStack(Stack):
         access = config.model_access
         self.model_access: ModelAccess | None = None
         if access.enabled:
-            self.model_access = ModelAccess(
-                self,
-                "ModelAccess",
-                models=access.models,
-                use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
-                accept_agreements=access.accept_agreements,
-                models_file=config.models_file,
-            )
+            with feeds(
+                config, "model_access", {"use_case_form": "use_case_form", "models": "models", "model": "models"}
+            ):
+                self.model_access = ModelAccess(
+                    self,
+                    "ModelAccess",
+                    models=access.models,
+                    use_case_form=access.use_case_form.form_data() if access.use_case_form else None,
+                    accept_agreements=access.accept_agreements,
+                    models_file=config.models_file,
+                )
         pt = config.provisioned_throughput
         self.provisioned_throughput: ProvisionedThroughput | None = None
         if pt.enabled:
-            self.provisioned_throughput = ProvisionedThroughput(
-                self,
-                "ProvisionedThroughput",
-                model=pt.model_id,
-                base_model_id=pt.base_model_id,
-                model_units=pt.model_units,
-                commitment=pt.commitment,
-                provisioned_model_name=pt.name or f"{config.project_name}-pt",
-                acknowledge_commitment_cost=pt.acknowledge_commitment_cost,
-                pricing_table=load_pricing_table(pt.pricing_file),
-                models_file=config.models_file,
-            )
+            with feeds(config, "provisioned_throughput", _THROUGHPUT_PROPS):
+                self.provisioned_throughput = ProvisionedThroughput(
+                    self,
+                    "ProvisionedThroughput",
+                    model=pt.model_id,
+                    base_model_id=pt.base_model_id,
+                    model_units=pt.model_units,
+                    commitment=pt.commitment,
+                    provisioned_model_name=pt.name or f"{config.project_name}-pt",
+                    acknowledge_commitment_cost=pt.acknowledge_commitment_cost,
+                    pricing_table=load_pricing_table(pt.pricing_file),
+                    models_file=config.models_file,
+                )
             CfnOutput(self, "ProvisionedModelArn", value=self.provisioned_throughput.provisioned_model_arn)
+
+
+#: ProvisionedThroughput's props, as its messages name them -> keys of ``provisioned_throughput``; the
+#: first match wins (the cost guard's message names the commitment, the model and the acknowledgment).
+_THROUGHPUT_PROPS = {
+    "acknowledge_commitment_cost": "acknowledge_commitment_cost",
+    "pricing": "pricing_file",
+    "model_units": "model_units",
+    "base_model_id": "base_model_id",
+    "provisioned_model_name": "name",
+    "commitment": "commitment",
+    "model": "model_id",
+}
 
 
 class GitHubDeployStack(Stack):
@@ -375,8 +477,9 @@ class GitHubDeployStack(Stack):
         super().__init__(scope, id, **kwargs)
         github = config.github
         assert github is not None
-        self.roles = GitHubOidcDeployRoles(
-            self, "GitHub", repository=github.repository, branch=github.branch, provider_arn=github.provider_arn
-        )
+        with feeds(config, "github", {"repository": "repository", "branch": "branch", "provider_arn": "provider_arn"}):
+            self.roles = GitHubOidcDeployRoles(
+                self, "GitHub", repository=github.repository, branch=github.branch, provider_arn=github.provider_arn
+            )
         CfnOutput(self, "DeployRoleArn", value=self.roles.deploy_role.role_arn)
         CfnOutput(self, "DiffRoleArn", value=self.roles.diff_role.role_arn)

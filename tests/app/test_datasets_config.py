@@ -48,9 +48,12 @@ def test_broken_local_dataset_fails_the_synth_with_line_and_reason(tmp_path: Pat
     lines[4] = lines[4].replace('"role": "assistant"', '"role": "bot"')
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     outdir = tmp_path / "cdk.out"
-    result = _synth(_config(tmp_path, broken), outdir)
+    config = _config(tmp_path, broken)
+    result = _synth(config, outdir)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: invalid datasets; nothing was synthesized or uploaded:")
+    assert result.stderr.startswith(
+        f"error: {config}: datasets.local.0.path: invalid datasets; nothing was synthesized or uploaded:"
+    )
     assert f"{broken}:line 5: messages[1].role: unknown role 'bot'; allowed: user, assistant" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list(outdir.glob("*.template.json"))
@@ -89,7 +92,7 @@ def test_task_the_model_lacks_names_the_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError) as caught:
         load_config(config)
-    assert "datasets: validator: amazon.nova-lite-v1:0 does not support CONTINUED_PRE_TRAINING" in str(caught.value)
+    assert "datasets.validator: amazon.nova-lite-v1:0 does not support CONTINUED_PRE_TRAINING" in str(caught.value)
 
 
 def _models_file(tmp_path: Path) -> Path:

@@ -262,3 +262,22 @@ def test_log_estimate_says_whether_invocation_logging_is_configured() -> None:
     assert report.lines[0].note.startswith("invocation logging is on")
     off = cost.estimate(cost.Inventory(), TABLE, SERVICES, models=["acme.text-v1"], default_traffic=cost.Traffic(10))
     assert off.lines[0].note.startswith("if you turn invocation logging on")
+
+
+def test_total_over_an_unpriced_throughput_says_it_is_partial() -> None:
+    templates = {"s": {"Resources": {"Pt": _pt("acme.unpriced-v1"), "Key": {"Type": "AWS::KMS::Key"}}}}
+    report = cost.estimate(cost.inventory_from_templates(templates), TABLE, SERVICES)
+
+    text = cost.format_report(report)
+
+    assert report.unpriced == ("provisioned throughput: acme.unpriced-v1 (OneMonth)",)
+    assert "partial total" in text
+    assert "(partial: leaves out 1 item(s) without a price: provisioned throughput: acme.unpriced-v1" in text
+    assert report.to_dict()["total_is_partial"] is True
+
+
+def test_total_of_fully_priced_lines_is_not_marked_partial() -> None:
+    report = cost.estimate(cost.inventory_from_templates(TEMPLATES), TABLE, SERVICES)
+    assert report.unpriced == ()
+    assert "partial" not in cost.format_report(report)
+    assert report.to_dict()["total_is_partial"] is False

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from bedrock_ops._node import use_supported_node
 from bedrock_ops.cost import advisor as cost
 from bedrock_ops.cost.batch_pricing import batch_comparison, format_batch_comparison, load_batch_pricing
 from bedrock_ops.cost.pricing import load_pricing_table
@@ -122,14 +122,12 @@ def _import_infra() -> tuple[Any, Any]:
 def templates_from_config(path: str) -> dict[str, dict[str, Any]]:
     """Synthesize the default app for the configuration at ``path`` and return its templates."""
     config_module, app_module = _import_infra()
-    node = Path.cwd() / "node_modules" / ".bin" / "node"
-    if "JSII_NODE" not in os.environ and node.exists():
-        os.environ["JSII_NODE"] = str(node)
+    use_supported_node()
     try:
         config = config_module.load_config(path)
+        assembly = app_module.build_app(config).synth()
     except config_module.ConfigError as exc:
         raise CostCommandError(str(exc)) from None
-    assembly = app_module.build_app(config).synth()
     return {stack.stack_name: dict(stack.template) for stack in assembly.stacks_recursively}
 
 

@@ -36,7 +36,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--job-name", help="job name (default: <job prefix>-manual-<timestamp>)")
     parser.add_argument("--custom-model-name", help="custom model name (default: <model prefix>-manual-<timestamp>)")
     parser.add_argument("--region", help="AWS Region (default: the one in the state machine ARN)")
-    parser.add_argument("--dry-run", action="store_true", help="print the command without running it")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the command without running it; offline (no AWS credentials or calls needed)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,23 +81,30 @@ def cli_command(request: dict[str, str], region: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the execution; returns 0 on success, 1 on an AWS error."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    """Start the execution (``--dry-run``: print it only, offline); returns 0 on success, 1 on an AWS error."""
     arn: str = args.state_machine_arn
     if not re.fullmatch(r"arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+", arn):
         print(f"error: --state-machine-arn {arn!r} is not a state machine ARN", file=sys.stderr)
         return 2
     region: str = args.region or arn.split(":")[3]
+    if args.dry_run:  # offline: no credentials, no call; names from the state machine's name
+        request = build_request(arn, {}, job_name=args.job_name, custom_model_name=args.custom_model_name)
+        print(cli_command(request, region))
+        print(
+            "dry run: nothing was called; a real run names the job and model after the workflow's "
+            f"{JOB_PREFIX_TAG} / {MODEL_PREFIX_TAG} tags",
+            file=sys.stderr,
+        )
+        return 0
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
     client = boto3.client("stepfunctions", region_name=region)
     try:
         listed = client.list_tags_for_resource(resourceArn=arn).get("tags", [])
         tags = {t["key"]: t["value"] for t in listed}
         request = build_request(arn, tags, job_name=args.job_name, custom_model_name=args.custom_model_name)
         print(cli_command(request, region))
-        if args.dry_run:
-            return 0
         response = client.start_execution(**request)
     except (ClientError, BotoCoreError) as error:
         print(f"error: {error}", file=sys.stderr)

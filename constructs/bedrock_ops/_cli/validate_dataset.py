@@ -8,11 +8,20 @@ unsupported task, missing file, bad models file, no --base-model for a customiza
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from typing import Any, TextIO
 
-from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
+from bedrock_ops._cli.diagnose import explain, format_mismatch
+from bedrock_ops.data.validation import (
+    DEFAULT_MAX_ERRORS,
+    DatasetSplit,
+    ValidationIssue,
+    ValidationReport,
+    check_totals,
+    validate_file,
+)
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
 from bedrock_ops.models.knowledge import load_models
 
@@ -25,6 +34,10 @@ _TASKS = {
 }
 # Files smaller than this validate in well under a second: no progress bar for them.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+#: --max-errors bounds (the same as the config key datasets.validator.max_errors).
+MAX_ERRORS_RANGE = (1, 10_000)
+#: Errors listed under "this looks like the X format": the rest say the same.
+MISMATCH_ERRORS_SHOWN = 3
 
 
 def register(subparsers: Any) -> None:
@@ -64,13 +77,20 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="with --task evaluation: every prompt needs a referenceResponse (metrics that compare with one)",
     )
+    parser.add_argument(
+        "--validation-file",
+        metavar="PATH",
+        help="the job's validation dataset: checked too (split validation), and the model's quotas on training "
+        "plus validation records are applied to both together (default: the training file alone must meet them)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument(
         "--max-errors",
-        type=_non_negative,
+        type=_bounded,
         default=DEFAULT_MAX_ERRORS,
         metavar="N",
-        help=f"errors to list; all are counted (default: {DEFAULT_MAX_ERRORS})",
+        help=f"errors to list, {MAX_ERRORS_RANGE[0]}-{MAX_ERRORS_RANGE[1]}; all are counted "
+        f"(default: {DEFAULT_MAX_ERRORS})",
     )
     parser.add_argument(
         "--models-file",
@@ -87,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error("--require-reference applies to --task evaluation only")
     if args.base_model is None and not evaluation:
         return _usage_error(f"--base-model is required for --task {args.task}")
+    if args.validation_file is not None and (evaluation or args.split != DatasetSplit.TRAINING.value):
+        return _usage_error("--validation-file goes with a training file (--split training, a customization task)")
+    spec: ModelEntry | None = None
     try:
         base_model: str | ModelEntry | None = args.base_model
         ctype = _TASKS.get(args.task, CustomizationType.FINE_TUNING)
@@ -109,15 +132,52 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if progress:
                 progress.close()
+        reports = [(args.path, report)]
+        if args.validation_file is not None:
+            validation = validate_file(
+                args.validation_file,
+                base_model=base_model,
+                customization_type=ctype,
+                split=DatasetSplit.VALIDATION,
+                max_errors=args.max_errors,
+            )
+            reports.append((args.validation_file, validation))
     except OSError as exc:
-        return _usage_error(f"cannot read {args.path}: {exc.strerror or exc}")
+        return _usage_error(f"cannot read {exc.filename or args.path}: {exc.strerror or exc}")
     except ValueError as exc:  # unknown model, unsupported task, bad models file
         return _usage_error(str(exc))
-    if args.json:
-        sys.stdout.write(report.to_json() + "\n")
+    if spec is not None and args.split == DatasetSplit.TRAINING.value:
+        validation_records = reports[1][1].records if len(reports) > 1 else 0
+        hint = "" if len(reports) > 1 else " (pass --validation-file to count the validation dataset's records too)"
+        for problem in check_totals(spec, ctype, report.records, validation_records):
+            _add_error(report, problem + hint)
+    for path, each in reports:
+        _write(path, each, as_json=args.json)
+    return 0 if all(each.valid for _, each in reports) else 1
+
+
+def _add_error(report: ValidationReport, message: str) -> None:
+    report.error_count += 1
+    if len(report.errors) < report.max_errors:
+        report.errors.append(ValidationIssue(None, None, message))
+
+
+def _write(path: str, report: ValidationReport, *, as_json: bool) -> None:
+    """The report, explained first: "this looks like the instruction format", "did you mean 'messages'?"."""
+    hints = explain(report, path)
+    if as_json:
+        data = json.loads(report.to_json())
+        data["hints"] = hints
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    head, *errors = report.format_text().splitlines()
+    lines = [head, *(f"{report.source}: {hint}" for hint in hints)]
+    if format_mismatch(report, path) and len(errors) > MISMATCH_ERRORS_SHOWN:
+        shown = errors[:MISMATCH_ERRORS_SHOWN]
+        lines += [*shown, f"... and {report.error_count - len(shown)} more errors of the same mismatch"]
     else:
-        sys.stdout.write(report.format_text() + "\n")
-    return 0 if report.valid else 1
+        lines += errors
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _usage_error(message: str) -> int:
@@ -125,13 +185,14 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def _non_negative(value: str) -> int:
+def _bounded(value: str) -> int:
+    low, high = MAX_ERRORS_RANGE
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value!r}")
+        raise argparse.ArgumentTypeError(f"must be an integer {low}-{high}, got {value!r}") from None
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"must be an integer {low}-{high}, got {value!r}")
     return number
 
 

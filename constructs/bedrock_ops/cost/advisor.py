@@ -127,8 +127,13 @@ class CostReport:
 
     @property
     def total_monthly(self) -> float:
-        """The sum of the lines with a known cost."""
+        """The sum of the lines with a known cost (partial when :attr:`unpriced` is not empty)."""
         return math.fsum(line.monthly for line in self.lines if line.monthly is not None)
+
+    @property
+    def unpriced(self) -> tuple[str, ...]:
+        """The lines without a known cost (``category: item``): the total leaves them out."""
+        return tuple(f"{line.category}: {line.item}" for line in self.lines if line.monthly is None)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form (``bedrock-ops cost --json``)."""
@@ -138,6 +143,8 @@ class CostReport:
             "service_prices_as_of": self.service_prices_as_of,
             "hours_per_month": HOURS_PER_MONTH,
             "total_monthly": round(self.total_monthly, 2),
+            "total_is_partial": bool(self.unpriced),
+            "unpriced": list(self.unpriced),
             "lines": [line.__dict__ for line in self.lines],
             "break_even": [
                 {
@@ -471,7 +478,12 @@ def format_report(report: CostReport) -> str:
         for line in report.lines:
             label = f"{line.category}: {line.item}".ljust(width)
             out.append(f"  {label}  {line.quantity:>10g} {line.unit:<11} {_money(line.monthly, report.currency):>16}")
-        out.append(f"  {'total'.ljust(width)}  {'':>22} {_money(report.total_monthly, report.currency):>16}")
+        total = "total" if not report.unpriced else "partial total"
+        out.append(f"  {total.ljust(width)}  {'':>22} {_money(report.total_monthly, report.currency):>16}")
+        if report.unpriced:
+            out.append(
+                f"  (partial: leaves out {len(report.unpriced)} item(s) without a price: {', '.join(report.unpriced)})"
+            )
     else:
         out.append("  nothing billed by the month")
     if report.break_evens:
