@@ -37,6 +37,9 @@ _EXPORTS = {
     "Commitment": "bedrock_ops.cost.pricing",
     "ContentFilteredCountMetricFilter": "bedrock_ops.observability.content_filter",
     "CustomizationHyperparameters": "bedrock_ops.customization.workflow",
+    "CustomModelDeployment": "bedrock_ops.serving.deployment",
+    "ICustomModelDeployment": "bedrock_ops.serving.deployment",
+    "ModelCopy": "bedrock_ops.serving.model_copy",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
@@ -105,6 +108,8 @@ if TYPE_CHECKING:
     from bedrock_ops.observability.monitoring import BedrockMonitoring
     from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+    from bedrock_ops.serving.deployment import CustomModelDeployment, ICustomModelDeployment
+    from bedrock_ops.serving.model_copy import ModelCopy
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 
 __all__ = [
@@ -121,6 +126,7 @@ __all__ = [
     "BuiltinDataset",
     "Commitment",
     "ContentFilteredCountMetricFilter",
+    "CustomModelDeployment",
     "CustomizationHyperparameters",
     "CustomizationType",
     "DatasetFormat",
@@ -135,11 +141,13 @@ __all__ = [
     "HumanMetric",
     "HumanRatingMethod",
     "HyperparameterSpec",
+    "ICustomModelDeployment",
     "InvocationLogging",
     "JudgeMetric",
     "LocalDataset",
     "LocalDatasets",
     "ModelAccess",
+    "ModelCopy",
     "ModelCustomizationWorkflow",
     "ModelEntry",
     "ModelEvaluation",

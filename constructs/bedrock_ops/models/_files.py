@@ -30,8 +30,13 @@ _GROUPS: dict[str, dict[str, str]] = {
     "invocation": {"on_demand": "bool?", "inference_profile_only": "bool"},
     "access": {"anthropic_use_case_form": "bool"},
     "provisioned_throughput": {"supported": "bool", "variants": "strs", "no_commitment": "bool?", "regions": "strs?"},
-    "custom_model_deployment": {"supported": "bool?", "regions": "strs?"},
-    "model_copy": {"supported": "bool?"},
+    "custom_model_deployment": {
+        "supported": "bool?",
+        "regions": "strs?",
+        "customized_on_or_after": "str?",
+        "metrics_model_id": "str?",
+    },
+    "model_copy": {"supported": "bool?", "regions": "strs?"},
     "evaluation": {"judge": "bool"},
     "dataset": {
         "chars_per_token": "num",
