@@ -39,6 +39,7 @@ _EXPORTS = {
     "CustomizationHyperparameters": "bedrock_ops.customization.workflow",
     "CustomModelDeployment": "bedrock_ops.serving.deployment",
     "ICustomModelDeployment": "bedrock_ops.serving.deployment",
+    "ImportedModel": "bedrock_ops.serving.imported_model",
     "ModelCopy": "bedrock_ops.serving.model_copy",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
@@ -109,6 +110,7 @@ if TYPE_CHECKING:
     from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
     from bedrock_ops.serving.deployment import CustomModelDeployment, ICustomModelDeployment
+    from bedrock_ops.serving.imported_model import ImportedModel
     from bedrock_ops.serving.model_copy import ModelCopy
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 
@@ -142,6 +144,7 @@ __all__ = [
     "HumanRatingMethod",
     "HyperparameterSpec",
     "ICustomModelDeployment",
+    "ImportedModel",
     "InvocationLogging",
     "JudgeMetric",
     "LocalDataset",

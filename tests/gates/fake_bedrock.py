@@ -134,6 +134,23 @@ class CopyJob:
 
 
 @dataclass
+class ImportJob:
+    """One model import job and the imported model it creates (billed in Custom Model Units while it exists)."""
+
+    arn: str
+    name: str
+    model_name: str
+    model_arn: str
+    role: str
+    s3_uri: str
+    token: str | None
+    created: dt.datetime
+    reads_left: int
+    failing: bool
+    model_deleted: bool = False
+
+
+@dataclass
 class FakeBedrock:
     """The Bedrock control plane, in memory (see the module docstring)."""
 
@@ -146,6 +163,7 @@ class FakeBedrock:
     """Custom model ARN -> its base model ARN (what ``GetCustomModel`` answers)."""
     deployments: dict[str, Deployment] = field(default_factory=dict)
     copy_jobs: dict[str, CopyJob] = field(default_factory=dict)
+    import_jobs: dict[str, ImportJob] = field(default_factory=dict)
     region: str = REGION
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -592,3 +610,98 @@ class FakeBedrock:
                 job.model_deleted = True
                 return {}
         raise client_error("ResourceNotFoundException", f"Custom model {modelIdentifier} not found", operation)
+
+    # ------------------------------------------------------------------ model import jobs
+
+    def live_imports(self) -> list[ImportJob]:
+        """Imported models that still exist (each is billed)."""
+        return [job for job in self.import_jobs.values() if not job.model_deleted and job.reads_left == 0]
+
+    def _import_status(self, job: ImportJob) -> str:
+        if job.reads_left > 0:
+            return "InProgress"
+        return "Failed" if job.failing else "Completed"
+
+    def _create_model_import_job(self, operation: str, **request: Any) -> dict[str, Any]:
+        token = request.get("clientRequestToken")
+        for job in self.import_jobs.values():
+            if token is not None and job.token == token:
+                return {"jobArn": job.arn}
+        name = request["importedModelName"]
+        if any(job.model_name == name and not job.model_deleted for job in self.import_jobs.values()):
+            raise client_error("ValidationException", f"An imported model named {name} already exists", operation)
+        if any(job.name == request["jobName"] for job in self.import_jobs.values()):
+            raise client_error("ValidationException", f"A job named {request['jobName']} already exists", operation)
+        number = next(self._ids)
+        arn = f"arn:aws:bedrock:{self.region}:{ACCOUNT}:model-import-job/{number:012d}"
+        uri = request["modelDataSource"]["s3DataSource"]["s3Uri"]
+        self.import_jobs[arn] = ImportJob(
+            arn=arn,
+            name=request["jobName"],
+            model_name=name,
+            model_arn=f"arn:aws:bedrock:{self.region}:{ACCOUNT}:imported-model/{number:012d}",
+            role=request["roleArn"],
+            s3_uri=uri,
+            token=token,
+            created=self.now(),
+            reads_left=self.polls_until_in_service,
+            failing=uri in self.failing_models,
+        )
+        return {"jobArn": arn}
+
+    def _find_import(self, operation: str, identifier: str) -> ImportJob:
+        for job in self.import_jobs.values():
+            if identifier in (job.arn, job.name):
+                return job
+        raise client_error("ResourceNotFoundException", f"Model import job {identifier} not found", operation)
+
+    def _get_model_import_job(self, operation: str, *, jobIdentifier: str) -> dict[str, Any]:
+        job = self._find_import(operation, jobIdentifier)
+        status = self._import_status(job)
+        if job.reads_left > 0:
+            job.reads_left -= 1
+        answer: dict[str, Any] = {
+            "jobArn": job.arn,
+            "jobName": job.name,
+            "importedModelName": job.model_name,
+            "roleArn": job.role,
+            "modelDataSource": {"s3DataSource": {"s3Uri": job.s3_uri}},
+            "status": status,
+            "creationTime": job.created,
+        }
+        if status == "Completed":
+            answer["importedModelArn"] = job.model_arn
+        if status == "Failed":
+            job.model_deleted = True
+            answer["failureMessage"] = "The model architecture is not supported"
+        return answer
+
+    def _list_model_import_jobs(self, operation: str, **filters: Any) -> dict[str, Any]:
+        summaries = [
+            {
+                "jobArn": job.arn,
+                "jobName": job.name,
+                "status": self._import_status(job),
+                "creationTime": job.created,
+                "importedModelName": job.model_name,
+                **({"importedModelArn": job.model_arn} if self._import_status(job) == "Completed" else {}),
+            }
+            for job in self.import_jobs.values()
+            if filters.get("nameContains", "") in job.name
+        ]
+        wanted = filters.get("statusEquals")
+        return {"modelImportJobSummaries": [s for s in summaries if wanted in (None, s["status"])]}
+
+    def _imported(self, operation: str, identifier: str) -> ImportJob:
+        for job in self.live_imports():
+            if identifier in (job.model_arn, job.model_name) and not job.failing:
+                return job
+        raise client_error("ResourceNotFoundException", f"Imported model {identifier} not found", operation)
+
+    def _get_imported_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        job = self._imported(operation, modelIdentifier)
+        return {"modelArn": job.model_arn, "modelName": job.model_name, "jobArn": job.arn, "creationTime": job.created}
+
+    def _delete_imported_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        self._imported(operation, modelIdentifier).model_deleted = True
+        return {}

@@ -165,3 +165,60 @@ def test_copy_delete_while_the_job_runs_refuses_and_says_why(west: Stubber) -> N
     west.add_response("get_model_copy_job", _job("InProgress"))
     with pytest.raises(RuntimeError, match="still InProgress"):
         copy.on_event(event("Delete", COPY_PROPS, PhysicalResourceId=JOB))
+
+
+imports = load_handler("model_import")
+IMPORT_JOB = "arn:aws:bedrock:us-east-1:123456789012:model-import-job/abcdefghijkl"
+IMPORTED = "arn:aws:bedrock:us-east-1:123456789012:imported-model/abcdefghijkl"
+IMPORT_PROPS = {
+    "ImportedModelName": "llama-ft",
+    "RoleArn": "arn:aws:iam::123456789012:role/import",
+    "S3Uri": "s3://weights/llama/",
+}
+
+
+@pytest.fixture
+def importer(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
+    client = boto3.client("bedrock", region_name="us-east-1")
+    imports.clients.override("bedrock", client)
+    monkeypatch.setattr(imports.clients.retry, "sleep", sleeps.append)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+    imports.clients.clear()
+
+
+def test_import_create_retries_throttling_then_starts_one_job(importer: Stubber, sleeps: list[float]) -> None:
+    importer.add_client_error("create_model_import_job", "ServiceUnavailableException")
+    importer.add_response(
+        "create_model_import_job",
+        {"jobArn": IMPORT_JOB},
+        {
+            "clientRequestToken": ANY,
+            "jobName": ANY,
+            "importedModelName": "llama-ft",
+            "roleArn": IMPORT_PROPS["RoleArn"],
+            "modelDataSource": {"s3DataSource": {"s3Uri": "s3://weights/llama/"}},
+        },
+    )
+    assert imports.on_event(event("Create", IMPORT_PROPS))["PhysicalResourceId"] == IMPORT_JOB
+    assert len(sleeps) == 1
+
+
+def test_import_is_complete_fails_with_the_failure_message(importer: Stubber) -> None:
+    importer.add_response("get_model_import_job", {"jobArn": IMPORT_JOB, "status": "Failed", "failureMessage": "bad"})
+    with pytest.raises(RuntimeError, match="failed: bad"):
+        imports.is_complete(event("Create", IMPORT_PROPS, PhysicalResourceId=IMPORT_JOB))
+
+
+def test_import_delete_of_a_model_already_gone_succeeds(importer: Stubber) -> None:
+    importer.add_response(
+        "get_model_import_job", {"jobArn": IMPORT_JOB, "status": "Completed", "importedModelArn": IMPORTED}
+    )
+    importer.add_client_error("delete_imported_model", "ResourceNotFoundException")
+    assert imports.on_event(event("Delete", IMPORT_PROPS, PhysicalResourceId=IMPORT_JOB))["PhysicalResourceId"]
+
+
+def test_import_delete_of_a_missing_job_succeeds(importer: Stubber) -> None:
+    importer.add_client_error("get_model_import_job", "ResourceNotFoundException")
+    assert imports.on_event(event("Delete", IMPORT_PROPS, PhysicalResourceId=IMPORT_JOB))["PhysicalResourceId"]

@@ -22,7 +22,16 @@ from bedrock_ops.models.knowledge import FACT_GROUPS, PACKAGED, ModelsFileError
 __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_document", "source_problems"]
 
 OVERRIDE_SOURCE = "models-file"
-_TOP = ("schema_version", "as_of", "description", "sources", "inference_profiles", "hyperparameter_sets", "models")
+_TOP = (
+    "schema_version",
+    "as_of",
+    "description",
+    "sources",
+    "inference_profiles",
+    "hyperparameter_sets",
+    "model_import",
+    "models",
+)
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
 _GROUPS: dict[str, dict[str, str]] = {
@@ -265,6 +274,8 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
             problems.extend(f"{where}: conflict source {k!r} is not in sources" for k in cited if k not in sources)
 
     cite("inference_profiles", document.get("inference_profiles", {}))
+    if "model_import" in document:
+        cite("model_import", document["model_import"])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():
