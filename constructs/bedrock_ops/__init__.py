@@ -38,6 +38,10 @@ _EXPORTS = {
     "Commitment": "bedrock_ops.cost.pricing",
     "ContentFilteredCountMetricFilter": "bedrock_ops.observability.content_filter",
     "CustomizationHyperparameters": "bedrock_ops.customization.workflow",
+    "CustomModelDeployment": "bedrock_ops.serving.deployment",
+    "ICustomModelDeployment": "bedrock_ops.serving.deployment",
+    "ImportedModel": "bedrock_ops.serving.imported_model",
+    "ModelCopy": "bedrock_ops.serving.model_copy",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
@@ -107,7 +111,10 @@ if TYPE_CHECKING:
     from bedrock_ops.observability.monitoring import BedrockMonitoring
     from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+    from bedrock_ops.serving.deployment import CustomModelDeployment, ICustomModelDeployment
+    from bedrock_ops.serving.imported_model import ImportedModel
     from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
+    from bedrock_ops.serving.model_copy import ModelCopy
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
 
 __all__ = [
@@ -126,6 +133,7 @@ __all__ = [
     "BuiltinDataset",
     "Commitment",
     "ContentFilteredCountMetricFilter",
+    "CustomModelDeployment",
     "CustomizationHyperparameters",
     "CustomizationType",
     "DatasetFormat",
@@ -140,11 +148,14 @@ __all__ = [
     "HumanMetric",
     "HumanRatingMethod",
     "HyperparameterSpec",
+    "ICustomModelDeployment",
+    "ImportedModel",
     "InvocationLogging",
     "JudgeMetric",
     "LocalDataset",
     "LocalDatasets",
     "ModelAccess",
+    "ModelCopy",
     "ModelCustomizationWorkflow",
     "ModelEntry",
     "ModelEvaluation",

@@ -17,9 +17,11 @@ class Clients:
         self._clients: dict[str, Any] = {}
 
     def get(self, service: str) -> Any:
-        """The client of ``service`` (``"bedrock"``, ``"s3"``, ...), created on first use."""
+        """The client of ``service`` (``"bedrock"``, ``"s3"``, ...), created on first use; ``"bedrock@us-west-2"``
+        is the service's client in another Region (e.g. for APIs that run in a destination Region)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, config=self._config)
+            name, _, region = service.partition("@")
+            self._clients[service] = boto3.client(name, region_name=region or None, config=self._config)
         return self._clients[service]
 
     def override(self, service: str, client: Any) -> None:

@@ -30,6 +30,19 @@ Model access (``models``: what ``GetFoundationModelAvailability`` answers per mo
 - the account's one use-case form: ``GetUseCaseForModelAccess`` answers ``ResourceNotFoundException`` until
   ``PutUseCaseForModelAccess`` stores it; every submission is kept in ``form_submissions``; there is no delete.
 
+Custom model deployments (API_CreateCustomModelDeployment.html, API_UpdateCustomModelDeployment.html,
+API_GetCustomModelDeployment.html, API_DeleteCustomModelDeployment.html; read 2026-12-01): the same token rule;
+names unique per account and Region (the API reference: "The name must be unique within your Amazon Web
+Services account and Region"; the fake answers a duplicate with ``ValidationException``); a new deployment is
+``Creating`` for ``polls_until_in_service`` reads, then ``Active`` (``Failed`` for a model in
+``failing_models``); ``UpdateCustomModelDeployment`` reports ``updateDetails.updateStatus`` ``Updating`` for as
+many reads, then ``UpdateCompleted`` with the new ``modelArn``; the model must be a known custom model when
+``custom_models`` lists any.
+
+Model copy jobs (API_CreateModelCopyJob.html, API_GetModelCopyJob.html): one fake per Region (``region``); a
+copy job is ``InProgress`` for ``polls_until_in_service`` reads, then ``Completed`` with its target custom model
+(``Failed`` for a source in ``failing_models``); ``DeleteCustomModel`` removes a copied model.
+
 Sources: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateProvisionedModelThroughput.html,
 API_UpdateProvisionedModelThroughput.html, API_DeleteProvisionedModelThroughput.html,
 API_GetFoundationModelAvailability.html, API_CreateFoundationModelAgreement.html, API_PutUseCaseForModelAccess.html
@@ -111,6 +124,57 @@ class Availability:
 
 
 @dataclass
+class Deployment:
+    """One custom model deployment as the fake remembers it (billed per token while it exists)."""
+
+    arn: str
+    name: str
+    model_arn: str
+    description: str
+    token: str | None
+    tags: dict[str, str]
+    created: dt.datetime
+    reads_left: int
+    failing: bool
+    update_to: str | None = None
+    update_reads_left: int = 0
+    deleted: bool = False
+
+
+@dataclass
+class CopyJob:
+    """One model copy job and the custom model it creates in the fake's Region."""
+
+    arn: str
+    source: str
+    target_name: str
+    target_arn: str
+    token: str | None
+    created: dt.datetime
+    reads_left: int
+    failing: bool
+    tags: dict[str, str] = field(default_factory=dict)
+    model_deleted: bool = False
+
+
+@dataclass
+class ImportJob:
+    """One model import job and the imported model it creates (billed in Custom Model Units while it exists)."""
+
+    arn: str
+    name: str
+    model_name: str
+    model_arn: str
+    role: str
+    s3_uri: str
+    token: str | None
+    created: dt.datetime
+    reads_left: int
+    failing: bool
+    model_deleted: bool = False
+
+
+@dataclass
 class FakeBedrock:
     """The Bedrock control plane, in memory (see the module docstring)."""
 
@@ -128,6 +192,10 @@ class FakeBedrock:
     """The model ids whose agreement was created, in order."""
     use_case_form: bytes | None = None
     form_submissions: list[bytes] = field(default_factory=list)
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+    copy_jobs: dict[str, CopyJob] = field(default_factory=dict)
+    import_jobs: dict[str, ImportJob] = field(default_factory=dict)
+    region: str = REGION
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -289,6 +357,14 @@ class FakeBedrock:
         return {}
 
     def _get_custom_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        for job in self.live_copies():
+            if modelIdentifier in (job.target_arn, job.target_name):
+                return {
+                    "modelArn": job.target_arn,
+                    "modelName": job.target_name,
+                    "baseModelArn": self.custom_models.get(job.source, job.source),
+                    "creationTime": job.created,
+                }
         base = self.custom_models.get(modelIdentifier)
         if base is None:
             raise client_error("ResourceNotFoundException", f"Custom model {modelIdentifier} not found", operation)
@@ -362,14 +438,303 @@ class FakeBedrock:
         job.status = "Stopping"
         return {}
 
+    def _tagged(self, operation: str, arn: str) -> Throughput | Deployment:
+        if ":custom-model-deployment/" in arn:
+            return self._find_deployment(operation, arn)
+        return self._find(operation, arn)
+
     def _tag_resource(self, operation: str, *, resourceARN: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        self._find(operation, resourceARN).tags.update({t["key"]: t["value"] for t in tags})
+        self._tagged(operation, resourceARN).tags.update({t["key"]: t["value"] for t in tags})
         return {}
 
     def _untag_resource(self, operation: str, *, resourceARN: str, tagKeys: list[str]) -> dict[str, Any]:
-        throughput = self._find(operation, resourceARN)
+        resource = self._tagged(operation, resourceARN)
         for key in tagKeys:
-            throughput.tags.pop(key, None)
+            resource.tags.pop(key, None)
+        return {}
+
+    # ------------------------------------------------------------------ custom model deployments
+
+    def live_deployments(self) -> list[Deployment]:
+        """Deployments that still exist."""
+        return [d for d in self.deployments.values() if not d.deleted]
+
+    def _find_deployment(self, operation: str, identifier: str) -> Deployment:
+        for deployment in self.deployments.values():
+            if identifier in (deployment.arn, deployment.name) and not deployment.deleted:
+                return deployment
+        raise client_error("ResourceNotFoundException", f"Custom model deployment {identifier} not found", operation)
+
+    def _check_custom_model(self, operation: str, model_arn: str) -> None:
+        if self.custom_models and model_arn not in self.custom_models:
+            raise client_error("ResourceNotFoundException", f"Custom model {model_arn} not found", operation)
+
+    def _create_custom_model_deployment(
+        self,
+        operation: str,
+        *,
+        modelDeploymentName: str,
+        modelArn: str,
+        description: str | None = None,
+        tags: list[dict[str, str]] | None = None,
+        clientRequestToken: str | None = None,
+    ) -> dict[str, Any]:
+        if clientRequestToken is not None:
+            for deployment in self.deployments.values():
+                if deployment.token == clientRequestToken:
+                    return {"customModelDeploymentArn": deployment.arn}
+        if any(d.name == modelDeploymentName for d in self.live_deployments()):
+            raise client_error(
+                "ValidationException",
+                f"A custom model deployment named {modelDeploymentName} already exists",
+                operation,
+            )
+        self._check_custom_model(operation, modelArn)
+        arn = f"arn:aws:bedrock:{self.region}:{ACCOUNT}:custom-model-deployment/{next(self._ids):012d}"
+        self.deployments[arn] = Deployment(
+            arn=arn,
+            name=modelDeploymentName,
+            model_arn=modelArn,
+            description=description or "",
+            token=clientRequestToken,
+            tags={t["key"]: t["value"] for t in tags or []},
+            created=self.now(),
+            reads_left=self.polls_until_in_service,
+            failing=modelArn in self.failing_models,
+        )
+        return {"customModelDeploymentArn": arn}
+
+    def _get_custom_model_deployment(self, operation: str, *, customModelDeploymentIdentifier: str) -> dict[str, Any]:
+        deployment = self._find_deployment(operation, customModelDeploymentIdentifier)
+        if deployment.reads_left > 0:
+            deployment.reads_left -= 1
+            status = "Creating"
+        else:
+            status = "Failed" if deployment.failing else "Active"
+        answer: dict[str, Any] = {
+            "customModelDeploymentArn": deployment.arn,
+            "modelDeploymentName": deployment.name,
+            "modelArn": deployment.model_arn,
+            "createdAt": deployment.created,
+            "status": status,
+        }
+        if deployment.description:
+            answer["description"] = deployment.description
+        if status == "Failed":
+            answer["failureMessage"] = "The custom model cannot be deployed for on-demand inference"
+        if deployment.update_to is not None:
+            if deployment.update_reads_left > 0:
+                deployment.update_reads_left -= 1
+                answer["updateDetails"] = {"modelArn": deployment.update_to, "updateStatus": "Updating"}
+            else:
+                deployment.model_arn = deployment.update_to
+                answer["modelArn"] = deployment.model_arn
+                answer["updateDetails"] = {"modelArn": deployment.update_to, "updateStatus": "UpdateCompleted"}
+                deployment.update_to = None
+        return answer
+
+    def _update_custom_model_deployment(
+        self, operation: str, *, customModelDeploymentIdentifier: str, modelArn: str
+    ) -> dict[str, Any]:
+        deployment = self._find_deployment(operation, customModelDeploymentIdentifier)
+        self._check_custom_model(operation, modelArn)
+        if deployment.update_to is not None:
+            raise client_error("ConflictException", f"Deployment {deployment.name} is already updating", operation)
+        deployment.update_to = modelArn
+        deployment.update_reads_left = self.polls_until_in_service
+        return {"customModelDeploymentArn": deployment.arn}
+
+    def _delete_custom_model_deployment(
+        self, operation: str, *, customModelDeploymentIdentifier: str
+    ) -> dict[str, Any]:
+        self._find_deployment(operation, customModelDeploymentIdentifier).deleted = True
+        return {}
+
+    # ------------------------------------------------------------------ model copy jobs (in self.region)
+
+    def live_copies(self) -> list[CopyJob]:
+        """Copy jobs whose target model still exists (it is billed for storage)."""
+        return [job for job in self.copy_jobs.values() if not job.model_deleted]
+
+    def _create_model_copy_job(
+        self,
+        operation: str,
+        *,
+        sourceModelArn: str,
+        targetModelName: str,
+        modelKmsKeyId: str | None = None,
+        targetModelTags: list[dict[str, str]] | None = None,
+        clientRequestToken: str | None = None,
+    ) -> dict[str, Any]:
+        if clientRequestToken is not None:
+            for job in self.copy_jobs.values():
+                if job.token == clientRequestToken:
+                    return {"jobArn": job.arn}
+        if any(job.target_name == targetModelName for job in self.live_copies()):
+            raise client_error(
+                "ValidationException", f"A custom model named {targetModelName} already exists", operation
+            )
+        number = next(self._ids)
+        arn = f"arn:aws:bedrock:{self.region}:{ACCOUNT}:model-copy-job/{number:012d}"
+        base = sourceModelArn.split(":custom-model/", 1)[-1].rsplit("/", 1)[0]
+        target = f"arn:aws:bedrock:{self.region}:{ACCOUNT}:custom-model/{base}/{number:012d}"
+        self.copy_jobs[arn] = CopyJob(
+            arn=arn,
+            source=sourceModelArn,
+            target_name=targetModelName,
+            target_arn=target,
+            token=clientRequestToken,
+            created=self.now(),
+            reads_left=self.polls_until_in_service,
+            failing=sourceModelArn in self.failing_models,
+            tags={t["key"]: t["value"] for t in targetModelTags or []},
+        )
+        return {"jobArn": arn}
+
+    def _get_model_copy_job(self, operation: str, *, jobArn: str) -> dict[str, Any]:
+        job = self.copy_jobs.get(jobArn)
+        if job is None:
+            raise client_error("ResourceNotFoundException", f"Model copy job {jobArn} not found", operation)
+        if job.reads_left > 0:
+            job.reads_left -= 1
+            status = "InProgress"
+        else:
+            status = "Failed" if job.failing else "Completed"
+        answer: dict[str, Any] = {
+            "jobArn": job.arn,
+            "status": status,
+            "creationTime": job.created,
+            "targetModelArn": job.target_arn,
+            "targetModelName": job.target_name,
+            "sourceAccountId": ACCOUNT,
+            "sourceModelArn": job.source,
+        }
+        if status == "Failed":
+            job.model_deleted = True  # a failed copy leaves no model behind
+            answer["failureMessage"] = "The source model cannot be copied to this Region"
+        return answer
+
+    def _list_model_copy_jobs(self, operation: str, **filters: Any) -> dict[str, Any]:
+        summaries = [
+            {
+                "jobArn": job.arn,
+                "status": "Completed" if job.reads_left == 0 and not job.failing else "InProgress",
+                "creationTime": job.created,
+                "targetModelArn": job.target_arn,
+                "targetModelName": job.target_name,
+                "sourceAccountId": ACCOUNT,
+                "sourceModelArn": job.source,
+                "targetModelTags": [{"key": k, "value": v} for k, v in sorted(job.tags.items())],
+            }
+            for job in self.copy_jobs.values()
+            if filters.get("sourceModelArnEquals") in (None, job.source)
+            and filters.get("targetModelNameContains", "") in job.target_name
+        ]
+        wanted = filters.get("statusEquals")
+        return {"modelCopyJobSummaries": [s for s in summaries if wanted in (None, s["status"])]}
+
+    def _delete_custom_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        for job in self.live_copies():
+            if modelIdentifier in (job.target_arn, job.target_name):
+                if any(d.model_arn == job.target_arn for d in self.live_deployments()):
+                    raise client_error("ConflictException", f"Custom model {modelIdentifier} is deployed", operation)
+                job.model_deleted = True
+                return {}
+        raise client_error("ResourceNotFoundException", f"Custom model {modelIdentifier} not found", operation)
+
+    # ------------------------------------------------------------------ model import jobs
+
+    def live_imports(self) -> list[ImportJob]:
+        """Imported models that still exist (each is billed)."""
+        return [job for job in self.import_jobs.values() if not job.model_deleted and job.reads_left == 0]
+
+    def _import_status(self, job: ImportJob) -> str:
+        if job.reads_left > 0:
+            return "InProgress"
+        return "Failed" if job.failing else "Completed"
+
+    def _create_model_import_job(self, operation: str, **request: Any) -> dict[str, Any]:
+        token = request.get("clientRequestToken")
+        for job in self.import_jobs.values():
+            if token is not None and job.token == token:
+                return {"jobArn": job.arn}
+        name = request["importedModelName"]
+        if any(job.model_name == name and not job.model_deleted for job in self.import_jobs.values()):
+            raise client_error("ValidationException", f"An imported model named {name} already exists", operation)
+        if any(job.name == request["jobName"] for job in self.import_jobs.values()):
+            raise client_error("ValidationException", f"A job named {request['jobName']} already exists", operation)
+        number = next(self._ids)
+        arn = f"arn:aws:bedrock:{self.region}:{ACCOUNT}:model-import-job/{number:012d}"
+        uri = request["modelDataSource"]["s3DataSource"]["s3Uri"]
+        self.import_jobs[arn] = ImportJob(
+            arn=arn,
+            name=request["jobName"],
+            model_name=name,
+            model_arn=f"arn:aws:bedrock:{self.region}:{ACCOUNT}:imported-model/{number:012d}",
+            role=request["roleArn"],
+            s3_uri=uri,
+            token=token,
+            created=self.now(),
+            reads_left=self.polls_until_in_service,
+            failing=uri in self.failing_models,
+        )
+        return {"jobArn": arn}
+
+    def _find_import(self, operation: str, identifier: str) -> ImportJob:
+        for job in self.import_jobs.values():
+            if identifier in (job.arn, job.name):
+                return job
+        raise client_error("ResourceNotFoundException", f"Model import job {identifier} not found", operation)
+
+    def _get_model_import_job(self, operation: str, *, jobIdentifier: str) -> dict[str, Any]:
+        job = self._find_import(operation, jobIdentifier)
+        status = self._import_status(job)
+        if job.reads_left > 0:
+            job.reads_left -= 1
+        answer: dict[str, Any] = {
+            "jobArn": job.arn,
+            "jobName": job.name,
+            "importedModelName": job.model_name,
+            "roleArn": job.role,
+            "modelDataSource": {"s3DataSource": {"s3Uri": job.s3_uri}},
+            "status": status,
+            "creationTime": job.created,
+        }
+        if status == "Completed":
+            answer["importedModelArn"] = job.model_arn
+        if status == "Failed":
+            job.model_deleted = True
+            answer["failureMessage"] = "The model architecture is not supported"
+        return answer
+
+    def _list_model_import_jobs(self, operation: str, **filters: Any) -> dict[str, Any]:
+        summaries = [
+            {
+                "jobArn": job.arn,
+                "jobName": job.name,
+                "status": self._import_status(job),
+                "creationTime": job.created,
+                "importedModelName": job.model_name,
+                **({"importedModelArn": job.model_arn} if self._import_status(job) == "Completed" else {}),
+            }
+            for job in self.import_jobs.values()
+            if filters.get("nameContains", "") in job.name
+        ]
+        wanted = filters.get("statusEquals")
+        return {"modelImportJobSummaries": [s for s in summaries if wanted in (None, s["status"])]}
+
+    def _imported(self, operation: str, identifier: str) -> ImportJob:
+        for job in self.live_imports():
+            if identifier in (job.model_arn, job.model_name) and not job.failing:
+                return job
+        raise client_error("ResourceNotFoundException", f"Imported model {identifier} not found", operation)
+
+    def _get_imported_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        job = self._imported(operation, modelIdentifier)
+        return {"modelArn": job.model_arn, "modelName": job.model_name, "jobArn": job.arn, "creationTime": job.created}
+
+    def _delete_imported_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        self._imported(operation, modelIdentifier).model_deleted = True
         return {}
 
     # ------------------------------------------------------------------ model access

@@ -310,12 +310,16 @@ _REF_SHAPES: dict[str, _Shape] = {
     "AWS::SSM::Parameter": _plain("Name"),
     # This project's custom resources: their physical id is the ARN Bedrock gave the resource.
     "Custom::BedrockProvisionedThroughput": _arn("bedrock", "provisioned-model/{name}"),
+    "Custom::BedrockCustomModelDeployment": _arn("bedrock", "custom-model-deployment/{name}"),
 }
 
 # Fn::GetAtt of attributes other than Arn, by (resource type, attribute).
 _ATTRIBUTE_SHAPES: dict[tuple[str, str], _Shape] = {
     ("Custom::BedrockProvisionedThroughput", "ProvisionedModelArn"): _arn("bedrock", "provisioned-model/{name}"),
     ("Custom::BedrockEvaluationJob", "JobArn"): _arn("bedrock", "evaluation-job/{name}"),
+    ("Custom::BedrockCustomModelDeployment", "DeploymentArn"): _arn("bedrock", "custom-model-deployment/{name}"),
+    ("Custom::BedrockModelCopy", "TargetModelArn"): _arn("bedrock", "custom-model/{name}"),
+    ("Custom::BedrockImportedModel", "ImportedModelArn"): _arn("bedrock", "imported-model/{name}"),
 }
 
 

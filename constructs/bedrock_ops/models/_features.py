@@ -15,6 +15,8 @@ def feature_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
     invocation = raw.get("invocation") or {}
     throughput = raw.get("provisioned_throughput") or {}
     batches = (raw.get("dataset") or {}).get("tokens_by_batch_size", ())
+    deployment = raw.get("custom_model_deployment") or {}
+    copy = raw.get("model_copy") or {}
     return {
         "pricing_key": raw.get("pricing_key"),
         "regions": None if regions is None else tuple(regions),
@@ -25,8 +27,15 @@ def feature_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
         "provisioned_throughput": bool(throughput.get("supported", False)),
         "provisioned_throughput_variants": tuple(throughput.get("variants") or ()),
         "provisioned_throughput_no_commitment": throughput.get("no_commitment"),
-        "custom_model_deployment": (raw.get("custom_model_deployment") or {}).get("supported"),
-        "model_copy": (raw.get("model_copy") or {}).get("supported"),
+        "custom_model_deployment": deployment.get("supported"),
+        "custom_model_deployment_regions": _regions(deployment.get("regions")),
+        "custom_model_deployment_customized_since": deployment.get("customized_on_or_after"),
+        "model_copy": copy.get("supported"),
+        "model_copy_regions": _regions(copy.get("regions")),
         "judge": bool((raw.get("evaluation") or {}).get("judge", False)),
         "tokens_by_batch_size": tuple((t["max_batch_size"], t["max_tokens"]) for t in batches),
     }
+
+
+def _regions(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)

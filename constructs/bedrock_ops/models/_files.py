@@ -23,7 +23,7 @@ __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_documen
 
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
-_TOP += ("hyperparameter_sets", "models", "evaluation_tasks")
+_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks")
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
@@ -32,8 +32,13 @@ _GROUPS: dict[str, dict[str, str]] = {
     "invocation": {"on_demand": "bool?", "inference_profile_only": "bool"},
     "access": {"anthropic_use_case_form": "bool", "marketplace_subscription": "bool?"},
     "provisioned_throughput": {"supported": "bool", "variants": "strs", "no_commitment": "bool?", "regions": "strs?"},
-    "custom_model_deployment": {"supported": "bool?", "regions": "strs?"},
-    "model_copy": {"supported": "bool?"},
+    "custom_model_deployment": {
+        "supported": "bool?",
+        "regions": "strs?",
+        "customized_on_or_after": "str?",
+        "metrics_model_id": "str?",
+    },
+    "model_copy": {"supported": "bool?", "regions": "strs?"},
     "evaluation": {"judge": "bool"},
     "dataset": {
         "chars_per_token": "num",
@@ -293,6 +298,8 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
     cite("inference_profiles", document.get("inference_profiles", {}))
     if "evaluation_tasks" in document:
         cite("evaluation_tasks", document["evaluation_tasks"])
+    if "model_import" in document:
+        cite("model_import", document["model_import"])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():

@@ -142,7 +142,15 @@ class ModelEntry:
     provisioned_throughput_variants: tuple[str, ...] = ()
     provisioned_throughput_no_commitment: bool | None = None
     custom_model_deployment: bool | None = None
+    """Whether its custom models can be served on demand by a custom model deployment."""
+    custom_model_deployment_regions: tuple[str, ...] | None = None
+    """The Regions of custom model deployments (None: not documented, not checked)."""
+    custom_model_deployment_customized_since: str | None = None
+    """ISO date: only custom models customized on or after it can be deployed (None: no documented limit)."""
     model_copy: bool | None = None
+    """Whether its custom models can be copied to another Region (CreateModelCopyJob)."""
+    model_copy_regions: tuple[str, ...] | None = None
+    """The Regions its custom models can be copied to (None: not documented, not checked)."""
     judge: bool = False
     """Whether model evaluation accepts it as the evaluator (LLM-as-a-judge)."""
     customization: Mapping[CustomizationType, CustomizationFacts] = field(default_factory=_empty, hash=False)

@@ -65,6 +65,7 @@ class BedrockJobType(enum.Enum):
 
     MODEL_CUSTOMIZATION = "model-customization-job"
     EVALUATION = "evaluation-job"
+    MODEL_IMPORT = "model-import-job"
 
 
 @jsii.implements(iam.IGrantable)
@@ -125,7 +126,7 @@ class BedrockServiceRole(Construct):
             if job_type is BedrockJobType.MODEL_CUSTOMIZATION:
                 data_bucket.grant_read_training_data(self)
                 data_bucket.grant_write_output(self)
-            else:
+            elif job_type is BedrockJobType.EVALUATION:
                 data_bucket.grant_read_evaluation_data(self)
                 data_bucket.grant_write_evaluation_output(self)
         if custom_model_key is not None:

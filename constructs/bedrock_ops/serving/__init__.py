@@ -1,1 +1,2 @@
-"""Serving models: provisioned throughput."""
+"""Serving models: provisioned throughput, on-demand custom model deployments, cross-Region model copies,
+imported models."""
