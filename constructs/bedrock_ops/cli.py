@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bedrock_ops import __version__
 
 # Modules under bedrock_ops._cli, one per subcommand (or group of subcommands).
-_SUBCOMMANDS: tuple[str, ...] = ("validate_dataset", "train", "score", "cost", "compare", "batch")
+_SUBCOMMANDS: tuple[str, ...] = ("validate_dataset", "train", "score", "cost", "compare", "batch", "grade")
 
 
 def build_parser() -> argparse.ArgumentParser:

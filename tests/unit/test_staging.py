@@ -28,7 +28,7 @@ def _size(folder: Path) -> int:
 
 
 def test_every_handler_folder_is_covered() -> None:
-    assert len(HANDLERS) == 7 and "_runtime" not in HANDLERS
+    assert len(HANDLERS) == 8 and "_runtime" not in HANDLERS
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
@@ -115,3 +115,22 @@ def test_handler_function_stages_its_asset_with_the_runtime_by_default() -> None
     assert (folder / "index.py").read_text() == strip_docstrings(
         (LAMBDA_DIR / "customization_status" / "index.py").read_text()
     )
+
+
+def test_functions_of_one_handler_with_different_extra_files_get_different_assets(tmp_path: Path) -> None:
+    from bedrock_ops._core.staging import StagedFile, handler_code
+
+    one, two = tmp_path / "one.py", tmp_path / "two.py"
+    one.write_text("X = 1\n")
+    two.write_text("X = 2\n")
+    stack = new_stack()
+    for name, extra in (("One", one), ("Two", two), ("None", None)):
+        files = [StagedFile("user_reward.py", extra)] if extra else []
+        HandlerFunction(
+            stack, name, handler="reward_function", description=name, code=handler_code("reward_function", files)
+        )
+    keys = {
+        f["Properties"]["Code"]["S3Key"]
+        for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    }
+    assert len(keys) == 3

@@ -1,6 +1,7 @@
 """``bedrock-ops validate-dataset``: check a JSONL dataset before a customization or evaluation job sees it.
 
 ``--task evaluation`` checks a model evaluation job's custom prompt dataset; it needs no base model.
+``--task rft`` checks reinforcement fine-tuning prompts (``bedrock_ops.data.rft_records``).
 Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
 unsupported task, missing file, bad models file, no --base-model for a customization task).
 """
@@ -12,16 +13,18 @@ import sys
 import time
 from typing import Any, TextIO
 
-from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit, validate_file
+from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit, ValidationReport, validate_file
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
 from bedrock_ops.models.knowledge import load_models
 
 NAME = "validate-dataset"
 EVALUATION = "evaluation"
+RFT = "rft"
 _TASKS = {
     "fine-tuning": CustomizationType.FINE_TUNING,
     "continued-pre-training": CustomizationType.CONTINUED_PRE_TRAINING,
     "distillation": CustomizationType.DISTILLATION,
+    RFT: CustomizationType.REINFORCEMENT_FINE_TUNING,
 }
 # Files smaller than this validate in well under a second: no progress bar for them.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -94,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
             spec = load_models(args.models_file).resolve(args.base_model, prop="--base-model")
             spec.require(ctype)
             base_model = spec
+        if args.task == RFT:  # its own small module (bedrock_ops.data.rft_records), not the streaming core
+            from bedrock_ops.data.rft_records import validate_rft_file
+
+            assert isinstance(base_model, ModelEntry)
+            report = validate_rft_file(args.path, base_model=base_model, max_errors=args.max_errors)
+            return _print(report, args.json)
         progress = _Progress.for_file(args.path, sys.stderr)
         try:
             report = validate_file(
@@ -113,10 +122,11 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(f"cannot read {args.path}: {exc.strerror or exc}")
     except ValueError as exc:  # unknown model, unsupported task, bad models file
         return _usage_error(str(exc))
-    if args.json:
-        sys.stdout.write(report.to_json() + "\n")
-    else:
-        sys.stdout.write(report.format_text() + "\n")
+    return _print(report, args.json)
+
+
+def _print(report: ValidationReport, as_json: bool) -> int:
+    sys.stdout.write((report.to_json() if as_json else report.format_text()) + "\n")
     return 0 if report.valid else 1
 
 

@@ -273,6 +273,8 @@ class ModelCustomizationWorkflow(Construct):
         :param models_file: a models file merged over the packaged knowledge base. Default: none.
         """
         super().__init__(scope, id)
+        if customization_type is CustomizationType.REINFORCEMENT_FINE_TUNING:  # needs a grader: rftConfig
+            raise ValueError("customization_type REINFORCEMENT_FINE_TUNING: use ReinforcementFineTuningWorkflow")
         self.model_spec = load_models(models_file).resolve(base_model_id, prop="base_model_id")
         hyperparameters = hyperparameters or CustomizationHyperparameters()
         if training_data_format is None and training_data_file is not None:
