@@ -65,6 +65,10 @@ _EXPORTS = {
     "PricingTable": "bedrock_ops.cost.pricing",
     "ProvisionedThroughput": "bedrock_ops.serving.provisioned_throughput",
     "ReferenceKind": "bedrock_ops.models.ids",
+    "ReinforcementFineTuningWorkflow": "bedrock_ops.customization.rft",
+    "RewardFunction": "bedrock_ops.customization.reward_function",
+    "RewardTemplate": "bedrock_ops.customization.reward_function",
+    "RftHyperparameters": "bedrock_ops.customization.rft",
     "TrainingDataBucket": "bedrock_ops.data.training_bucket",
     "UnknownModelError": "bedrock_ops.models.knowledge",
     "ValidationIssue": "bedrock_ops.data.validation",
@@ -78,6 +82,8 @@ if TYPE_CHECKING:
     from bedrock_ops.access.model_access import AnthropicUseCaseForm, ModelAccess
     from bedrock_ops.batch.workflow import BatchInference
     from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
+    from bedrock_ops.customization.reward_function import RewardFunction, RewardTemplate
+    from bedrock_ops.customization.rft import ReinforcementFineTuningWorkflow, RftHyperparameters
     from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
     from bedrock_ops.data.kms import BedrockKmsKey
     from bedrock_ops.data.local_datasets import DatasetValidationError, LocalDataset, LocalDatasets
@@ -168,6 +174,10 @@ __all__ = [
     "PricingTable",
     "ProvisionedThroughput",
     "ReferenceKind",
+    "ReinforcementFineTuningWorkflow",
+    "RewardFunction",
+    "RewardTemplate",
+    "RftHyperparameters",
     "TrainingDataBucket",
     "UnknownModelError",
     "ValidationIssue",

@@ -20,6 +20,7 @@ def test_there_is_an_example_per_public_construct() -> None:
         "model_customization",
         "observability",
         "datasets",
+        "reinforcement_fine_tuning",
     } <= names
 
 

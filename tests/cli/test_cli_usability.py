@@ -197,3 +197,10 @@ def test_consumer_synth_through_npx_runs_jsii_on_the_pinned_node(tmp_path: Path)
     assert (tmp_path / "cdk.out" / "Consumer.template.json").is_file()
     assert BANNER not in result.stderr + result.stdout
     assert "end-of-life" not in result.stderr
+
+
+def test_every_dataset_format_has_its_fields_listed_for_the_mismatch_message() -> None:
+    from bedrock_ops._cli.diagnose import FORMAT_FIELDS
+    from bedrock_ops.models.facts import DatasetFormat
+
+    assert set(FORMAT_FIELDS) == set(DatasetFormat)

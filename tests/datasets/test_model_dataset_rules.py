@@ -44,10 +44,16 @@ def test_every_customization_type_lists_dataset_formats(models: ModelKnowledgeBa
 
 
 def test_every_hyperparameter_default_lies_in_its_range(models: ModelKnowledgeBase) -> None:
+    sets = models.document["hyperparameter_sets"]
     for model_id in models.model_ids:
         entry = models.resolve(model_id)
         for ctype in entry.customization_types:
+            named = models.document["models"][model_id]["customization"][ctype.value].get("hyperparameters")
+            # A set whose defaults the documentation does not give (RFT) says so in its unconfirmed list.
+            undocumented = isinstance(named, str) and "defaults" in sets[named].get("unconfirmed", ())
             for hp in entry.hyperparameters(ctype).values():
+                if hp.default is None and undocumented:
+                    continue
                 assert hp.default is not None
                 assert hp.validate(hp.default)
 

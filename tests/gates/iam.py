@@ -652,6 +652,8 @@ def service_roles(stacks: Sequence[StackTemplate]) -> list[ServiceRole]:
                     )
                     if _PROFILE_ID.match(teacher.rsplit("/", 1)[-1]):
                         add("distillation-inference-profile-teacher", parameters["RoleArn"])
+                    if "RftConfig" in parameters.get("CustomizationConfig", {}):
+                        add("reinforcement-fine-tuning", parameters["RoleArn"])
             elif resource["Type"] == "Custom::BedrockInvocationLogging":
                 config = json.loads(renderer.render(stack, properties["LoggingConfig"]))
                 if "cloudWatchConfig" in config:

@@ -66,6 +66,7 @@ def test_the_gate_reads_every_app_and_many_statements(template_sets: TemplateSet
     assert {name for name in template_sets if name.startswith("examples/")} >= {
         "examples/model_evaluation",
         "examples/model_customization",
+        "examples/reinforcement_fine_tuning",
         "examples/provisioned_throughput",
         "examples/observability",
     }
@@ -274,6 +275,7 @@ def test_arn_globs_match_reference_formats(glob: str, arn_format: str, matches: 
     [
         "model-customization",
         "distillation-inference-profile-teacher",
+        "reinforcement-fine-tuning",
         "evaluation-automatic",
         "evaluation-judge",
         "evaluation-human",

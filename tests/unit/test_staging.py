@@ -28,7 +28,7 @@ def _size(folder: Path) -> int:
 
 
 def test_every_handler_folder_is_covered() -> None:
-    assert len(HANDLERS) == 11 and "_runtime" not in HANDLERS
+    assert len(HANDLERS) == 12 and "_runtime" not in HANDLERS
 
 
 @pytest.mark.parametrize("handler", HANDLERS)
@@ -130,3 +130,22 @@ def test_stripped_sources_are_cached_by_content_and_give_the_same_program(
     cached.write_text("def f(x):\n return x + 2\n", encoding="utf-8")  # the cache is what is read next time
     assert staging._stripped(source) == "def f(x):\n return x + 2\n"
     assert staging._stripped(source + "\n# changed\n") == first  # other text, other key
+
+
+def test_functions_of_one_handler_with_different_extra_files_get_different_assets(tmp_path: Path) -> None:
+    from bedrock_ops._core.staging import StagedFile, handler_code
+
+    one, two = tmp_path / "one.py", tmp_path / "two.py"
+    one.write_text("X = 1\n")
+    two.write_text("X = 2\n")
+    stack = new_stack()
+    for name, extra in (("One", one), ("Two", two), ("None", None)):
+        files = [StagedFile("user_reward.py", extra)] if extra else []
+        HandlerFunction(
+            stack, name, handler="reward_function", description=name, code=handler_code("reward_function", files)
+        )
+    keys = {
+        f["Properties"]["Code"]["S3Key"]
+        for f in Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    }
+    assert len(keys) == 3

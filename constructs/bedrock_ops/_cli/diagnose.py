@@ -23,6 +23,7 @@ FORMAT_FIELDS: dict[DatasetFormat, tuple[str, ...]] = {
     DatasetFormat.INSTRUCTION: ("prompt", "completion"),
     DatasetFormat.CONTINUED_PRE_TRAINING: ("input",),
     DatasetFormat.EVALUATION_PROMPTS: ("prompt", "referenceResponse", "category", "modelResponses"),
+    DatasetFormat.RFT_PROMPTS: ("messages", "reference_answer"),
 }
 _SAMPLE_LINES = 20
 

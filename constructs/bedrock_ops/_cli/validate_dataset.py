@@ -1,6 +1,7 @@
 """``bedrock-ops validate-dataset``: check a JSONL dataset before a customization or evaluation job sees it.
 
 ``--task evaluation`` checks a model evaluation job's custom prompt dataset; it needs no base model.
+``--task rft`` checks reinforcement fine-tuning prompts (``bedrock_ops.data.rft_records``).
 Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
 unsupported task, missing file, bad models file, no --base-model for a customization task).
 """
@@ -27,10 +28,12 @@ from bedrock_ops.models.knowledge import load_models
 
 NAME = "validate-dataset"
 EVALUATION = "evaluation"
+RFT = "rft"
 _TASKS = {
     "fine-tuning": CustomizationType.FINE_TUNING,
     "continued-pre-training": CustomizationType.CONTINUED_PRE_TRAINING,
     "distillation": CustomizationType.DISTILLATION,
+    RFT: CustomizationType.REINFORCEMENT_FINE_TUNING,
 }
 # Files smaller than this validate in well under a second: no progress bar for them.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -117,6 +120,13 @@ def run(args: argparse.Namespace) -> int:
             spec = load_models(args.models_file).resolve(args.base_model, prop="--base-model")
             spec.require(ctype)
             base_model = spec
+        if args.task == RFT:  # its own small module (bedrock_ops.data.rft_records), not the streaming core
+            from bedrock_ops.data.rft_records import validate_rft_file
+
+            assert isinstance(base_model, ModelEntry)
+            report = validate_rft_file(args.path, base_model=base_model, max_errors=args.max_errors)
+            _write(args.path, report, as_json=args.json)
+            return 0 if report.valid else 1
         progress = _Progress.for_file(args.path, sys.stderr)
         try:
             report = validate_file(

@@ -148,9 +148,23 @@ def handler_code(handler: str, extra_files: Sequence[StagedFile] = ()) -> lambda
         bundling=BundlingOptions(
             # Never pulled: the local bundler always succeeds. CDK requires an image to be named.
             image=DockerImage.from_registry("local-bundling-only"),
+            # The CDK caches a bundle by source folder and bundling options, not by the local bundler: without the
+            # extra files in the options, two functions of one handler with different extra files shared an asset.
+            environment={"BEDROCK_OPS_EXTRA_FILES": _fingerprint(extra_files)} if extra_files else None,
             local=_LocalStaging(handler, extra_files),
         ),
     )
+
+
+def _fingerprint(extra_files: Sequence[StagedFile]) -> str:
+    """A digest of the extra files' targets and contents (and how they are compacted)."""
+    digest = hashlib.sha256()
+    for staged in extra_files:
+        digest.update(staged.target.encode())
+        digest.update(staged.source.read_bytes())
+        if staged.compact is not None:
+            digest.update(staged.compact(staged.source.read_text(encoding="utf-8")).encode())
+    return digest.hexdigest()
 
 
 def strip_docstrings(source: str) -> str:

@@ -191,6 +191,8 @@ class ModelCustomizationWorkflow(Construct):
         :param models_file: a models file merged over the packaged knowledge base. Default: none.
         """
         super().__init__(scope, id)
+        if customization_type is CustomizationType.REINFORCEMENT_FINE_TUNING:  # needs a grader: rftConfig
+            raise ValueError("customization_type REINFORCEMENT_FINE_TUNING: use ReinforcementFineTuningWorkflow")
         models = load_models(models_file)
         self.model_spec = models.resolve(base_model_id, prop="base_model_id")
         hyperparameters = hyperparameters or CustomizationHyperparameters()

@@ -58,7 +58,7 @@ _GROUPS: dict[str, dict[str, str]] = {
 _MODEL = {"provider": "str", "name": "str", "source": "any", "variants": "strs", "pricing_key": "str?", "note": "str?"}
 _CUSTOMIZATION = {"formats": "any", "base_model_id": "str?", "regions": "strs?", "hyperparameters": "any"}
 _CUSTOMIZATION |= {"quotas": "any", "teachers": "strs"}
-_HYPERPARAMETER = ("type", "minimum", "maximum", "default")
+_HYPERPARAMETER = ("type", "minimum", "maximum", "default", "values")
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -216,10 +216,21 @@ def _parameters(params: Any, name: str, where: str) -> None:
         here = f"{where}.{param}"
         _object(spec, name, here)
         _keys(spec, _HYPERPARAMETER, name, here)
-        if spec.get("type") not in ("int", "float"):
-            raise ModelsFileError(f"{name}: {here}.type must be 'int' or 'float', got {spec.get('type')!r}")
-        for key in ("minimum", "maximum"):
-            _check(spec.get(key), "num", name, f"{here}.{key}")
+        if spec.get("type") not in ("int", "float", "enum"):
+            raise ModelsFileError(f"{name}: {here}.type must be 'int', 'float' or 'enum', got {spec.get('type')!r}")
+        if spec["type"] == "enum":  # the allowed strings; no range
+            if not spec.get("values"):
+                raise ModelsFileError(
+                    f"{name}: {here}.values must list the allowed strings, got {spec.get('values')!r}"
+                )
+            _check(spec["values"], "strs", name, f"{here}.values")
+            if spec.get("default") is not None and spec["default"] not in spec["values"]:
+                raise ModelsFileError(
+                    f"{name}: {here}.default must be one of {spec['values']}, got {spec['default']!r}"
+                )
+            continue
+        for key in ("minimum", "maximum"):  # null: no documented bound (not checked)
+            _check(spec.get(key), "num?", name, f"{here}.{key}")
         if spec.get("default") is not None:
             _check(spec["default"], "num", name, f"{here}.default")
 

@@ -45,6 +45,7 @@ class CustomizationType(StrEnum):
     FINE_TUNING = "FINE_TUNING"
     CONTINUED_PRE_TRAINING = "CONTINUED_PRE_TRAINING"
     DISTILLATION = "DISTILLATION"
+    REINFORCEMENT_FINE_TUNING = "REINFORCEMENT_FINE_TUNING"
 
     @classmethod
     def parse(cls, value: str) -> CustomizationType:
@@ -70,6 +71,9 @@ class DatasetFormat(StrEnum):
     """``{"input": str}``."""
     DISTILLATION_PROMPTS = "distillation-prompts"
     """Converse-schema prompts: a user turn, optionally followed by the desired assistant answer."""
+    RFT_PROMPTS = "rft-prompts"
+    """``{"messages": [{"role", "content": str}], "reference_answer": any, ...}``: reinforcement fine-tuning
+    prompts (OpenAI chat format) with what the reward function grades against (``bedrock_ops.data.rft_records``)."""
     EVALUATION_PROMPTS = "evaluation-prompts"
     """``{"prompt": str, "referenceResponse"?: str, "category"?: str, "modelResponses"?: [...]}``: the custom
     prompt dataset of a model evaluation job. It trains no model: no model lists it, and it is validated
