@@ -16,15 +16,15 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "BatchInference": "bedrock_ops.batch.workflow",
-    "BuiltinDataset": "bedrock_ops.evaluation.model_evaluation",
-    "EvaluationDataset": "bedrock_ops.evaluation.model_evaluation",
-    "EvaluationKind": "bedrock_ops.evaluation.model_evaluation",
-    "EvaluationTaskType": "bedrock_ops.evaluation.model_evaluation",
-    "HumanMetric": "bedrock_ops.evaluation.model_evaluation",
-    "HumanRatingMethod": "bedrock_ops.evaluation.model_evaluation",
-    "JudgeMetric": "bedrock_ops.evaluation.model_evaluation",
+    "BuiltinDataset": "bedrock_ops.evaluation.types",
+    "EvaluationDataset": "bedrock_ops.evaluation.types",
+    "EvaluationKind": "bedrock_ops.evaluation.types",
+    "EvaluationTaskType": "bedrock_ops.evaluation.types",
+    "HumanMetric": "bedrock_ops.evaluation.types",
+    "HumanRatingMethod": "bedrock_ops.evaluation.types",
+    "JudgeMetric": "bedrock_ops.evaluation.types",
     "ModelEvaluation": "bedrock_ops.evaluation.model_evaluation",
-    "PrecomputedResponses": "bedrock_ops.evaluation.model_evaluation",
+    "PrecomputedResponses": "bedrock_ops.evaluation.types",
     "HOURS_PER_MONTH": "bedrock_ops.cost.pricing",
     "AlarmThresholds": "bedrock_ops.observability.monitoring_props",
     "ApplicationInferenceProfile": "bedrock_ops.serving.inference_profile",
@@ -91,7 +91,8 @@ if TYPE_CHECKING:
     from bedrock_ops.data.validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
     from bedrock_ops.data.validator import DatasetValidator
     from bedrock_ops.delivery.github_oidc import GitHubOidcDeployRoles
-    from bedrock_ops.evaluation.model_evaluation import (
+    from bedrock_ops.evaluation.model_evaluation import ModelEvaluation
+    from bedrock_ops.evaluation.types import (
         BuiltinDataset,
         EvaluationDataset,
         EvaluationKind,
@@ -99,7 +100,6 @@ if TYPE_CHECKING:
         HumanMetric,
         HumanRatingMethod,
         JudgeMetric,
-        ModelEvaluation,
         PrecomputedResponses,
     )
     from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry

@@ -15,12 +15,10 @@ offers and the built-in datasets each is computed on (``evaluation_tasks``).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +34,32 @@ from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.data.training_bucket import TrainingDataBucket
-from bedrock_ops.models.evaluation_tasks import EvaluationTasks
-from bedrock_ops.models.ids import ReferenceKind
-from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
-from bedrock_ops.models.queries import evaluation_tasks, judges
+from bedrock_ops.evaluation._request import (
+    _check_evaluator,
+    _check_models,
+    _dataset_config,
+    _dataset_configs,
+    _human_config,
+    _judge_config,
+    _model_config,
+)
+from bedrock_ops.evaluation.types import (
+    _JOB_NAME_PREFIX_MAX,
+    _JOB_NAME_RE,
+    AUTOMATIC_METRICS,
+    HUMAN_EVALUATION_PORTAL_ORIGIN,
+    JUDGE_METRICS,
+    BuiltinDataset,
+    EvaluationDataset,
+    EvaluationKind,
+    EvaluationTaskType,
+    HumanMetric,
+    HumanRatingMethod,
+    JudgeMetric,
+    PrecomputedResponses,
+)
+from bedrock_ops.models.knowledge import load_models
+from bedrock_ops.models.queries import evaluation_tasks
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
 from bedrock_ops.roles.service_role import invoke_arns as _invoke_arns
 from constructs import Construct
@@ -58,147 +78,6 @@ __all__ = [
     "PrecomputedResponses",
     "check_evaluation",
 ]
-
-
-class EvaluationKind(enum.Enum):
-    """How the responses are graded."""
-
-    AUTOMATIC = "automatic"
-    """Built-in algorithmic metrics (accuracy, robustness, toxicity)."""
-    LLM_AS_A_JUDGE = "llm-as-a-judge"
-    """An evaluator model grades the responses."""
-    HUMAN = "human"
-    """A work team grades the responses through a SageMaker flow definition."""
-
-
-class EvaluationTaskType(enum.StrEnum):
-    """``taskType`` of a dataset: the API's enum (botocore ``EvaluationTaskType``), also in the knowledge
-    base's ``evaluation_tasks`` group, which says what each offers.
-
-    The console's "General text generation" is ``Generation``. ``GENERAL`` is kept as an alias of
-    ``GENERATION`` (it is the same member, sent as ``Generation``): earlier versions documented and sent
-    ``General``, which is not in the API's enum.
-    """
-
-    GENERATION = "Generation"
-    GENERAL = "Generation"
-    SUMMARIZATION = "Summarization"
-    QUESTION_AND_ANSWER = "QuestionAndAnswer"
-    CLASSIFICATION = "Classification"
-    CUSTOM = "Custom"
-
-
-class BuiltinDataset(enum.StrEnum):
-    """The built-in prompt datasets of automatic jobs (names as the API documents them)."""
-
-    BOLD = "Builtin.Bold"
-    BOOLQ = "Builtin.BoolQ"
-    NATURAL_QUESTIONS = "Builtin.NaturalQuestions"
-    GIGAWORD = "Builtin.Gigaword"
-    REAL_TOXICITY_PROMPTS = "Builtin.RealToxicityPrompts"
-    TRIVIA_QA = "Builtin.TriviaQA"
-    T_REX = "Builtin.T-Rex"
-    WOMENS_ECOMMERCE_CLOTHING_REVIEWS = "Builtin.WomensEcommerceClothingReviews"
-    WIKITEXT2 = "Builtin.Wikitext2"
-
-
-class HumanRatingMethod(enum.StrEnum):
-    """How human workers rate a metric (``HumanEvaluationCustomMetric.ratingMethod``)."""
-
-    THUMBS_UP_DOWN = "ThumbsUpDown"
-    INDIVIDUAL_LIKERT_SCALE = "IndividualLikertScale"
-    COMPARISON_LIKERT_SCALE = "ComparisonLikertScale"
-    COMPARISON_CHOICE = "ComparisonChoice"
-    COMPARISON_RANK = "ComparisonRank"
-
-
-_PACKAGED_TASKS = evaluation_tasks(load_models())
-#: Metrics of automatic jobs (from the packaged knowledge base; each task type offers some of them).
-AUTOMATIC_METRICS: tuple[str, ...] = _PACKAGED_TASKS.automatic_metrics
-#: Metrics of LLM-as-a-judge model evaluation jobs (quality, then responsible-AI metrics; packaged knowledge base).
-JUDGE_METRICS: tuple[str, ...] = _PACKAGED_TASKS.judge_metrics
-#: The task type of datasets that say none (and of custom datasets of automatic jobs).
-_DEFAULT_TASK_TYPE = EvaluationTaskType.GENERATION.value
-_SOURCE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}$")
-_NAME_RE = re.compile(r"^[0-9a-zA-Z\-_.]+$")
-_JOB_NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
-_KEY_RE = re.compile(r"^[-!_*'().a-zA-Z0-9]+(/[-!_*'().a-zA-Z0-9]+)*$")
-_FLOW_DEFINITION_RE = re.compile(r"^arn:aws(-[^:]+)?:sagemaker:[a-z0-9-]{1,20}:[0-9]{12}:flow-definition/.+$")
-#: The origin of the human evaluation annotation portal, allowed to GET from the output bucket (CORS).
-HUMAN_EVALUATION_PORTAL_ORIGIN = "https://mturk-console-template-preview-hooks.s3.amazonaws.com"
-#: Room for the ``-<8 hex>`` the handler appends to make each job name unique.
-_JOB_NAME_PREFIX_MAX = 54
-
-
-@dataclass(frozen=True)
-class EvaluationDataset:
-    """One prompt dataset of a job with its task type and metrics (``EvaluationDatasetMetricConfig``).
-
-    Give exactly one source: ``builtin`` (automatic jobs only; a :class:`BuiltinDataset` or its API name),
-    ``key`` (an object under the data bucket's evaluation prefix, e.g. ``"qa/prompts.jsonl"``) or ``s3_uri``
-    (any ``s3://`` URI the service role may read). Custom datasets are JSONL records
-    ``{"prompt", "referenceResponse"?, "category"?}`` (check them with
-    :func:`bedrock_ops.evaluation.dataset.validate_prompt_dataset`).
-
-    :param task_type: an :class:`EvaluationTaskType` or its API value (``General`` is read as
-        ``Generation``); a built-in dataset must belong to it (default: the built-in dataset's task type,
-        else ``Generation``).
-    :param metric_names: 1-25 names: built-in metrics, or for human jobs the names of the human metrics
-        (default: automatic jobs, the metrics the task type offers, on a built-in dataset those computed on
-        it (Classification: Accuracy and Robustness); judge jobs, every built-in judge metric and your judge
-        metrics; human jobs, every human metric).
-    :param name: the dataset name shown in results, 1-63 of ``[0-9a-zA-Z-_.]`` (default: the built-in
-        name, or one derived from the key or URI).
-    """
-
-    builtin: BuiltinDataset | str | None = None
-    key: str | None = None
-    s3_uri: str | None = None
-    task_type: EvaluationTaskType | str | None = None
-    metric_names: Sequence[str] = ()
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class HumanMetric:
-    """A metric human workers rate (``HumanEvaluationCustomMetric``).
-
-    :param name: 1-63 of ``[0-9a-zA-Z-_.]``; list it in the datasets' ``metric_names``.
-    :param rating_method: how workers rate it.
-    :param description: what workers should judge, 1-63 characters (default: none).
-    """
-
-    name: str
-    rating_method: HumanRatingMethod
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class PrecomputedResponses:
-    """Responses you computed yourself ("bring your own inference"), in the dataset's ``modelResponses``.
-
-    :param source: the ``modelIdentifier`` the dataset's records give their responses, 1-256 of
-        ``[a-zA-Z0-9._-]`` starting with a letter or digit. For LLM-as-a-judge and human jobs.
-    """
-
-    source: str
-
-
-@dataclass(frozen=True)
-class JudgeMetric:
-    """A metric of your own that the evaluator model rates (``AutomatedEvaluationCustomMetricSource``).
-
-    :param name: 1-63 of ``[0-9a-zA-Z-_.]``; the datasets' ``metric_names`` may list it (default: all
-        built-in judge metrics and every judge metric).
-    :param instructions: the judge's prompt, 1-5000 characters; Bedrock fills ``{{prompt}}``,
-        ``{{prediction}}`` and ``{{ground_truth}}``.
-    :param rating_scale: 1-10 ``(definition, value)`` pairs; a value is a number or a string
-        (default: none, the judge answers freely).
-    """
-
-    name: str
-    instructions: str
-    rating_scale: Sequence[tuple[str, float | str]] = ()
 
 
 class ModelEvaluation(Construct):
@@ -738,293 +617,3 @@ def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
     raw = Names.unique_resource_name(scope, max_length=_JOB_NAME_PREFIX_MAX, separator="-").lower()
     cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", raw)).strip("-")
     return cleaned[:_JOB_NAME_PREFIX_MAX].rstrip("-") or "evaluation"
-
-
-def _check_models(
-    kind: EvaluationKind, models: Sequence[str | PrecomputedResponses], catalog: ModelKnowledgeBase | None
-) -> None:
-    allowed = (1, 2) if kind is EvaluationKind.HUMAN else (1, 1)
-    if not allowed[0] <= len(models) <= allowed[1]:
-        expected = "1-2 entries for human" if kind is EvaluationKind.HUMAN else f"1 entry for {kind.value}"
-        raise ValueError(f"models must have {expected} evaluation, got {len(models)}")
-    for model in models:
-        if isinstance(model, PrecomputedResponses):
-            if kind is EvaluationKind.AUTOMATIC:
-                raise ValueError(
-                    f"models: precomputed responses ({model.source!r}) are for llm-as-a-judge and human "
-                    "evaluation; automatic jobs invoke a Bedrock model"
-                )
-            if not _SOURCE_RE.match(model.source):
-                raise ValueError(
-                    f"models: precomputed source must be 1-256 of [a-zA-Z0-9._-] starting with a letter or "
-                    f"digit, got {model.source!r}"
-                )
-        else:
-            _check_model_identifier("models", model, catalog)
-
-
-def _model_config(model: str | PrecomputedResponses, bedrock_model: Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(model, PrecomputedResponses):
-        return {"precomputedInferenceSource": {"inferenceSourceIdentifier": model.source}}
-    return {"bedrockModel": {"modelIdentifier": model, **bedrock_model}}
-
-
-def _check_model_identifier(prop: str, identifier: str, catalog: ModelKnowledgeBase | None = None) -> None:
-    if Token.is_unresolved(identifier):
-        return
-    if ":custom-model/" in identifier:
-        raise ValueError(
-            f"{prop}: {identifier!r} is a custom model ARN, which CreateEvaluationJob does not accept; "
-            "evaluate the custom model through its provisioned throughput ARN (provisioned-model/...)"
-        )
-    if not identifier or len(identifier) > 2048 or " " in identifier:
-        raise ValueError(f"{prop}: {identifier!r} is not a model id or ARN")
-    if not identifier.startswith("arn:") and "." not in identifier:
-        raise ValueError(
-            f"{prop}: {identifier!r} is not a Bedrock model id (provider.model, e.g. 'amazon.nova-lite-v1:0')"
-        )
-    if catalog is not None and not identifier.startswith("arn:"):
-        catalog.resolve(identifier, prop=prop)  # UnknownModelError (a ValueError) with "did you mean"
-
-
-def _dataset_config(
-    kind: EvaluationKind,
-    dataset: EvaluationDataset,
-    bucket: TrainingDataBucket | None,
-    human_metrics: Sequence[HumanMetric],
-    judge_metrics: Sequence[JudgeMetric] = (),
-    *,
-    tasks: EvaluationTasks = _PACKAGED_TASKS,
-) -> dict[str, Any]:
-    sources = [s for s in (dataset.builtin, dataset.key, dataset.s3_uri) if s is not None]
-    if len(sources) != 1:
-        raise ValueError(f"a dataset needs exactly one of builtin, key or s3_uri, got {len(sources)}")
-    location: dict[str, Any] | None = None
-    builtin: str | None = None
-    if dataset.builtin is not None:
-        builtin = tasks.dataset(str(dataset.builtin))
-        if kind is not EvaluationKind.AUTOMATIC:
-            raise ValueError(
-                f"built-in dataset {builtin} is only for automatic evaluation; "
-                f"{kind.value} jobs need a custom prompt dataset (key or s3_uri)"
-            )
-        default_name = builtin
-    elif dataset.key is not None:
-        key = dataset.key.lstrip("/")
-        if not Token.is_unresolved(key) and not _KEY_RE.match(key):
-            raise ValueError(
-                "dataset key must be an object key of letters, digits and -!_*'(). separated by '/', "
-                f"got {dataset.key!r}"
-            )
-        prefix = TrainingDataBucket.evaluation_prefix
-        location = {"s3Uri": bucket.s3_uri(prefix, key) if bucket is not None else f"s3://data-bucket/{prefix}{key}"}
-        default_name = key.rsplit("/", 1)[-1]
-    else:
-        assert dataset.s3_uri is not None
-        if not Token.is_unresolved(dataset.s3_uri) and not dataset.s3_uri.startswith("s3://"):
-            raise ValueError(f"dataset s3_uri must start with s3://, got {dataset.s3_uri!r}")
-        location = {"s3Uri": dataset.s3_uri}
-        default_name = dataset.s3_uri.rsplit("/", 1)[-1] if not Token.is_unresolved(dataset.s3_uri) else "dataset"
-    name = dataset.name or re.sub(r"[^0-9a-zA-Z\-_.]", "-", default_name)[:63]
-    if not 1 <= len(name) <= 63 or not _NAME_RE.match(name):
-        raise ValueError(f"dataset name must be 1-63 of [0-9a-zA-Z-_.], got {name!r}")
-
-    if dataset.task_type is not None:
-        task_type = tasks.task_type(str(dataset.task_type), prop=f"dataset {name}: task_type")
-    else:
-        task_type = tasks.task_type_of(builtin) if builtin is not None else _DEFAULT_TASK_TYPE
-    metrics = _metric_names(
-        kind,
-        name=name,
-        requested=dataset.metric_names,
-        task_type=task_type,
-        builtin=builtin,
-        human_metrics=human_metrics,
-        judge_metrics=judge_metrics,
-        tasks=tasks,
-    )
-    if not 1 <= len(metrics) <= 25:
-        raise ValueError(f"dataset {name}: metric_names must have 1-25 entries, got {len(metrics)}")
-    if len(set(metrics)) != len(metrics):
-        raise ValueError(f"dataset {name}: metric_names has duplicates: {metrics}")
-
-    config: dict[str, Any] = {
-        "taskType": task_type,
-        "dataset": {"name": name, **({"datasetLocation": location} if location else {})},
-        "metricNames": metrics,
-    }
-    return config
-
-
-def _dataset_configs(
-    kind: EvaluationKind,
-    datasets: Sequence[EvaluationDataset],
-    bucket: TrainingDataBucket,
-    human_metrics: Sequence[HumanMetric],
-    judge_metrics: Sequence[JudgeMetric],
-    *,
-    models_file: str | Path | None,
-) -> list[dict[str, Any]]:
-    """Every dataset's ``EvaluationDatasetMetricConfig``, checked against the knowledge base (models file merged)."""
-    tasks = evaluation_tasks(load_models(models_file))
-    return [_dataset_config(kind, d, bucket, human_metrics, judge_metrics, tasks=tasks) for d in datasets]
-
-
-def _metric_names(
-    kind: EvaluationKind,
-    *,
-    name: str,
-    requested: Sequence[str],
-    task_type: str,
-    builtin: str | None,
-    human_metrics: Sequence[HumanMetric],
-    judge_metrics: Sequence[JudgeMetric],
-    tasks: EvaluationTasks,
-) -> list[str]:
-    """The dataset's metric names: ``requested`` checked against what the job's kind (for automatic jobs: the
-    task type, on ``builtin`` the metrics computed on it) allows, or by default all of those."""
-    offered = _automatic_metrics(name, task_type, builtin, tasks) if kind is EvaluationKind.AUTOMATIC else ()
-    metrics = list(requested)
-    if kind is EvaluationKind.HUMAN:
-        known = [m.name for m in human_metrics]
-        if not metrics:
-            metrics = known
-        unknown = [m for m in metrics if m not in known]
-        if unknown:
-            raise ValueError(
-                f"dataset {name}: metric {unknown[0]!r} is not one of the human_metrics ({', '.join(known) or 'none'})"
-            )
-    else:
-        allowed_metrics = (
-            offered if kind is EvaluationKind.AUTOMATIC else (*tasks.judge_metrics, *(m.name for m in judge_metrics))
-        )
-        if not metrics:
-            metrics = list(allowed_metrics)
-        unknown = [m for m in metrics if m not in allowed_metrics]
-        if unknown and kind is EvaluationKind.AUTOMATIC and unknown[0] in tasks.automatic_metrics:
-            on = f"built-in dataset {builtin}" if builtin is not None else "a custom dataset"
-            raise ValueError(
-                f"dataset {name}: task type {task_type} does not offer metric {unknown[0]!r} on {on}; "
-                f"allowed: {', '.join(allowed_metrics)}"
-            )
-        if unknown:
-            raise ValueError(
-                f"dataset {name}: metric {unknown[0]!r} is not a metric of {kind.value} jobs; "
-                f"allowed: {', '.join(allowed_metrics)}"
-            )
-    return metrics
-
-
-def _automatic_metrics(name: str, task_type: str, builtin: str | None, tasks: EvaluationTasks) -> tuple[str, ...]:
-    """The metrics an automatic job computes for a dataset of ``task_type`` (on ``builtin``: those computed on it);
-    a built-in dataset of another task type is refused."""
-    facts = tasks.task_types[task_type]
-    if builtin is None:
-        return facts.metric_names
-    if builtin not in facts.datasets:
-        raise ValueError(
-            f"dataset {name}: built-in dataset {builtin} is a {tasks.task_type_of(builtin)} dataset, not "
-            f"{task_type}; {task_type} datasets: {', '.join(facts.datasets) or 'none (custom datasets only)'}"
-        )
-    return facts.metrics_of(builtin)
-
-
-def _check_evaluator(identifier: str, catalog: ModelKnowledgeBase) -> None:
-    """The judge must be on the documented evaluator list (``evaluation.judge`` in the knowledge base), named as
-    CreateEvaluationJob's evaluator identifier takes it: a model id, a foundation-model ARN, or a system
-    inference profile id or ARN (no application profile, provisioned throughput or custom model)."""
-    if Token.is_unresolved(identifier):
-        return
-    try:
-        reference = catalog.reference(identifier)
-    except ValueError as exc:
-        raise ValueError(f"evaluator_model: {exc}") from None
-    allowed = ", ".join(judges(catalog))
-    if reference.kind not in (ReferenceKind.FOUNDATION_MODEL, ReferenceKind.INFERENCE_PROFILE):
-        raise ValueError(
-            f"evaluator_model {identifier!r} is a {reference.kind.value}; the judge must be a model id, a "
-            f"foundation-model ARN or a system inference profile (id or ARN) of one of: {allowed}"
-        )
-    entry = catalog.resolve(identifier, prop="evaluator_model")
-    if not entry.judge:
-        raise ValueError(
-            f"evaluator_model {identifier!r} ({entry.provider} {entry.name}) is not an evaluator model of "
-            f"LLM-as-a-judge model evaluation; allowed: {allowed} (or a system inference profile of one; "
-            "a models file may mark another model with evaluation.judge: true)"
-        )
-
-
-def _judge_config(judge_metrics: Sequence[JudgeMetric], evaluator_model: str) -> dict[str, Any]:
-    if not 1 <= len(judge_metrics) <= 10:
-        raise ValueError(f"judge_metrics must have 1-10 entries, got {len(judge_metrics)}")
-    metrics = []
-    for metric in judge_metrics:
-        if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
-            raise ValueError(f"judge metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
-        if metric.name in (*JUDGE_METRICS, *AUTOMATIC_METRICS):
-            raise ValueError(f"judge metric {metric.name!r} has the name of a built-in metric; choose another")
-        if not 1 <= len(metric.instructions) <= 5000:
-            raise ValueError(
-                f"judge metric {metric.name}: instructions must be 1-5000 characters, got {len(metric.instructions)}"
-            )
-        definition: dict[str, Any] = {"name": metric.name, "instructions": metric.instructions}
-        if metric.rating_scale:
-            if len(metric.rating_scale) > 10:
-                raise ValueError(
-                    f"judge metric {metric.name}: rating_scale must have 1-10 entries, got {len(metric.rating_scale)}"
-                )
-            scale = []
-            for text, value in metric.rating_scale:
-                if not 1 <= len(text) <= 100:
-                    raise ValueError(f"judge metric {metric.name}: a rating definition must be 1-100 characters")
-                if isinstance(value, str):
-                    if not 1 <= len(value) <= 100:
-                        raise ValueError(f"judge metric {metric.name}: a string rating must be 1-100 characters")
-                    scale.append({"definition": text, "value": {"stringValue": value}})
-                else:
-                    scale.append({"definition": text, "value": {"floatValue": float(value)}})
-            definition["ratingScale"] = scale
-        metrics.append({"customMetricDefinition": definition})
-    if len({m.name for m in judge_metrics}) != len(judge_metrics):
-        raise ValueError("judge_metrics names must be unique")
-    return {
-        "customMetrics": metrics,
-        "evaluatorModelConfig": {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]},
-    }
-
-
-def _human_config(
-    flow_definition_arn: str,
-    human_metrics: Sequence[HumanMetric],
-    instructions: str | None,
-    dataset_configs: list[dict[str, Any]],
-) -> dict[str, Any]:
-    if not Token.is_unresolved(flow_definition_arn) and not _FLOW_DEFINITION_RE.match(flow_definition_arn):
-        raise ValueError(
-            "flow_definition_arn must be a SageMaker flow definition ARN "
-            f"(arn:aws:sagemaker:<region>:<account>:flow-definition/<name>), got {flow_definition_arn!r}"
-        )
-    if not 1 <= len(human_metrics) <= 10:
-        raise ValueError(f"human_metrics must have 1-10 entries for human evaluation, got {len(human_metrics)}")
-    metrics = []
-    for metric in human_metrics:
-        if not 1 <= len(metric.name) <= 63 or not _NAME_RE.match(metric.name):
-            raise ValueError(f"human metric name must be 1-63 of [0-9a-zA-Z-_.], got {metric.name!r}")
-        entry: dict[str, Any] = {"name": metric.name, "ratingMethod": metric.rating_method.value}
-        if metric.description is not None:
-            if not 1 <= len(metric.description) <= 63:
-                raise ValueError(
-                    f"human metric {metric.name}: description must be 1-63 characters, got {len(metric.description)}"
-                )
-            entry["description"] = metric.description
-        metrics.append(entry)
-    workflow: dict[str, Any] = {"flowDefinitionArn": flow_definition_arn}
-    if instructions is not None:
-        if not 1 <= len(instructions) <= 5000:
-            raise ValueError(f"human_instructions must be 1-5000 characters, got {len(instructions)}")
-        workflow["instructions"] = instructions
-    return {
-        "humanWorkflowConfig": workflow,
-        "customMetrics": metrics,
-        "datasetMetricConfigs": dataset_configs,
-    }
