@@ -7,9 +7,12 @@ CloudFormation hands a custom resource every scalar property as a string (``true
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
+
+from _runtime.logs import log
 
 Response = dict[str, Any]
 Event = TypeVar("Event", bound=Mapping[str, Any])
@@ -26,8 +29,9 @@ def dispatch(
     on_update: Callable[[Event], Response],
     on_delete: Callable[[Event], Response],
 ) -> Response:
-    """Hand ``event`` to the function of its ``RequestType`` (Create, Update or Delete)."""
+    """Hand ``event`` to the function of its ``RequestType`` (Create, Update or Delete), with one log line."""
     request_type = event.get("RequestType")
+    log.info("event", request_type=request_type, logical_id=event.get("LogicalResourceId"))
     handlers = {"Create": on_create, "Update": on_update, "Delete": on_delete}
     if request_type not in handlers:
         raise ValueError(f"unknown RequestType {request_type!r}")
@@ -120,3 +124,17 @@ def from_json(value: Any, name: str, *, expect: type = dict) -> Any:
     if not isinstance(document, expect):
         raise PropertyError(f"{name} must be a JSON string holding a {kind}, got a {type(document).__name__}")
     return document
+
+
+def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
+    """An idempotency token (``clientRequestToken``): the same CloudFormation request with the same properties
+    always gives the same token, so a retried delivery never buys or starts anything twice."""
+    basis = json.dumps(
+        [event.get("StackId"), event.get("LogicalResourceId"), event.get("RequestId"), props], sort_keys=True
+    )
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:64]
+
+
+def to_tags(value: Any) -> list[dict[str, str]]:
+    """CloudFormation's ``[{"Key", "Value"}]`` tags as Bedrock's ``[{"key", "value"}]`` (absent: none)."""
+    return [{"key": str(tag["Key"]), "value": str(tag["Value"])} for tag in value or []]

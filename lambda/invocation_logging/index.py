@@ -44,7 +44,6 @@ clients = RetryingClients(retry=Retry(max_attempts=6, base_delay=1.0, jitter=Fal
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Dispatch a CloudFormation custom resource event to ``on_create``/``on_update``/``on_delete``."""
-    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
     return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 

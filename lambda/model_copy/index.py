@@ -18,14 +18,12 @@ model as deleted.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from _runtime.cfn import dispatch
+from _runtime.cfn import dispatch, request_token, to_tags
 from _runtime.errors import error_code
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
@@ -39,14 +37,6 @@ def call(region: str, operation: str, **kwargs: Any) -> Any:
     return clients.call(f"bedrock@{region}", operation, **kwargs)
 
 
-def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
-    """Idempotency token: the same CloudFormation request (and properties) always gives the same token."""
-    basis = json.dumps(
-        [event.get("StackId"), event.get("LogicalResourceId"), event.get("RequestId"), props], sort_keys=True
-    )
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:64]
-
-
 def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validated resource properties."""
     source = str(raw.get("SourceModelArn", ""))
@@ -58,7 +48,7 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError("TargetRegion is required (e.g. us-west-2)")
     if not 1 <= len(name) <= 63:
         raise ValueError(f"TargetModelName must be 1-63 characters, got {name!r}")
-    tags = [{"key": str(t["Key"]), "value": str(t["Value"])} for t in raw.get("Tags") or []]
+    tags = to_tags(raw.get("Tags"))
     return {
         "SourceModelArn": source,
         "TargetRegion": region,
@@ -70,7 +60,6 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Provider framework entry point: dispatch on RequestType."""
-    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
     return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 

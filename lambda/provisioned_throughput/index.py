@@ -19,12 +19,10 @@ and refuses a throughput whose commitment term has not ended.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, to_choice, to_int
+from _runtime.cfn import dispatch, request_token, to_choice, to_int, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -41,14 +39,6 @@ def call(operation: str, **kwargs: Any) -> Any:
     return clients.call("bedrock", operation, **kwargs)
 
 
-def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
-    """Idempotency token: the same CloudFormation request (and properties) always gives the same token."""
-    basis = json.dumps(
-        [event.get("StackId"), event.get("LogicalResourceId"), event.get("RequestId"), props], sort_keys=True
-    )
-    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:64]
-
-
 def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Validated resource properties, with ModelUnits as an int and the commitment normalised."""
     model_id = str(raw.get("ModelId", ""))
@@ -59,7 +49,7 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"ProvisionedModelName must be 1-63 characters, got {name!r}")
     units = to_int(raw.get("ModelUnits"), "ModelUnits", minimum=1)
     commitment = to_choice(raw.get("CommitmentDuration"), "CommitmentDuration", COMMITMENTS, default="NoCommitment")
-    tags = [{"key": str(t["Key"]), "value": str(t["Value"])} for t in raw.get("Tags") or []]
+    tags = to_tags(raw.get("Tags"))
     return {
         "ModelId": model_id,
         "ModelUnits": units,
@@ -71,7 +61,6 @@ def properties(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Provider framework entry point: dispatch on RequestType."""
-    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
     return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 

@@ -41,7 +41,6 @@ clients = RetryingClients()
 
 def on_event(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
     """Provider framework entry point: dispatch on RequestType."""
-    log.info("event", request_type=event.get("RequestType"), logical_id=event.get("LogicalResourceId"))
     return dispatch(event, on_create=on_create, on_update=on_update, on_delete=on_delete)
 
 
