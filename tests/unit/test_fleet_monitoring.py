@@ -229,6 +229,10 @@ def test_the_model_id_seam_skips_tokens() -> None:
             r"models\[0\] 'amazon.nova-mikro-v1:0' is not a known .* did you mean",
         ),
         ({"tpm_quotas": {"anthropic.claude-9-v1:0": 1000}}, r"tpm_quotas key 'anthropic.claude-9-v1:0' is not a known"),
+        (
+            {"models": ["meta.llama3-2-1b-instruct-v1:0"]},
+            r"models\[0\] 'meta.llama3-2-1b-instruct-v1:0': .* only through a cross-Region inference profile",
+        ),
     ],
 )
 def test_bad_fleet_props_are_rejected_with_the_value(kwargs: dict[str, Any], message: str) -> None:

@@ -78,7 +78,16 @@ def check_known_model(model_id: str, *, parameter: str, models: ModelKnowledgeBa
     arn = _ARN.match(model_id)
     if arn is not None and arn.group("type") not in ("foundation-model", "inference-profile"):
         return  # an account resource: the account knows it, the knowledge base does not
-    models.resolve(model_id, prop=parameter)
+    entry = models.resolve(model_id, prop=parameter)
+    is_profile = (arn is not None and arn.group("type") == "inference-profile") or (
+        arn is None and model_id.split(".", 1)[0].lower() in models.geographies
+    )
+    if entry.inference_profile_only and not is_profile:
+        raise ValueError(
+            f"{parameter} {model_id!r}: {entry.name} is invoked on demand only through a cross-Region inference "
+            f"profile, so its metrics carry the profile id: list e.g. 'us.{entry.model_id}' "
+            f"(prefixes: {', '.join(f'{g}.' for g in models.geographies)})"
+        )
 
 
 def check_model_list(models: object, *, parameter: str = "models") -> None:
