@@ -127,3 +127,10 @@ def test_config_show_of_an_invalid_file_names_the_key(
     assert cli_main(["config", "show", "--config", str(path)]) == 1
 
     assert f"{path}: data.removal_policy: must be one of" in capsys.readouterr().err
+
+
+def test_dev_and_prod_start_no_paid_evaluation_on_deploy() -> None:
+    from infra.config import load_config
+
+    for name in ("config/dev.yaml", "config/prod.yaml"):
+        assert load_config(name).evaluations == [], name
