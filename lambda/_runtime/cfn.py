@@ -138,3 +138,12 @@ def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
 def to_tags(value: Any) -> list[dict[str, str]]:
     """CloudFormation's ``[{"Key", "Value"}]`` tags as Bedrock's ``[{"key", "value"}]`` (absent: none)."""
     return [{"key": str(tag["Key"]), "value": str(tag["Value"])} for tag in value or []]
+
+
+def tag_changes(old: list[dict[str, str]], new: list[dict[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
+    """What turns Bedrock tags ``old`` into ``new``: the keys to untag, and the tags to (re)set, both sorted."""
+    old_map = {tag["key"]: tag["value"] for tag in old}
+    new_map = {tag["key"]: tag["value"] for tag in new}
+    removed = sorted(set(old_map) - set(new_map))
+    changed = [{"key": k, "value": v} for k, v in sorted(new_map.items()) if old_map.get(k) != v]
+    return removed, changed

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, request_token, to_tags
+from _runtime.cfn import dispatch, request_token, tag_changes, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -125,10 +125,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def update_tags(arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
-    old_map = {t["key"]: t["value"] for t in old}
-    new_map = {t["key"]: t["value"] for t in new}
-    removed = sorted(set(old_map) - set(new_map))
-    changed = [{"key": k, "value": v} for k, v in sorted(new_map.items()) if old_map.get(k) != v]
+    removed, changed = tag_changes(old, new)
     if removed:
         call("untag_resource", resourceARN=arn, tagKeys=removed)
     if changed:

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, request_token, to_choice, to_int, to_tags
+from _runtime.cfn import dispatch, request_token, tag_changes, to_choice, to_int, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -150,10 +150,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def update_tags(arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
-    old_map = {t["key"]: t["value"] for t in old}
-    new_map = {t["key"]: t["value"] for t in new}
-    removed = sorted(set(old_map) - set(new_map))
-    changed = [{"key": k, "value": v} for k, v in sorted(new_map.items()) if old_map.get(k) != v]
+    removed, changed = tag_changes(old, new)
     if removed:
         call("untag_resource", resourceARN=arn, tagKeys=removed)
     if changed:

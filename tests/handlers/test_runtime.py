@@ -239,3 +239,11 @@ def test_good_properties_are_typed() -> None:
         "textDataDeliveryEnabled": True,
     }
     assert from_json("[1, 2]", "Items", expect=list) == [1, 2]
+
+
+def test_tag_changes_lists_keys_to_untag_and_tags_to_set() -> None:
+    from _runtime.cfn import tag_changes
+
+    old = [{"key": "team", "value": "ml"}, {"key": "gone", "value": "x"}, {"key": "same", "value": "1"}]
+    new = [{"key": "team", "value": "platform"}, {"key": "same", "value": "1"}, {"key": "new", "value": "y"}]
+    assert tag_changes(old, new) == (["gone"], [{"key": "new", "value": "y"}, {"key": "team", "value": "platform"}])
