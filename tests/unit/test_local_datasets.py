@@ -141,3 +141,50 @@ def test_same_split_declared_twice_is_rejected() -> None:
     path = SAMPLES / "converse-single-turn" / "train.jsonl"
     with pytest.raises(ValueError, match="declares the training split twice"):
         validate_local_datasets([_dataset(path), _dataset(path)])
+
+
+@pytest.mark.parametrize("upload_first", [True, False], ids=["upload-declared-first", "workflow-declared-first"])
+def test_one_stack_trigger_waits_for_the_local_dataset_upload(upload_first: bool) -> None:
+    """Defect (issue 13): in a one-stack app the deploy-time trigger had no dependency on the upload and could
+    run first ("data object ... does not exist"). It now depends on every upload into its bucket."""
+    from bedrock_ops import ModelCustomizationWorkflow
+
+    stack = new_stack()
+    data = TrainingDataBucket(stack, "Data")
+    other = TrainingDataBucket(stack, "Other")
+
+    def upload() -> None:
+        LocalDatasets(
+            stack,
+            "Datasets",
+            data_bucket=data,
+            datasets=[_dataset(SAMPLES / "converse-single-turn" / "train.jsonl")],
+        )
+        LocalDatasets(
+            stack,
+            "Unrelated",
+            data_bucket=other,
+            datasets=[_dataset(SAMPLES / "converse-single-turn" / "train.jsonl")],
+        )
+
+    def workflow() -> None:
+        ModelCustomizationWorkflow(
+            stack,
+            "Chat",
+            base_model_id=NOVA,
+            customization_type=CustomizationType.FINE_TUNING,
+            data_bucket=data,
+            training_data_key="training/desk/train.jsonl",
+            custom_model_name="desk",
+        )
+
+    for step in (upload, workflow) if upload_first else (workflow, upload):
+        step()
+    template = Template.from_stack(stack).to_json()["Resources"]
+    uploads = {name for name, r in template.items() if r["Type"] == "Custom::CDKBucketDeployment"}
+    mine = {name for name in uploads if name.startswith("Datasets")}
+    assert len(mine) == 1 and len(uploads) == 2
+    (trigger,) = [r for r in template.values() if r["Type"] == "Custom::BedrockModelCustomization"]
+    depends = set(trigger.get("DependsOn", []))
+    assert mine <= depends
+    assert not (uploads - mine) & depends  # an upload into another bucket does not hold the trigger back

@@ -45,6 +45,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
+from bedrock_ops._core.ordering import reads_on_deploy
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.customization._permissions import grant_job_read, grant_trigger
 from bedrock_ops.customization._state_machine import SYNC_RESOURCE, build_state_machine
@@ -441,7 +442,7 @@ class ModelCustomizationWorkflow(Construct):
                 "custom model ARNs end in a Bedrock-generated id unknown until the job completes; with "
                 "removal_policy DESTROY the trigger deletes the models it trained (by name)",
             )
-        return handle.resource(
+        trigger = handle.resource(
             self,
             "Trigger",
             resource_type="Custom::BedrockModelCustomization",
@@ -455,6 +456,8 @@ class ModelCustomizationWorkflow(Construct):
                 "RemovalPolicy": "destroy" if self.removal_policy == RemovalPolicy.DESTROY else "retain",
             },
         )
+        reads_on_deploy(bucket.bucket, trigger)  # after the LocalDatasets upload of the same bucket
+        return trigger
 
     def _data_trigger(
         self, *, definition: dict[str, Any], bucket: TrainingDataBucket, data_keys: list[str]

@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as s3deploy
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.ordering import uploads_on_deploy
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport, check_totals, validate_file
 from bedrock_ops.models.facts import CustomizationType
@@ -189,6 +190,7 @@ class LocalDatasets(Construct):
                 ephemeral_storage_size=Size.gibibytes(10),
             )
             self.deployments.append(deployment)
+            uploads_on_deploy(data_bucket.bucket, deployment)
         self._acknowledge(role)
 
     def _acknowledge(self, role: iam.Role) -> None:
