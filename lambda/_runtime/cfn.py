@@ -135,6 +135,13 @@ def request_token(event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:64]
 
 
+def replacement_name(name: str, event: Mapping[str, Any], props: Mapping[str, Any]) -> str:
+    """The name of a replacement created while the resource it replaces still exists (until CloudFormation's
+    cleanup deletes it): ``name`` cut to 56 characters plus ``-`` and 6 characters of the request's token, 63 at
+    most (the shortest name limit of the Bedrock resources replaced this way), the same on every retry."""
+    return f"{name[:56]}-{request_token(event, props)[:6]}"
+
+
 def to_tags(value: Any) -> list[dict[str, str]]:
     """CloudFormation's ``[{"Key", "Value"}]`` tags as Bedrock's ``[{"key", "value"}]`` (absent: none)."""
     return [{"key": str(tag["Key"]), "value": str(tag["Value"])} for tag in value or []]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, request_token, tag_changes, to_tags
+from _runtime.cfn import dispatch, replacement_name, request_token, tag_changes, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -107,7 +107,7 @@ def replace(event: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any
         arn = str(current["customModelDeploymentArn"])
         log.info("adopting the deployment that already has these properties", deployment_arn=arn)
         return answer(arn)
-    return deploy(event, props, f"{name[:56]}-{request_token(event, props)[:6]}")
+    return deploy(event, props, replacement_name(name, event, props))
 
 
 def on_update(event: Mapping[str, Any]) -> dict[str, Any]:

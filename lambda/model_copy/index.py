@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from _runtime.cfn import dispatch, request_token, to_tags
+from _runtime.cfn import dispatch, replacement_name, request_token, to_tags
 from _runtime.errors import error_code
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
@@ -97,7 +97,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
         return {"PhysicalResourceId": existing, "Data": {"JobArn": existing}}
     name = new["TargetModelName"]
     if name == old["TargetModelName"] and new["TargetRegion"] == old["TargetRegion"]:
-        name = f"{name[:56]}-{request_token(event, new)[:6]}"
+        name = replacement_name(name, event, new)
     return start(event, new, name)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, request_token, to_tags
+from _runtime.cfn import dispatch, replacement_name, request_token, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -96,7 +96,7 @@ def on_update(event: Mapping[str, Any]) -> dict[str, Any]:
         return {"PhysicalResourceId": existing, "Data": {"JobArn": existing}}
     name = new["ImportedModelName"]
     if clients.find("bedrock", "get_imported_model", modelIdentifier=name) is not None:
-        name = f"{name[:56]}-{request_token(event, new)[:6]}"
+        name = replacement_name(name, event, new)
     return start(event, new, name)
 
 

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from _runtime.cfn import dispatch, request_token, tag_changes, to_choice, to_int, to_tags
+from _runtime.cfn import dispatch, replacement_name, request_token, tag_changes, to_choice, to_int, to_tags
 from _runtime.logs import log
 from _runtime.retry import RetryingClients
 
@@ -124,7 +124,7 @@ def replace(event: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any
         arn = str(current["provisionedModelArn"])
         log.info("adopting the throughput that already has these properties", provisioned_model_arn=arn)
         return {"PhysicalResourceId": arn, "Data": {"ProvisionedModelArn": arn}}
-    return buy(event, props, f"{name[:56]}-{request_token(event, props)[:6]}")
+    return buy(event, props, replacement_name(name, event, props))
 
 
 def on_update(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -247,3 +247,17 @@ def test_tag_changes_lists_keys_to_untag_and_tags_to_set() -> None:
     old = [{"key": "team", "value": "ml"}, {"key": "gone", "value": "x"}, {"key": "same", "value": "1"}]
     new = [{"key": "team", "value": "platform"}, {"key": "same", "value": "1"}, {"key": "new", "value": "y"}]
     assert tag_changes(old, new) == (["gone"], [{"key": "new", "value": "y"}, {"key": "team", "value": "platform"}])
+
+
+def test_replacement_name_fits_63_characters_and_is_the_same_on_every_retry() -> None:
+    from _runtime.cfn import replacement_name
+
+    event = {"StackId": "stack", "LogicalResourceId": "Endpoint", "RequestId": "r-1"}
+    long_name = "x" * 80
+    first = replacement_name(long_name, event, {"ModelUnits": 1})
+    assert first == replacement_name(long_name, dict(event), {"ModelUnits": 1})
+    assert len(first) == 63 and first.startswith("x" * 56 + "-")
+    assert replacement_name("pt", event, {"ModelUnits": 2}) != replacement_name("pt", event, {"ModelUnits": 1})
+    assert replacement_name("pt", {**event, "RequestId": "r-2"}, {"ModelUnits": 1}) != replacement_name(
+        "pt", event, {"ModelUnits": 1}
+    )
