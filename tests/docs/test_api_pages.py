@@ -3,44 +3,38 @@
 from __future__ import annotations
 
 import ast
-import re
-from collections import defaultdict
+
+import pytest
 
 import bedrock_ops
 from tests.docs.docs_blocks import DOCS, ROOT, nav_pages
+from tools.api_pages import documented, exports_by_folder, missing
 
-_DIRECTIVE = re.compile(r"^::: bedrock_ops\.(\w+)\s*$", re.M)
 _NOT_ON_A_PAGE = {"__version__"}
 
 
-def _exports_by_folder() -> dict[str, set[str]]:
-    folders: dict[str, set[str]] = defaultdict(set)
-    for name, module in bedrock_ops._EXPORTS.items():
-        folders[module.split(".")[1]].add(name)
-    return folders
-
-
-def _documented(folder: str) -> set[str]:
-    page = DOCS / "api" / f"{folder}.md"
-    return set(_DIRECTIVE.findall(page.read_text(encoding="utf-8"))) if page.exists() else set()
-
-
 def test_every_public_name_is_on_its_folders_api_page() -> None:
-    missing = [
-        f"docs/api/{folder}.md: add the line `::: bedrock_ops.{name}`"
-        for folder, names in sorted(_exports_by_folder().items())
-        for name in sorted(names - _documented(folder))
+    # `python tools/api_pages.py --write` adds the missing lines.
+    lines = [
+        f"docs/api/{folder}.md: add `::: bedrock_ops.{name}`" for folder, names in missing().items() for name in names
     ]
-    assert missing == []
+    assert lines == []
+
+
+def test_the_folders_come_from_the_exports_as_the_package_sees_them() -> None:
+    assert exports_by_folder() == {
+        folder: {name for name, module in bedrock_ops._EXPORTS.items() if module.split(".")[1] == folder}
+        for folder in {module.split(".")[1] for module in bedrock_ops._EXPORTS.values()}
+    }
 
 
 def test_api_pages_name_only_public_names_of_their_folder() -> None:
-    folders = _exports_by_folder()
+    folders = exports_by_folder()
     stray = [
         f"docs/api/{page.stem}.md: {name} is not a public name of bedrock_ops/{page.stem}/"
         for page in sorted((DOCS / "api").glob("*.md"))
         if page.stem != "index"
-        for name in sorted(_documented(page.stem) - folders.get(page.stem, set()))
+        for name in sorted(documented(page.stem) - folders.get(page.stem, set()))
     ]
     assert stray == []
 
@@ -66,5 +60,15 @@ def test_every_export_has_the_type_checking_import_the_reference_reads() -> None
 
 def test_every_capability_folder_has_an_api_page_in_the_nav() -> None:
     nav = nav_pages()
-    missing = [f"api/{folder}.md" for folder in sorted(_exports_by_folder()) if f"api/{folder}.md" not in nav]
+    missing = [f"api/{folder}.md" for folder in sorted(exports_by_folder()) if f"api/{folder}.md" not in nav]
     assert missing == []
+
+
+def test_the_api_pages_tool_exits_0_when_every_name_is_on_its_page_and_2_on_bad_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tools.api_pages import main
+
+    assert main([]) == 0
+    assert main(["--wirte"]) == 2
+    assert "usage: python tools/api_pages.py [--write]" in capsys.readouterr().err
