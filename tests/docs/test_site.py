@@ -75,3 +75,10 @@ def test_make_docs_builds_the_site_strictly() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\ndocs: setup\n", 1)[1].split("\n\n", 1)[0]
     assert "mkdocs build --strict" in recipe
+
+
+def test_the_guides_show_the_example_apps_they_include(site: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, out = site
+    page = (out / "guides" / "train-and-serve" / "index.html").read_text()
+    assert "DistilledServiceDesk" in page  # a construct id of examples/model_customization.py only
+    assert [str(p.relative_to(out)) for p in out.rglob("*.html") if "--8&lt;--" in p.read_text()] == []
