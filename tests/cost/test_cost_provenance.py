@@ -227,3 +227,34 @@ def test_rft_training_rate_is_null_and_unconfirmed_with_the_rft_page_as_source()
     assert nova2 is not None and nova2.training_per_1k_tokens is None
     training = nova2.source_of("training")
     assert training.unconfirmed and training.source.endswith("/rft-nova-models.html")
+
+
+def test_a_user_source_dates_only_the_prices_the_user_gave(tmp_path: Path) -> None:
+    user = tmp_path / "mine.json"
+    entry = {
+        "input_per_1k_tokens": 0.1,
+        "output_per_1k_tokens": 0.2,
+        "source": "https://example.com/q",
+        "as_of": "2026-10-01",
+    }
+    user.write_text(json.dumps({"models": {"amazon.nova-lite-v1:0": entry}}))
+    price = load_pricing_table(user).price("amazon.nova-lite-v1:0")
+    assert price is not None
+    assert (price.source_of("on_demand").source, price.source_of("on_demand").unconfirmed) == (
+        "https://example.com/q",
+        False,  # the user's own figures; the packaged entry's flag stays with the packaged prices
+    )
+    assert price.source_of("provisioned").unconfirmed
+    assert price.source_of("provisioned").as_of == dt.date(2026, 9, 1)
+    assert "api-evangelist" in price.source_of("provisioned").source
+
+
+def test_a_user_entry_flagged_unconfirmed_without_a_source_is_still_the_users(tmp_path: Path) -> None:
+    user = tmp_path / "mine.json"
+    user.write_text(
+        json.dumps({"models": {"amazon.nova-lite-v1:0": {"input_per_1k_tokens": 0.1, "unconfirmed": True}}})
+    )
+    on_demand = load_pricing_table(user).price("amazon.nova-lite-v1:0")
+    assert on_demand is not None
+    source = on_demand.source_of("on_demand")
+    assert (source.source, source.as_of, source.unconfirmed) == (f"your file {user}", None, True)

@@ -156,3 +156,13 @@ def test_synth_summary_of_a_custom_model_throughput_shows_the_deployment_break_e
     assert value.startswith("USD 40.00/hour, USD 29,200.00/month (2 model unit(s), NoCommitment)")
     assert "Or on demand by a custom model deployment: USD 0.0001/1k input, 0.0004/1k output tokens" in value
     assert "the throughput is cheaper above 166,857,142,857 tokens/month at 25% output" in value
+
+
+def test_an_app_with_a_custom_model_deployment_is_told_how_to_price_it() -> None:
+    template = {"Resources": {"Dep": {"Type": "Custom::BedrockCustomModelDeployment", "Properties": {}}}}
+    inventory = cost.inventory_from_templates({"s": template})
+    assert inventory.custom_model_deployments == ("s/Dep",)
+    report = cost.estimate(inventory, TABLE, cost.load_service_prices())
+    assert any("1 custom model deployment(s) (s/Dep): charged per input and output token" in w for w in report.warnings)
+    priced = cost.estimate(inventory, TABLE, cost.load_service_prices(), custom_models=[NOVA_LITE])
+    assert not any("custom model deployment(s)" in w for w in priced.warnings)

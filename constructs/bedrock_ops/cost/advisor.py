@@ -392,6 +392,13 @@ def estimate(
                 log_retention_months=log_retention_months,
             )
         )
+    if inventory.custom_model_deployments and not custom_prices:
+        warnings.append(
+            f"{len(inventory.custom_model_deployments)} custom model deployment(s) "
+            f"({', '.join(inventory.custom_model_deployments)}): charged per input and output token, nothing by the "
+            "month; give the base model with --custom-model <base id> for their rates and the break-even against "
+            "provisioned throughput"
+        )
     deployments = _deployment_comparisons(
         custom_prices,
         units_by_custom=units_by_custom,

@@ -297,7 +297,7 @@ def load_pricing_table(
     for model_id, entry in packaged_models.items():
         _require_provenance(model_id, entry, packaged_name)
     source_of: dict[str, str] = dict.fromkeys(packaged_models, packaged_name)
-    user_groups: dict[str, set[str]] = {}
+    user_groups: dict[str, tuple[set[str], str | None, bool]] = {}
     top_source = dict.fromkeys(_TOP_FIELDS, packaged_name)
     user_as_of: str | None = None
     user_name = ""
@@ -328,11 +328,18 @@ def load_pricing_table(
                 if not isinstance(entry, dict):
                     raise ValueError(f"{user_name}: models.{model_id} must be an object, got {entry!r}")
                 base = merged.get(model_id, {})
+                touched = {g for g, fields in PRICE_GROUPS.items() if any(f in entry for f in fields)}
                 merged[model_id] = {**base, **entry} if isinstance(base, dict) else entry
                 source_of[model_id] = user_name
-                user_groups[model_id] = {g for g, fields in PRICE_GROUPS.items() if any(f in entry for f in fields)}
-                if "source" in entry or "as_of" in entry or "provenance" in entry:
-                    user_groups[model_id] = set()  # the user file states its own provenance
+                flag = entry.get("unconfirmed") is True
+                user_groups[model_id] = (touched, entry.get("as_of", user_as_of), flag)
+                if "source" in entry or "provenance" in entry:
+                    user_groups[model_id] = (set(), None, False)  # the user file states its own provenance
+                    if isinstance(base, dict):
+                        merged[model_id]["provenance"] = _pinned_provenance(base, entry, touched)
+                        merged[model_id]["unconfirmed"] = entry.get("unconfirmed", False)
+                        merged[model_id]["as_of"] = entry.get("as_of", user_as_of)
+                        merged[model_id]["note"] = entry.get("note", "")
             data["models"] = merged
     return _build_table(
         data,
@@ -342,6 +349,21 @@ def load_pricing_table(
         max_age_days=max_age_days,
         today=today,
     )
+
+
+def _pinned_provenance(base: Mapping[str, Any], entry: Mapping[str, Any], touched: set[str]) -> dict[str, Any]:
+    """The packaged provenance of the groups a user entry with its own source leaves alone, so that the user's
+    ``source``/``as_of`` date only the prices the user gave."""
+    base_groups = base.get("provenance") if isinstance(base.get("provenance"), dict) else {}
+    pinned: dict[str, Any] = dict(base_groups or {})
+    for group, fields in PRICE_GROUPS.items():
+        if group in touched or group in pinned or not any(f in base for f in fields):
+            continue
+        pinned[group] = {k: base[k] for k in ("source", "as_of", "unconfirmed") if k in base}
+    for group in touched:
+        pinned.pop(group, None)
+    user_groups = entry.get("provenance")
+    return {**pinned, **(user_groups if isinstance(user_groups, dict) else {})}
 
 
 def _parse_json(text: str, name: str) -> dict[str, Any]:
@@ -387,7 +409,7 @@ def _build_table(
     top_source: Mapping[str, str],
     source_of: Mapping[str, str],
     *,
-    user: tuple[str, str | None, Mapping[str, set[str]]] = ("", None, {}),
+    user: tuple[str, str | None, Mapping[str, tuple[set[str], str | None, bool]]] = ("", None, {}),
     max_age_days: int = DEFAULT_MAX_PRICE_AGE_DAYS,
     today: dt.date | None = None,
 ) -> PricingTable:
@@ -406,7 +428,7 @@ def _build_table(
             model_id,
             entry,
             source_of.get(model_id, top_source["models"]),
-            user_file=(user_name, user_as_of, user_groups.get(model_id, set())),
+            user_file=(user_name, *user_groups.get(model_id, (set(), user_as_of, False))),
         )
         for model_id, entry in raw_models.items()
     }
@@ -461,10 +483,10 @@ def _number(value: Any, name: str, key: str) -> float:
 
 
 def _provenance(
-    entry: Mapping[str, Any], name: str, where: str, user_file: tuple[str, str | None, set[str]]
+    entry: Mapping[str, Any], name: str, where: str, user_file: tuple[str, set[str], str | None, bool]
 ) -> dict[str, PriceSource]:
     """The PriceSource of each group the entry fills (a user file's changed groups default to the file)."""
-    user_name, user_as_of, user_changed = user_file
+    user_name, user_changed, user_as_of, user_unconfirmed = user_file
     unconfirmed = entry.get("unconfirmed", False)
     if not isinstance(unconfirmed, bool) and not (
         isinstance(unconfirmed, list) and all(isinstance(f, str) and f in _PRICE_FIELDS for f in unconfirmed)
@@ -483,7 +505,7 @@ def _provenance(
             continue
         if group in user_changed:
             as_of = None if user_as_of is None else _date(user_as_of, user_name, "as_of")
-            result[group] = PriceSource(source=f"{_USER_FILE}{user_name}", as_of=as_of)
+            result[group] = PriceSource(source=f"{_USER_FILE}{user_name}", as_of=as_of, unconfirmed=user_unconfirmed)
             continue
         own = groups.get(group, {})
         if not isinstance(own, dict):
@@ -503,7 +525,11 @@ def _provenance(
 
 
 def _build_price(
-    model_id: str, entry: Any, name: str, *, user_file: tuple[str, str | None, set[str]] = ("", None, set())
+    model_id: str,
+    entry: Any,
+    name: str,
+    *,
+    user_file: tuple[str, set[str], str | None, bool] = ("", set(), None, False),
 ) -> ModelPrice:
     where = f"models.{model_id}"
     if not isinstance(entry, dict):
