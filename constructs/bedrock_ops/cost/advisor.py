@@ -705,7 +705,8 @@ def _money(value: float | None, currency: str) -> str:
 def format_report(report: CostReport) -> str:
     """The report as text: the monthly bill, then the break-even table."""
     out = [
-        f"Monthly cost ({report.currency}; Bedrock prices as of {report.pricing_as_of}, "
+        f"Monthly cost ({report.currency}; Bedrock pricing table revised {report.pricing_as_of}, each price dated "
+        "under Prices used; "
         f"other services as of {report.service_prices_as_of}; {HOURS_PER_MONTH} h per month)",
     ]
     if report.lines:
