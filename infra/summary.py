@@ -76,7 +76,13 @@ def cost_summary(assembly: Path) -> str:
     return (
         f"estimated monthly cost: {report.total_monthly:,.2f} {report.currency} before traffic"
         + (f" ({parts})" if parts else "")
-        + f"; prices as of {report.pricing_as_of}. Traffic and break-even: bedrock-ops cost --assembly {assembly}"
+        + f"; pricing table revised {report.pricing_as_of}. Traffic and break-even: "
+        f"bedrock-ops cost --assembly {assembly}"
+        + "".join(
+            f"\n  price: {pricing.provenance_line(price, group)}"
+            for price, group in ((pricing.price(m), g) for m, g in report.prices_used)
+            if price is not None
+        )
         + "".join(f"\n  warning: {w}" for w in report.warnings)
     )
 

@@ -62,6 +62,7 @@ _EXPORTS = {
     "ModelReference": "bedrock_ops.models.ids",
     "ModelsFileError": "bedrock_ops.models.knowledge",
     "MonitoredModel": "bedrock_ops.observability.monitoring_props",
+    "PriceSource": "bedrock_ops.cost.pricing",
     "PricingTable": "bedrock_ops.cost.pricing",
     "ProvisionedThroughput": "bedrock_ops.serving.provisioned_throughput",
     "ReferenceKind": "bedrock_ops.models.ids",
@@ -81,7 +82,14 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from bedrock_ops.access.model_access import AnthropicUseCaseForm, ModelAccess
     from bedrock_ops.batch.workflow import BatchInference
-    from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable, load_pricing_table
+    from bedrock_ops.cost.pricing import (
+        HOURS_PER_MONTH,
+        Commitment,
+        ModelPrice,
+        PriceSource,
+        PricingTable,
+        load_pricing_table,
+    )
     from bedrock_ops.customization.reward_function import RewardFunction, RewardTemplate
     from bedrock_ops.customization.rft import ReinforcementFineTuningWorkflow, RftHyperparameters
     from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
@@ -171,6 +179,7 @@ __all__ = [
     "ModelsFileError",
     "MonitoredModel",
     "PrecomputedResponses",
+    "PriceSource",
     "PricingTable",
     "ProvisionedThroughput",
     "ReferenceKind",

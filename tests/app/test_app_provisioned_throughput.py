@@ -55,6 +55,12 @@ def test_summary_shows_the_estimated_cost(committed: tuple[App, cx_api.CloudAsse
     assert "/hour, USD" in text
 
 
+def test_summary_dates_each_price_it_uses_and_flags_old_ones(committed: tuple[App, cx_api.CloudAssembly]) -> None:
+    text = summarize(Path(committed[1].directory))
+    assert "rate as of 2024-03-13 (https://aws.amazon.com/bedrock/pricing/); older than 365 days" in text
+    assert "  price: amazon.titan-text-express-v1 provisioned prices as of 2024-03-13" in text
+
+
 def test_models_stack_passes_nag(committed: tuple[App, cx_api.CloudAssembly]) -> None:
     report = AwsSolutionsChecks().validate_scope(committed[0])
     assert [v.rule_name for v in report.violations] == []

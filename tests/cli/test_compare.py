@@ -232,7 +232,8 @@ def test_cli_json_output_shape(cli_client: Stubber, prompts_file: Path, capsys: 
     assert first["answers"][HAIKU]["attempts"] == 2
     assert data["prompts"][1]["answers"][HAIKU]["status"] == "refused"
     assert data["total"]["cost_partial"] is False and data["total"]["currency"] == "USD"
-    assert data["pricing"]["as_of"] == load_pricing_table().as_of.isoformat()
+    # the oldest date of the prices used: Haiku's on-demand rates (2025-03-01) are older than Nova's (2026-09-01)
+    assert data["pricing"]["as_of"] == "2025-03-01" != load_pricing_table().as_of.isoformat()
 
 
 def test_cli_text_output_shows_refusal_and_summary(

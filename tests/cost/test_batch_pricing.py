@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -72,3 +73,25 @@ def test_cost_command_compares_batch_on_demand_and_provisioned(capsys: pytest.Ca
     assert main(["cost", "--model", TITAN, "--tokens-per-minute", "20000"]) == 0
     text = capsys.readouterr().out
     assert "Batch vs on-demand vs provisioned" in text and "on-demand less 50% (configurable)" in text
+
+
+def test_batch_comparison_dates_each_of_the_three_prices(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--model", TITAN, "--tokens-per-minute", "20000", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["batch"]["models"]
+    assert (row["on_demand_as_of"], row["provisioned_as_of"], row["batch_as_of"]) == (
+        "2025-03-01",
+        "2024-03-13",
+        "2026-11-30",
+    )
+    assert row["batch_source"].startswith("https://docs.aws.amazon.com/bedrock/")
+    assert main(["cost", "--model", TITAN, "--tokens-per-minute", "20000"]) == 0
+    text = capsys.readouterr().out
+    assert "on-demand less 50% (configurable); as of 2026-11-30)" in text
+    assert "(SixMonths, 1 MU; prices as of 2024-03-13)" in text
+
+
+def test_a_user_batch_entry_is_attributed_to_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps({"as_of": "2026-11-15", "models": {TITAN: {"discount": 0.4}}}), encoding="utf-8")
+    as_of, source, unconfirmed = load_batch_pricing(path).provenance(TITAN)
+    assert (as_of, source, unconfirmed) == (dt.date(2026, 11, 15), f"your file {path}", False)

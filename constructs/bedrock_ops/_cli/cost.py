@@ -12,7 +12,8 @@ from typing import Any
 from bedrock_ops._node import use_supported_node
 from bedrock_ops.cost import advisor as cost
 from bedrock_ops.cost.batch_pricing import batch_comparison, format_batch_comparison, load_batch_pricing
-from bedrock_ops.cost.pricing import load_pricing_table
+from bedrock_ops.cost.pricing import DEFAULT_MAX_PRICE_AGE_DAYS, load_pricing_table
+from bedrock_ops.models.knowledge import load_models
 
 _OUTSIDE_CHECKOUT = (
     "--config needs the app's configuration schema (infra/config.py), which lives in the project "
@@ -66,7 +67,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--model", action="append", default=[], metavar="ID", help="also compare this model (repeatable)"
     )
+    parser.add_argument(
+        "--custom-model",
+        action="append",
+        default=[],
+        metavar="BASE_ID",
+        help="price a custom model of this base model: a custom model deployment (where the knowledge base marks "
+        "the base deployable) vs provisioned throughput, with the break-even tokens per month; with one base it "
+        "also prices throughputs whose model is known only at deploy time (repeatable)",
+    )
     parser.add_argument("--pricing", metavar="FILE", help="Bedrock pricing file merged over the packaged table")
+    parser.add_argument(
+        "--max-price-age-days",
+        type=_positive_int,
+        default=DEFAULT_MAX_PRICE_AGE_DAYS,
+        metavar="N",
+        help=f"flag prices read more than N days ago (default {DEFAULT_MAX_PRICE_AGE_DAYS})",
+    )
+    parser.add_argument("--models-file", metavar="FILE", help="models file merged over the packaged knowledge base")
     parser.add_argument("--service-prices", metavar="FILE", help="service price file merged over the packaged one")
     parser.add_argument(
         "--batch-pricing", metavar="FILE", help="batch discount file merged over the packaged one (batch_pricing)"
@@ -87,6 +105,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days >= 1, got {value!r}")
+    return number
 
 
 def _parse_volumes(values: list[str], option: str) -> tuple[float | None, dict[str, float]]:
@@ -140,11 +168,13 @@ def run(args: argparse.Namespace) -> int:
             templates = templates_from_config(args.config)
         elif args.assembly:
             templates = cost.templates_from_assembly(args.assembly)
-        elif args.model:
+        elif args.model or args.custom_model:
             templates = {}
         else:
-            raise CostCommandError("give --config FILE (or --assembly DIR), or at least one --model to compare")
-        pricing = load_pricing_table(args.pricing)
+            raise CostCommandError(
+                "give --config FILE (or --assembly DIR), or at least one --model or --custom-model to compare"
+            )
+        pricing = load_pricing_table(args.pricing, max_age_days=args.max_price_age_days)
         service_prices = cost.load_service_prices(args.service_prices)
         traffic = {
             model: cost.Traffic(
@@ -170,6 +200,8 @@ def run(args: argparse.Namespace) -> int:
             models=args.model,
             log_bytes_per_token=args.log_bytes_per_token,
             fleet_size=args.fleet_size,
+            custom_models=args.custom_model,
+            knowledge_base=load_models(args.models_file) if args.custom_model else None,
         )
         batch = load_batch_pricing(args.batch_pricing)
     except (CostCommandError, ValueError) as exc:

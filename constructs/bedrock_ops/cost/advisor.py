@@ -24,10 +24,11 @@ depends on the model and is not in the pricing table.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bedrock_ops.cost.deployment import DeploymentComparison, compare_deployment, format_deployment_comparison
 from bedrock_ops.cost.inventory import (
     ApplicationProfileItem,
     Inventory,
@@ -37,11 +38,13 @@ from bedrock_ops.cost.inventory import (
 )
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, ModelPrice, PricingTable
 from bedrock_ops.cost.service_prices import ServicePrices, load_service_prices
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 
 __all__ = [
     "BreakEven",
     "CostLine",
     "CostReport",
+    "DeploymentComparison",
     "Inventory",
     "ProvisionedItem",
     "ServicePrices",
@@ -124,6 +127,13 @@ class CostReport:
     pricing_as_of: str
     service_prices_as_of: str
     warnings: tuple[str, ...] = ()
+    deployments: tuple[DeploymentComparison, ...] = ()
+    """Custom models (``custom_models=``): a deployment vs provisioned throughput."""
+    prices_used: tuple[tuple[str, str], ...] = ()
+    """(model id, price group) of every Bedrock price the report uses, for their dates and sources."""
+    pricing: PricingTable | None = None
+    service_price_sources: Mapping[str, Any] | None = None
+    """Source and date of each service rate the lines use (``ServicePrices.price_sources``)."""
 
     @property
     def total_monthly(self) -> float:
@@ -161,8 +171,51 @@ class CostReport:
                 }
                 for b in self.break_evens
             ],
+            "deployment_vs_provisioned": [
+                {
+                    "base_model_id": d.base_model_id,
+                    "deployable": d.deployable,
+                    "model_units": d.model_units,
+                    "output_share": d.output_share,
+                    "deployment_input_per_1k_tokens": d.deployment_input_per_1k,
+                    "deployment_output_per_1k_tokens": d.deployment_output_per_1k,
+                    "custom_model_storage_month": d.storage_month,
+                    "tokens_per_month": d.tokens_per_month,
+                    "deployment_monthly": d.deployment_monthly,
+                    "provisioned_hourly": {c.value: v for c, v in d.provisioned_hourly.items()},
+                    "provisioned_monthly": {c.value: v for c, v in d.provisioned_monthly.items()},
+                    "break_even_tokens_per_month": {c.value: v for c, v in d.break_even_tokens_month.items()},
+                    "cheapest": d.cheapest,
+                }
+                for d in self.deployments
+            ],
+            "prices": self.price_provenance(),
+            "service_prices": self.service_price_sources,
             "warnings": list(self.warnings),
         }
+
+    def price_provenance(self) -> list[dict[str, Any]]:
+        """Source, date, unconfirmed flag and age check of every price the report uses."""
+        if self.pricing is None:
+            return []
+        out: list[dict[str, Any]] = []
+        for model_id, group in self.prices_used:
+            price = self.pricing.price(model_id)
+            if price is None:
+                continue
+            source = price.source_of(group)
+            out.append(
+                {
+                    "model_id": price.model_id,
+                    "group": group,
+                    "source": source.source,
+                    "as_of": None if source.as_of is None else source.as_of.isoformat(),
+                    "unconfirmed": source.unconfirmed,
+                    "older_than_max_age": self.pricing.is_old(source),
+                    "max_age_days": self.pricing.max_age_days,
+                }
+            )
+        return out
 
 
 def _unit_price_per_token(price: ModelPrice, traffic: Traffic) -> float | None:
@@ -223,6 +276,8 @@ def estimate(
     log_bytes_per_token: float = 6.0,
     log_retention_months: float = 1.0,
     fleet_size: int | None = None,
+    custom_models: Iterable[str] = (),
+    knowledge_base: ModelKnowledgeBase | None = None,
 ) -> CostReport:
     """The monthly cost of ``inventory`` and the break-even of each model.
 
@@ -236,36 +291,46 @@ def estimate(
     :param fleet_size: ``ModelId`` series each Metrics Insights (fleet) alarm analyzes: models, inference profiles,
         provisioned throughputs and deployments the account publishes metrics for (default: the models the app
         uses plus its application inference profiles, at least 1).
+    :param custom_models: base model ids of custom models to price: each gets a deployment vs provisioned
+        throughput comparison (a deployment only where the knowledge base marks the base model deployable), and
+        when exactly one is given it prices the throughputs whose model is resolved at deploy time.
+    :param knowledge_base: the model knowledge base (default: the packaged one) for which base models deploy.
     """
     traffic = dict(traffic or {})
     warnings: list[str] = []
+    used: list[tuple[str, str]] = []
+
+    def use(model_id: str, group: str) -> None:
+        if (model_id, group) not in used:
+            used.append((model_id, group))
+
+    custom_prices = _custom_prices(custom_models, pricing, warnings)
     if pricing.currency != service_prices.currency:
         warnings.append(
             f"the Bedrock table is in {pricing.currency} and the service table in {service_prices.currency}"
         )
     lines: list[CostLine] = []
     units_by_model: dict[str, int] = {}
+    units_by_custom: dict[str, int] = {}
     for item in inventory.provisioned:
         where = f"{item.stack}/{item.logical_id}"
         if item.model_id is None:
-            warnings.append(
-                f"{where}: the model id is resolved at deploy time (e.g. a custom model); a custom model's "
-                "provisioned throughput costs what its base model's does: compare it with --model <base id>"
-            )
             lines.append(
-                CostLine(
-                    "provisioned throughput",
+                _unresolved_line(
+                    item,
                     where,
-                    item.model_units,
-                    "model units",
-                    None,
-                    None,
-                    "model unknown",
+                    pricing,
+                    custom_prices=custom_prices,
+                    units_by_custom=units_by_custom,
+                    use=use,
+                    warnings=warnings,
                 )
             )
             continue
         price = pricing.price(item.model_id)
         rate = None if price is None else price.provisioned_per_model_unit_hour.get(item.commitment)
+        if price is not None:
+            use(price.model_id, "provisioned")
         if rate is None:
             warnings.append(
                 f"{where}: no {item.commitment.value} provisioned rate for {item.model_id} in the pricing "
@@ -285,6 +350,84 @@ def estimate(
         key = price.model_id if price is not None else item.model_id
         units_by_model[key] = max(units_by_model.get(key, 0), item.model_units)
 
+    lines.extend(_service_lines(inventory, service_prices, fleet_size))
+    for profile in inventory.application_profiles:
+        lines.append(_profile_line(profile, pricing, traffic, default_traffic))
+
+    # Break-even per model, and the invocation-log estimate from the same traffic.
+    compared = _models_to_compare(
+        inventory,
+        pricing,
+        traffic=traffic,
+        default_traffic=default_traffic,
+        models=models,
+        units_by_model=units_by_model,
+        warnings=warnings,
+    )
+    break_evens: list[BreakEven] = []
+    log_bytes = 0.0
+    for model_id in compared:
+        price = pricing.price(model_id)
+        if price is None:
+            continue
+        model_traffic = _traffic_for(model_id, traffic, pricing) or default_traffic
+        if model_traffic is None:
+            continue
+        break_evens.append(break_even(price, model_traffic, model_units=units_by_model.get(model_id, 1)))
+        use(price.model_id, "on_demand")
+        if price.provisioned_per_model_unit_hour:
+            use(price.model_id, "provisioned")
+        log_bytes += model_traffic.tokens_per_minute * MINUTES_PER_MONTH * log_bytes_per_token
+    profile_names = {p.name for p in inventory.application_profiles}
+    for model_id in traffic:
+        if pricing.price(model_id) is None and model_id not in profile_names:
+            warnings.append(f"traffic given for {model_id!r}, which is not in the pricing table")
+    if log_bytes:
+        lines.extend(
+            _log_lines(
+                log_bytes,
+                service_prices,
+                logging_on=inventory.invocation_logging,
+                log_bytes_per_token=log_bytes_per_token,
+                log_retention_months=log_retention_months,
+            )
+        )
+    if inventory.custom_model_deployments and not custom_prices:
+        warnings.append(
+            f"{len(inventory.custom_model_deployments)} custom model deployment(s) "
+            f"({', '.join(inventory.custom_model_deployments)}): charged per input and output token, nothing by the "
+            "month; give the base model with --custom-model <base id> for their rates and the break-even against "
+            "provisioned throughput"
+        )
+    deployments = _deployment_comparisons(
+        custom_prices,
+        units_by_custom=units_by_custom,
+        traffic=traffic,
+        default_traffic=default_traffic,
+        pricing=pricing,
+        knowledge_base=knowledge_base,
+        use=use,
+        warnings=warnings,
+    )
+    return CostReport(
+        lines=tuple(lines),
+        break_evens=tuple(break_evens),
+        currency=pricing.currency,
+        pricing_as_of=pricing.as_of.isoformat(),
+        service_prices_as_of=service_prices.as_of,
+        warnings=tuple(warnings),
+        deployments=tuple(deployments),
+        prices_used=tuple(used),
+        pricing=pricing,
+        service_price_sources={
+            key: dict(service_prices.source_of(key)) for key in sorted(service_prices.prices) if _uses(lines, key)
+        },
+    )
+
+
+def _service_lines(inventory: Inventory, service_prices: ServicePrices, fleet_size: int | None) -> list[CostLine]:
+    """Alarms, dashboards, KMS keys and Metrics Insights alarms, priced from the service table."""
+    lines: list[CostLine] = []
     fixed = (
         ("alarms", "CloudWatch alarms", inventory.alarms, "alarms", "cloudwatch_alarm_month"),
         (
@@ -320,69 +463,160 @@ def estimate(
                 + ("" if fleet_size is not None else " (assumed: set --fleet-size to your account's count)"),
             )
         )
-    for profile in inventory.application_profiles:
-        lines.append(_profile_line(profile, pricing, traffic, default_traffic))
+    return lines
 
-    # Break-even per model, and the invocation-log estimate from the same traffic.
-    compared = _models_to_compare(
-        inventory,
-        pricing,
-        traffic=traffic,
-        default_traffic=default_traffic,
-        models=models,
-        units_by_model=units_by_model,
-        warnings=warnings,
+
+def _log_lines(
+    log_bytes: float,
+    service_prices: ServicePrices,
+    *,
+    logging_on: bool,
+    log_bytes_per_token: float,
+    log_retention_months: float,
+) -> list[CostLine]:
+    """Ingestion and storage of the invocation logs of ``log_bytes`` a month."""
+    out: list[CostLine] = []
+    gigabytes = log_bytes / 1e9
+    ingest = service_prices.rate("cloudwatch_logs_ingestion_per_gb")
+    store = service_prices.rate("cloudwatch_logs_storage_per_gb_month")
+    out.append(
+        CostLine(
+            "logs (estimate)",
+            "model invocation logs, ingestion",
+            round(gigabytes, 3),
+            "GB",
+            ingest,
+            gigabytes * ingest,
+            ("invocation logging is on" if logging_on else "if you turn invocation logging on")
+            + f": {log_bytes_per_token:g} bytes per token at the given traffic",
+        )
     )
-    break_evens: list[BreakEven] = []
-    log_bytes = 0.0
-    for model_id in compared:
-        price = pricing.price(model_id)
+    out.append(
+        CostLine(
+            "logs (estimate)",
+            "model invocation logs, storage",
+            round(gigabytes * log_retention_months, 3),
+            "GB-months",
+            store,
+            gigabytes * log_retention_months * store,
+            f"{log_retention_months:g} month(s) kept",
+        )
+    )
+    return out
+
+
+_SERVICE_LINE_RATES = {
+    "cloudwatch_alarm_month": ("alarms", "CloudWatch alarms"),
+    "cloudwatch_metrics_insights_alarm_metric_month": ("alarms", "CloudWatch Metrics Insights alarms"),
+    "cloudwatch_dashboard_month": ("dashboards", "CloudWatch dashboards"),
+    "kms_key_month": ("kms keys", "KMS customer managed keys"),
+    "cloudwatch_logs_ingestion_per_gb": ("logs (estimate)", "model invocation logs, ingestion"),
+    "cloudwatch_logs_storage_per_gb_month": ("logs (estimate)", "model invocation logs, storage"),
+}
+
+
+def _uses(lines: Sequence[CostLine], key: str) -> bool:
+    category, item = _SERVICE_LINE_RATES.get(key, ("", ""))
+    return any(line.category == category and line.item == item for line in lines)
+
+
+def _custom_prices(custom_models: Iterable[str], pricing: PricingTable, warnings: list[str]) -> dict[str, ModelPrice]:
+    """The prices of the bases given with ``custom_models`` (a warning for each the table does not know)."""
+    found: dict[str, ModelPrice] = {}
+    for base in dict.fromkeys(custom_models):
+        price = pricing.price(base)
         if price is None:
-            continue
-        model_traffic = _traffic_for(model_id, traffic, pricing) or default_traffic
-        if model_traffic is None:
-            continue
-        break_evens.append(break_even(price, model_traffic, model_units=units_by_model.get(model_id, 1)))
-        log_bytes += model_traffic.tokens_per_minute * MINUTES_PER_MONTH * log_bytes_per_token
-    profile_names = {p.name for p in inventory.application_profiles}
-    for model_id in traffic:
-        if pricing.price(model_id) is None and model_id not in profile_names:
-            warnings.append(f"traffic given for {model_id!r}, which is not in the pricing table")
-    if log_bytes:
-        gigabytes = log_bytes / 1e9
-        ingest = service_prices.rate("cloudwatch_logs_ingestion_per_gb")
-        store = service_prices.rate("cloudwatch_logs_storage_per_gb_month")
-        lines.append(
-            CostLine(
-                "logs (estimate)",
-                "model invocation logs, ingestion",
-                round(gigabytes, 3),
-                "GB",
-                ingest,
-                gigabytes * ingest,
-                ("invocation logging is on" if inventory.invocation_logging else "if you turn invocation logging on")
-                + f": {log_bytes_per_token:g} bytes per token at the given traffic",
+            close = _did_you_mean(base, pricing.model_ids)
+            warnings.append(
+                f"custom model base {base!r} is not in the pricing table{close}; add it with --pricing FILE"
             )
-        )
-        lines.append(
-            CostLine(
-                "logs (estimate)",
-                "model invocation logs, storage",
-                round(gigabytes * log_retention_months, 3),
-                "GB-months",
-                store,
-                gigabytes * log_retention_months * store,
-                f"{log_retention_months:g} month(s) kept",
+        else:
+            found[base] = price
+    return found
+
+
+def _unresolved_line(
+    item: ProvisionedItem,
+    where: str,
+    pricing: PricingTable,
+    *,
+    custom_prices: Mapping[str, ModelPrice],
+    units_by_custom: dict[str, int],
+    use: Callable[[str, str], None],
+    warnings: list[str],
+) -> CostLine:
+    """A throughput whose model is resolved at deploy time: priced by the one ``--custom-model`` base, if one."""
+    if len(custom_prices) == 1:
+        ((base, base_price),) = custom_prices.items()
+        rate = base_price.provisioned_per_model_unit_hour.get(item.commitment)
+        use(base_price.model_id, "provisioned")
+        if rate is None:
+            warnings.append(
+                f"{where}: no {item.commitment.value} provisioned rate for {base_price.model_id} (the base given "
+                f"with --custom-model) in the pricing table (as of {pricing.as_of}); add it with --pricing FILE"
             )
+        units_by_custom[base] = max(units_by_custom.get(base, 0), item.model_units)
+        return CostLine(
+            "provisioned throughput",
+            f"{where} ({item.commitment.value})",
+            item.model_units,
+            "model units",
+            rate,
+            None if rate is None else rate * item.model_units * HOURS_PER_MONTH,
+            f"model resolved at deploy time, priced as a custom model of {base} (--custom-model); "
+            f"per model unit-hour x {HOURS_PER_MONTH} h",
         )
-    return CostReport(
-        lines=tuple(lines),
-        break_evens=tuple(break_evens),
-        currency=pricing.currency,
-        pricing_as_of=pricing.as_of.isoformat(),
-        service_prices_as_of=service_prices.as_of,
-        warnings=tuple(warnings),
+    hint = (
+        f"several bases were given ({', '.join(custom_prices)}), so it is not priced"
+        if custom_prices
+        else "compare it with --custom-model <base id>"
     )
+    warnings.append(
+        f"{where}: the model id is resolved at deploy time (e.g. a custom model); a custom model's "
+        f"provisioned throughput costs what its base model's does: {hint}"
+    )
+    return CostLine("provisioned throughput", where, item.model_units, "model units", None, None, "model unknown")
+
+
+def _deployment_comparisons(
+    custom_prices: Mapping[str, ModelPrice],
+    *,
+    units_by_custom: Mapping[str, int],
+    traffic: Mapping[str, Traffic],
+    default_traffic: Traffic | None,
+    pricing: PricingTable,
+    knowledge_base: ModelKnowledgeBase | None,
+    use: Callable[[str, str], None],
+    warnings: list[str],
+) -> list[DeploymentComparison]:
+    """A deployment vs provisioned comparison per custom model base, deployability from the knowledge base."""
+    if not custom_prices:
+        return []
+    catalog = knowledge_base or load_models()
+    comparisons: list[DeploymentComparison] = []
+    for base, price in custom_prices.items():
+        deployable: bool | None
+        try:
+            deployable = catalog.resolve(base, prop="--custom-model").custom_model_deployment
+        except ValueError:
+            deployable = None
+            warnings.append(f"custom model base {base!r} is not in the model knowledge base: deployability unknown")
+        base_traffic = _traffic_for(price.model_id, traffic, pricing) or default_traffic
+        tokens = None if base_traffic is None else base_traffic.tokens_per_minute * MINUTES_PER_MONTH
+        comparisons.append(
+            compare_deployment(
+                price,
+                deployable=deployable,
+                model_units=units_by_custom.get(base, 1),
+                output_share=base_traffic.output_share if base_traffic else 0.25,
+                tokens_per_month=tokens,
+            )
+        )
+        if deployable is not False:
+            use(price.model_id, "deployment")
+        if price.provisioned_per_model_unit_hour:
+            use(price.model_id, "provisioned")
+    return comparisons
 
 
 def _profile_line(
@@ -407,6 +641,7 @@ def _profile_line(
         note += f"; pass --tokens-per-minute {profile.name}=N for its cost"
     else:
         monthly = break_even(price, profile_traffic).on_demand_monthly
+        note += f"; prices {pricing.describe(price.source_of('on_demand'))}"
         note += f"; at {profile_traffic.tokens_per_minute:,.0f} tokens/min"
     return CostLine(
         "per application",
@@ -470,7 +705,8 @@ def _money(value: float | None, currency: str) -> str:
 def format_report(report: CostReport) -> str:
     """The report as text: the monthly bill, then the break-even table."""
     out = [
-        f"Monthly cost ({report.currency}; Bedrock prices as of {report.pricing_as_of}, "
+        f"Monthly cost ({report.currency}; Bedrock pricing table revised {report.pricing_as_of}, each price dated "
+        "under Prices used; "
         f"other services as of {report.service_prices_as_of}; {HOURS_PER_MONTH} h per month)",
     ]
     if report.lines:
@@ -507,6 +743,20 @@ def format_report(report: CostReport) -> str:
                 )
             out.append(f"    cheapest at this traffic: {b.cheapest}")
         out.append("  (capacity per model unit is model-specific: check that the units carry the traffic)")
+    if report.deployments and report.pricing is not None:
+        out.append("")
+        out.append("Custom model deployment vs provisioned throughput (break-even: tokens per month above which")
+        out.append("the term is cheaper; custom model storage is paid either way and left out of the break-even)")
+        for comparison in report.deployments:
+            out.extend(format_deployment_comparison(comparison, report.pricing))
+    provenance = report.price_provenance()
+    if provenance and report.pricing is not None:
+        out.append("")
+        out.append(f"Prices used (date and source of each; older than {report.pricing.max_age_days} days is flagged)")
+        for model_id, group in report.prices_used:
+            price = report.pricing.price(model_id)
+            if price is not None:
+                out.append(f"  {report.pricing.provenance_line(price, group)}")
     if report.warnings:
         out.append("")
         out.extend(f"warning: {w}" for w in report.warnings)

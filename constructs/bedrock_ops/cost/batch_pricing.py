@@ -6,7 +6,11 @@ on the pricing page could not be transcribed) and per-model overrides::
 
     {"as_of": "YYYY-MM-DD", "source": "https://...", "notes": "...", "default_discount": 0.5,
      "models": {"<model id>": {"discount": 0.5} | {"input_per_1k_tokens": float, "output_per_1k_tokens": float}
-                               | {"supported": false}}}
+                               | {"supported": false},
+                               + optional "source": "https://...", "as_of": "YYYY-MM-DD", "unconfirmed": bool}}}
+
+A model entry's ``source``/``as_of`` date its own figures (the table's otherwise); a packaged entry with explicit
+rates must have them. A user file's entry without them is attributed to the file ("your file <path>").
 
 A user file of the same schema is merged over it (``load_batch_pricing(path)``). Kept apart from
 ``pricing.json`` so that the on-demand and provisioned table stays as it is.
@@ -28,7 +32,7 @@ from bedrock_ops.cost.pricing import ModelPrice
 __all__ = ["BatchPrice", "BatchPricing", "load_batch_pricing"]
 
 _TOP = ("as_of", "source", "notes", "default_discount", "models")
-_MODEL = ("discount", "input_per_1k_tokens", "output_per_1k_tokens", "supported")
+_MODEL = ("discount", "input_per_1k_tokens", "output_per_1k_tokens", "supported", "source", "as_of", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class BatchPrice:
     output_per_1k_tokens: float
     basis: str
     """``"discount 50% of on-demand"`` or ``"explicit batch rates"``."""
+    as_of: dt.date | None = None
+    """When the batch figure (the entry's, else the table's) was read; None for an undated user file."""
+    source: str = ""
+    unconfirmed: bool = False
 
 
 class BatchPricing:
@@ -54,17 +62,28 @@ class BatchPricing:
         self.default_discount = default_discount
         self._models = dict(models)
 
+    def provenance(self, model_id: str) -> tuple[dt.date | None, str, bool]:
+        """(as_of, source, unconfirmed) of the batch figure of ``model_id``: its entry's, else the table's."""
+        entry: Mapping[str, Any] = self._models.get(model_id, {})
+        raw = entry.get("as_of")
+        as_of = dt.date.fromisoformat(raw) if isinstance(raw, str) else (None if "source" in entry else self.as_of)
+        return as_of, str(entry.get("source", self.source)), entry.get("unconfirmed") is True
+
     def price(self, on_demand: ModelPrice) -> BatchPrice | None:
         """The batch prices of ``on_demand``'s model; None when it has no token prices or no batch support."""
         entry: Mapping[str, Any] = self._models.get(on_demand.model_id, {})
         if entry.get("supported") is False:
             return None
+        as_of, source, unconfirmed = self.provenance(on_demand.model_id)
         if "input_per_1k_tokens" in entry and "output_per_1k_tokens" in entry:
             return BatchPrice(
                 on_demand.model_id,
                 float(entry["input_per_1k_tokens"]),
                 float(entry["output_per_1k_tokens"]),
                 "explicit batch rates",
+                as_of,
+                source,
+                unconfirmed,
             )
         if on_demand.input_per_1k_tokens is None:
             return None
@@ -76,6 +95,9 @@ class BatchPricing:
             on_demand.input_per_1k_tokens * factor,
             output * factor,
             f"on-demand less {discount:.0%} (configurable)",
+            as_of,
+            source,
+            unconfirmed,
         )
 
 
@@ -90,6 +112,10 @@ def load_batch_pricing(path: str | Path | None = None) -> BatchPricing:
     packaged = "bedrock_ops/cost/data/batch_pricing.json"
     text = resources.files("bedrock_ops").joinpath("cost/data/batch_pricing.json").read_text("utf-8")
     data = parse_json_object(text, packaged, "the batch pricing table")
+    for model_id, entry in data.get("models", {}).items():
+        explicit = isinstance(entry, dict) and ("input_per_1k_tokens" in entry or "output_per_1k_tokens" in entry)
+        if explicit and not (entry.get("source") and entry.get("as_of")):
+            raise ValueError(f"{packaged}: models.{model_id}: explicit batch rates need a source and an as_of")
     name = packaged
     if path is not None:
         name = str(path)
@@ -100,7 +126,22 @@ def load_batch_pricing(path: str | Path | None = None) -> BatchPricing:
         for key in override:
             if key not in _TOP:
                 raise ValueError(f"{name}: unknown key {key!r}; allowed keys: {', '.join(_TOP)}")
-        models = {**data.get("models", {}), **override.get("models", {})}
+        user_models = override.get("models", {})
+        if not isinstance(user_models, dict):
+            raise ValueError(f"{name}: models must be an object of model id -> batch prices, got {user_models!r}")
+        attributed = {
+            model_id: (
+                {
+                    "source": f"your file {name}",
+                    **({"as_of": override["as_of"]} if "as_of" in override else {}),
+                    **entry,
+                }
+                if isinstance(entry, dict) and "source" not in entry
+                else entry
+            )
+            for model_id, entry in user_models.items()
+        }
+        models = {**data.get("models", {}), **attributed}
         data = {**data, **override, "models": models}
     for model_id, entry in data["models"].items():
         if not isinstance(entry, dict):
@@ -110,6 +151,15 @@ def load_batch_pricing(path: str | Path | None = None) -> BatchPricing:
                 raise ValueError(f"{name}: unknown key models.{model_id}.{key}; allowed keys: {', '.join(_MODEL)}")
             if key == "discount":
                 _fraction(value, name, f"models.{model_id}.discount")
+            elif key == "as_of":
+                try:
+                    dt.date.fromisoformat(str(value))
+                except ValueError:
+                    raise ValueError(
+                        f"{name}: models.{model_id}.as_of must be a date YYYY-MM-DD, got {value!r}"
+                    ) from None
+            elif key in ("source", "unconfirmed"):
+                continue
             elif key != "supported" and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
                 raise ValueError(f"{name}: models.{model_id}.{key} must be a non-negative number, got {value!r}")
     try:
@@ -153,12 +203,26 @@ def batch_comparison(report: Any, pricing: Any, batch: BatchPricing) -> list[dic
                 "on_demand_monthly": b.on_demand_monthly,
                 "batch_monthly": batch_monthly,
                 "batch_basis": None if batch_price is None else batch_price.basis,
+                "batch_as_of": None
+                if batch_price is None or batch_price.as_of is None
+                else batch_price.as_of.isoformat(),
+                "batch_source": None if batch_price is None else batch_price.source,
+                "batch_unconfirmed": None if batch_price is None else batch_price.unconfirmed,
+                "on_demand_as_of": _as_of(price, "on_demand"),
+                "provisioned_as_of": None if provisioned is None else _as_of(price, "provisioned"),
                 "provisioned_monthly": None if provisioned is None else provisioned[1],
                 "provisioned_term": None if provisioned is None else provisioned[0].value,
                 "cheapest": min(known, key=lambda k: known[k]) if known else "unknown",
             }
         )
     return rows
+
+
+def _as_of(price: ModelPrice | None, group: str) -> str | None:
+    if price is None:
+        return None
+    as_of = price.source_of(group).as_of
+    return None if as_of is None else as_of.isoformat()
 
 
 def format_batch_comparison(rows: list[dict[str, Any]], currency: str, batch: BatchPricing) -> str:
@@ -172,10 +236,20 @@ def format_batch_comparison(rows: list[dict[str, Any]], currency: str, batch: Ba
     ]
     for row in rows:
         out.append(f"  {row['model_id']} at {row['tokens_per_minute']:,.0f} tokens/min")
-        out.append(f"    on-demand    {money(row['on_demand_monthly']):>16}")
-        basis = f"  ({row['batch_basis']})" if row["batch_basis"] else "  (no batch price)"
+        out.append(
+            f"    on-demand    {money(row['on_demand_monthly']):>16}  "
+            f"(prices as of {row['on_demand_as_of'] or 'undated'})"
+        )
+        if row["batch_basis"]:
+            flag = ", unconfirmed" if row["batch_unconfirmed"] else ""
+            basis = f"  ({row['batch_basis']}; as of {row['batch_as_of'] or 'undated'}{flag})"
+        else:
+            basis = "  (no batch price)"
         out.append(f"    batch        {money(row['batch_monthly']):>16}{basis}")
         if row["provisioned_term"]:
-            out.append(f"    provisioned  {money(row['provisioned_monthly']):>16}  ({row['provisioned_term']}, 1 MU)")
+            out.append(
+                f"    provisioned  {money(row['provisioned_monthly']):>16}  ({row['provisioned_term']}, 1 MU; "
+                f"prices as of {row['provisioned_as_of'] or 'undated'})"
+            )
         out.append(f"    cheapest: {row['cheapest']} (batch answers asynchronously, within the job's timeout)")
     return "\n".join(out)

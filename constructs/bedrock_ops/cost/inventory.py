@@ -14,6 +14,7 @@ from bedrock_ops.cost.pricing import Commitment
 
 __all__ = [
     "APPLICATION_INFERENCE_PROFILE_TYPE",
+    "CUSTOM_MODEL_DEPLOYMENT_TYPE",
     "PROVISIONED_THROUGHPUT_TYPE",
     "ApplicationProfileItem",
     "Inventory",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 PROVISIONED_THROUGHPUT_TYPE = "Custom::BedrockProvisionedThroughput"
+CUSTOM_MODEL_DEPLOYMENT_TYPE = "Custom::BedrockCustomModelDeployment"
 APPLICATION_INFERENCE_PROFILE_TYPE = "AWS::Bedrock::ApplicationInferenceProfile"
 
 
@@ -66,6 +68,8 @@ class Inventory:
     stacks: tuple[str, ...] = ()
     invocation_logging: bool = False
     """Whether the app configures Bedrock model invocation logging (``Custom::BedrockInvocationLogging``)."""
+    custom_model_deployments: tuple[str, ...] = ()
+    """``stack/logical id`` of each custom model deployment (charged per token, nothing by the month)."""
     models: tuple[str, ...] = ()
     """Model ids the app uses (model access, evaluation jobs, provisioned throughput), first seen first."""
 
@@ -95,6 +99,7 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
     provisioned: list[ProvisionedItem] = []
     profiles: list[ApplicationProfileItem] = []
     insights_alarms = 0
+    deployments: list[str] = []
     models: list[str] = []
     for stack, template in sorted(templates.items()):
         for logical_id, resource in sorted(template.get("Resources", {}).items()):
@@ -103,6 +108,8 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
             props = resource.get("Properties", {})
             if kind == PROVISIONED_THROUGHPUT_TYPE:
                 provisioned.append(_provisioned_item(stack, logical_id, props))
+            elif kind == CUSTOM_MODEL_DEPLOYMENT_TYPE:
+                deployments.append(f"{stack}/{logical_id}")
             elif kind == APPLICATION_INFERENCE_PROFILE_TYPE:
                 profiles.append(_profile_item(stack, logical_id, props))
             elif kind == "AWS::CloudWatch::Alarm" and _is_metrics_insights(props):
@@ -118,6 +125,7 @@ def inventory_from_templates(templates: Mapping[str, Mapping[str, Any]]) -> Inve
         log_groups=kinds["AWS::Logs::LogGroup"],
         stacks=tuple(sorted(templates)),
         models=tuple(models),
+        custom_model_deployments=tuple(deployments),
         invocation_logging=kinds["Custom::BedrockInvocationLogging"] > 0,
     )
 

@@ -316,6 +316,14 @@ def _round(value: float | None, digits: int) -> float | None:
 # ---------------------------------------------------------------------------------------------- calling
 
 
+def _oldest_price_date(prices: Sequence[tuple[ModelPrice | None, str | None]], pricing: PricingTable) -> str:
+    """The oldest ``as_of`` of the on-demand prices used (each price is dated on its own; the table's date is the
+    day it was last revised), or the table's date when none is priced."""
+    dates = [p.source_of("on_demand").as_of for p, _ in prices if p is not None]
+    known = [d for d in dates if d is not None]
+    return (min(known) if known else pricing.as_of).isoformat()
+
+
 def price_of(target: ModelTarget, pricing: PricingTable) -> tuple[ModelPrice | None, str | None]:
     """The on-demand token prices of ``target`` and, when there are none, why."""
     if target.kind is TargetKind.PROVISIONED_MODEL:
@@ -489,7 +497,7 @@ def compare(
         answers=tuple(rows),
         summaries=summaries,
         currency=pricing.currency,
-        pricing_as_of=pricing.as_of.isoformat(),
+        pricing_as_of=_oldest_price_date(prices, pricing),
         pricing_region=pricing.region,
         pricing_source=pricing.source,
         score_note=note,

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
+from bedrock_ops.cost.deployment import compare_deployment
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, load_pricing_table
 from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
@@ -269,21 +270,55 @@ class ProvisionedThroughput(Construct):
 
     def _cost_summary(self, table: PricingTable, priced_id: str | None) -> str:
         if self.estimated_hourly_cost is None or self.estimated_monthly_cost is None:
+            if priced_id is None:
+                return (
+                    f"unknown: the base model of this custom model is not known, so no {self.commitment.value} rate "
+                    f"can be looked up (pricing table as of {table.as_of.isoformat()}); pass base_model_id"
+                )
             return (
-                f"unknown: no {self.commitment.value} rate for {priced_id or 'this model'} in the "
-                f"pricing table (as of {table.as_of.isoformat()}); pass base_model_id or a pricing file"
+                f"unknown: no {self.commitment.value} rate for {priced_id} in the pricing table (as of "
+                f"{table.as_of.isoformat()}); add one in a pricing file (pricing_table=load_pricing_table(path))"
             )
-        return (
+        price = table.price(priced_id) if priced_id is not None else None
+        summary = (
             f"{table.currency} {self.estimated_hourly_cost:,.2f}/hour, "
             f"{table.currency} {self.estimated_monthly_cost:,.2f}/month "
             f"({self.model_units} model unit(s), {self.commitment.value})"
+        )
+        if price is None:
+            return summary
+        summary += f"; rate {table.describe(price.source_of('provisioned'))}"
+        custom = Token.is_unresolved(self.model_id) or bool(_CUSTOM_MODEL_ARN.match(self.model_id))
+        if not custom:
+            return summary
+        try:
+            deployable = load_models().resolve(price.model_id).custom_model_deployment
+        except ValueError:
+            return summary
+        if deployable is False:
+            return summary
+        comparison = compare_deployment(price, deployable=deployable, model_units=self.model_units)
+        per_1k = comparison.deployment_per_1k
+        threshold = comparison.break_even_tokens_month.get(self.commitment)
+        if per_1k is None or threshold is None:
+            return (
+                f"{summary}. Or on demand by a custom model deployment ({price.model_id} is deployable): charged per "
+                "input and output token, rates not in the pricing table (unconfirmed), so no break-even"
+            )
+        return (
+            f"{summary}. Or on demand by a custom model deployment: {table.currency} "
+            f"{comparison.deployment_input_per_1k:g}/1k input, "
+            f"{comparison.deployment_output_per_1k:g}/1k output tokens "
+            f"(prices {table.describe(price.source_of('deployment'))}); the throughput is cheaper above "
+            f"{threshold:,.0f} tokens/month at 25% output"
         )
 
     def _cost_guard(self, table: PricingTable, priced_id: str | None, acknowledged: bool) -> None:
         if self.commitment is Commitment.NO_COMMITMENT or acknowledged:
             return
         months = self.commitment.term_months
-        if self.estimated_hourly_cost is None:
+        price = table.price(priced_id) if priced_id is not None else None
+        if self.estimated_hourly_cost is None or price is None:
             estimate = (
                 f"the pricing table (as of {table.as_of.isoformat()}) has no {self.commitment.value} "
                 f"rate for {priced_id or 'this model'}, so the cost of the term is unknown"
@@ -293,7 +328,7 @@ class ProvisionedThroughput(Construct):
             estimate = (
                 f"estimated {table.currency} {self.estimated_hourly_cost:,.2f}/hour, "
                 f"{table.currency} {term_cost:,.2f} for the {months}-month term "
-                f"(pricing table as of {table.as_of.isoformat()}, {table.region})"
+                f"({table.region} rate {table.describe(price.source_of('provisioned'))})"
             )
         raise ValueError(
             f"{self.node.path}: commitment {self.commitment.value} buys {self.model_units} model unit(s) of "
