@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
@@ -65,13 +65,27 @@ def _allow_batch_inference(scope: Construct, service_role: BedrockServiceRole, m
         "bedrock:GetImportedModel": [arn("imported-model")],
         "bedrock:GetPromptRouter": [arn("prompt-router"), arn("default-prompt-router")],
     }
+    # CreateModelInvocationJob applies to foundation models (and the jobs), not to provisioned, imported or
+    # other model ARNs (Service Authorization Reference): only the foundation models are named for it.
+    foundation = [a for a in model_arns if ":foundation-model/" in a or (Token.is_unresolved(a) and ":" not in a)]
     role.add_to_principal_policy(
         iam.PolicyStatement(
             sid="StreamAndBatchInvokeTheEvaluatedModels",
-            actions=["bedrock:InvokeModelWithResponseStream", "bedrock:CreateModelInvocationJob"],
+            actions=[
+                "bedrock:InvokeModelWithResponseStream",
+                *(["bedrock:CreateModelInvocationJob"] if foundation == list(model_arns) else []),
+            ],
             resources=list(model_arns),
         )
     )
+    if foundation and foundation != list(model_arns):
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="BatchInvokeTheEvaluatedFoundationModels",
+                actions=["bedrock:CreateModelInvocationJob"],
+                resources=foundation,
+            )
+        )
     role.add_to_principal_policy(
         iam.PolicyStatement(
             sid="RunTheEvaluationsBatchInferenceJobs",

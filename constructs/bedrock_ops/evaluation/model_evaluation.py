@@ -430,7 +430,9 @@ def _allow_create_job(role: iam.IRole, scope: Construct, models: Sequence[str]) 
     arns: list[str] = []
     for identifier in models:
         for arn in _invoke_arns(stack, identifier):
-            if Token.is_unresolved(arn) or ":foundation-model/" in arn or ":prompt-router/" in arn:
+            # An ARN with tokens (e.g. format_arn in an account-agnostic stack) still says its resource type.
+            named = re.search(r":[a-z-]+-model/|:[a-z-]*prompt-router/|:[a-z-]*inference-profile/", arn)
+            if ":foundation-model/" in arn or ":prompt-router/" in arn or (Token.is_unresolved(arn) and not named):
                 arns.append(arn)
             elif ":inference-profile/" not in arn:
                 arns.append(stack.format_arn(service="bedrock", resource="custom-model", resource_name="*"))
