@@ -18,6 +18,7 @@ _EXPORTS = {
     "BatchInference": "bedrock_ops.batch.workflow",
     "BuiltinDataset": "bedrock_ops.evaluation.types",
     "EvaluationDataset": "bedrock_ops.evaluation.types",
+    "EvaluationGate": "bedrock_ops.evaluation.gate",
     "EvaluationKind": "bedrock_ops.evaluation.types",
     "EvaluationTaskType": "bedrock_ops.evaluation.types",
     "HumanMetric": "bedrock_ops.evaluation.types",
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
     from bedrock_ops.data.validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
     from bedrock_ops.data.validator import DatasetValidator
     from bedrock_ops.delivery.github_oidc import GitHubOidcDeployRoles
+    from bedrock_ops.evaluation.gate import EvaluationGate
     from bedrock_ops.evaluation.model_evaluation import ModelEvaluation
     from bedrock_ops.evaluation.types import (
         BuiltinDataset,
@@ -155,6 +157,7 @@ __all__ = [
     "DatasetValidationError",
     "DatasetValidator",
     "EvaluationDataset",
+    "EvaluationGate",
     "EvaluationKind",
     "EvaluationTaskType",
     "GitHubOidcDeployRoles",

@@ -451,3 +451,61 @@ def test_a_new_job_gets_a_new_poller_rule_because_the_old_one_disabled_itself() 
 
     assert rule_name(first) != rule_name(second)
     assert rule_name(first) == rule_name(same)
+
+
+def test_create_evaluation_job_on_a_provisioned_throughput_arn_with_tokens_is_granted_on_custom_models() -> None:
+    """An account-agnostic stack's ARN carries tokens but still names its resource type: CreateEvaluationJob is
+    authorized on the custom model behind a throughput, never on provisioned-model (not one of its resource types)."""
+    from aws_cdk import App, ArnFormat, Environment
+
+    stack = Stack(App(), "Agnostic", env=Environment(region="us-east-1"))
+    data = TrainingDataBucket(stack, "Data")
+    throughput = stack.format_arn(
+        service="bedrock",
+        resource="provisioned-model",
+        resource_name="abcdefghijkl",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+    ModelEvaluation(
+        stack,
+        "Eval",
+        data_bucket=data,
+        models=[throughput],
+        evaluator_model="amazon.nova-pro-v1:0",
+        datasets=[EvaluationDataset(key="qa/prompts.jsonl", metric_names=["Builtin.Correctness"])],
+    )
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    creates = [
+        statement["Resource"]
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "bedrock:CreateEvaluationJob"
+    ]
+    assert creates and "custom-model/*" in json.dumps(creates)
+    assert "provisioned-model" not in json.dumps(creates)
+
+
+def test_batch_invocation_jobs_are_granted_on_foundation_models_only_not_on_a_throughput_arn() -> None:
+    """CreateModelInvocationJob applies to foundation models and invocation jobs (Service Authorization
+    Reference): a judge job on a provisioned throughput may stream from the throughput, not batch-invoke it."""
+    stack = new_stack()
+    data = TrainingDataBucket(stack, "Data")
+    throughput = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefghijkl"
+    ModelEvaluation(
+        stack,
+        "Eval",
+        data_bucket=data,
+        models=[throughput],
+        evaluator_model="amazon.nova-pro-v1:0",
+        datasets=[EvaluationDataset(key="qa/prompts.jsonl", metric_names=["Builtin.Correctness"])],
+    )
+    statements = [
+        statement
+        for policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    batch = [s for s in statements if "bedrock:CreateModelInvocationJob" in json.dumps(s["Action"])]
+    assert batch
+    assert all(throughput not in json.dumps(s["Resource"]) for s in batch)
+    (stream,) = [s for s in statements if s.get("Sid") == "StreamAndBatchInvokeTheEvaluatedModels"]
+    assert throughput in json.dumps(stream["Resource"])

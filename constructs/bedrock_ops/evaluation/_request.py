@@ -3,10 +3,11 @@ type, judges, human review (botocore model ``bedrock`` 2023-04-20 and the model 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aws_cdk import Token
 
@@ -30,6 +31,66 @@ from bedrock_ops.models.evaluation_tasks import EvaluationTasks
 from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from bedrock_ops.models.queries import evaluation_tasks, judges
+
+
+class _DatasetLocation(Protocol):
+    """Where ``key`` datasets live: a :class:`TrainingDataBucket` (its evaluation prefix) or a bucket and prefix."""
+
+    @property
+    def evaluation_prefix(self) -> str: ...
+
+    def s3_uri(self, prefix: str = "", key: str = "") -> str: ...
+
+
+def evaluation_request(
+    kind: EvaluationKind,
+    *,
+    models: Sequence[str | PrecomputedResponses],
+    dataset_configs: list[dict[str, Any]],
+    role_arn: str,
+    output_s3_uri: str,
+    evaluator_model: str | None = None,
+    judge_metrics: Sequence[JudgeMetric] = (),
+    flow_definition_arn: str | None = None,
+    human_metrics: Sequence[HumanMetric] = (),
+    human_instructions: str | None = None,
+    inference_params: Mapping[str, Any] | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The ``CreateEvaluationJob`` request (without ``jobName`` and ``clientRequestToken``, which the handler
+    adds), for :class:`ModelEvaluation` and :class:`EvaluationGate` alike. A model identifier may be a token,
+    e.g. ``JsonPath.string_at("$.model.arn")``: the gate names the model a workflow trained at run time."""
+    if description is not None and not 1 <= len(description) <= 200:
+        raise ValueError(f"description must be 1-200 characters, got {len(description)}")
+    evaluation_config: dict[str, Any]
+    if kind is EvaluationKind.HUMAN:
+        assert flow_definition_arn is not None
+        evaluation_config = {
+            "human": _human_config(flow_definition_arn, human_metrics, human_instructions, dataset_configs)
+        }
+    else:
+        automated: dict[str, Any] = {"datasetMetricConfigs": dataset_configs}
+        if evaluator_model is not None:
+            automated["evaluatorModelConfig"] = {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]}
+            if judge_metrics:
+                automated["customMetricConfig"] = _judge_config(judge_metrics, evaluator_model)
+        evaluation_config = {"automated": automated}
+    bedrock_model: dict[str, Any] = {}
+    if inference_params is not None:
+        params = json.dumps(dict(inference_params), separators=(",", ":"), sort_keys=True)
+        if not 1 <= len(params) <= 1023:
+            raise ValueError(f"inference_params must be 1-1023 characters as JSON, got {len(params)}")
+        bedrock_model["inferenceParams"] = params
+    request: dict[str, Any] = {
+        "roleArn": role_arn,
+        "applicationType": "ModelEvaluation",
+        "evaluationConfig": evaluation_config,
+        "inferenceConfig": {"models": [_model_config(m, bedrock_model) for m in models]},
+        "outputDataConfig": {"s3Uri": output_s3_uri},
+    }
+    if description is not None:
+        request["jobDescription"] = description
+    return request
 
 
 def _check_models(
@@ -82,7 +143,7 @@ def _check_model_identifier(prop: str, identifier: str, catalog: ModelKnowledgeB
 def _dataset_config(
     kind: EvaluationKind,
     dataset: EvaluationDataset,
-    bucket: TrainingDataBucket | None,
+    bucket: _DatasetLocation | None,
     human_metrics: Sequence[HumanMetric],
     judge_metrics: Sequence[JudgeMetric] = (),
     *,
@@ -108,7 +169,7 @@ def _dataset_config(
                 "dataset key must be an object key of letters, digits and -!_*'(). separated by '/', "
                 f"got {dataset.key!r}"
             )
-        prefix = TrainingDataBucket.evaluation_prefix
+        prefix = bucket.evaluation_prefix if bucket is not None else TrainingDataBucket.evaluation_prefix
         location = {"s3Uri": bucket.s3_uri(prefix, key) if bucket is not None else f"s3://data-bucket/{prefix}{key}"}
         default_name = key.rsplit("/", 1)[-1]
     else:
@@ -151,7 +212,7 @@ def _dataset_config(
 def _dataset_configs(
     kind: EvaluationKind,
     datasets: Sequence[EvaluationDataset],
-    bucket: TrainingDataBucket,
+    bucket: _DatasetLocation,
     human_metrics: Sequence[HumanMetric],
     judge_metrics: Sequence[JudgeMetric],
     *,

@@ -41,8 +41,9 @@ from bedrock_ops.evaluation._request import (
     _dataset_configs,
     _human_config,
     _judge_config,
-    _model_config,
+    evaluation_request,
 )
+from bedrock_ops.evaluation._role import allow_evaluation_models, allow_output_uploads
 from bedrock_ops.evaluation.types import (
     _JOB_NAME_PREFIX_MAX,
     _JOB_NAME_RE,
@@ -173,8 +174,6 @@ class ModelEvaluation(Construct):
         self.data_bucket = data_bucket
         self.job_name_prefix = _job_name_prefix(job_name, self)
         self.output_s3_uri = data_bucket.s3_uri(f"{data_bucket.evaluation_prefix}results/", f"{self.job_name_prefix}/")
-        if description is not None and not 1 <= len(description) <= 200:
-            raise ValueError(f"description must be 1-200 characters, got {len(description)}")
         minutes = poll_interval.to_minutes()
         if not 1 <= minutes <= 1440:
             raise ValueError(f"poll_interval must be 1 minute-1 day, got {minutes} minutes")
@@ -189,41 +188,28 @@ class ModelEvaluation(Construct):
         dataset_configs = _dataset_configs(
             self.kind, datasets, data_bucket, human_metrics, judge_metrics, models_file=models_file
         )
-        evaluation_config: dict[str, Any]
         if self.kind is EvaluationKind.HUMAN:
             assert flow_definition_arn is not None
-            evaluation_config = {
-                "human": _human_config(flow_definition_arn, human_metrics, human_instructions, dataset_configs)
-            }
             self._allow_human_loops(flow_definition_arn)
             # The annotation portal shows prompts and responses from the output bucket (user guide, CORS
             # permissions for human-based model evaluation jobs).
             data_bucket.bucket.add_cors_rule(
                 allowed_methods=[s3.HttpMethods.GET], allowed_origins=[HUMAN_EVALUATION_PORTAL_ORIGIN]
             )
-        else:
-            automated: dict[str, Any] = {"datasetMetricConfigs": dataset_configs}
-            if evaluator_model is not None:
-                automated["evaluatorModelConfig"] = {"bedrockEvaluatorModels": [{"modelIdentifier": evaluator_model}]}
-                if judge_metrics:
-                    automated["customMetricConfig"] = _judge_config(judge_metrics, evaluator_model)
-            evaluation_config = {"automated": automated}
-
-        bedrock_model: dict[str, Any] = {}
-        if inference_params is not None:
-            params = json.dumps(dict(inference_params), separators=(",", ":"), sort_keys=True)
-            if not 1 <= len(params) <= 1023:
-                raise ValueError(f"inference_params must be 1-1023 characters as JSON, got {len(params)}")
-            bedrock_model["inferenceParams"] = params
-        self.request: dict[str, Any] = {
-            "roleArn": self.service_role.role_arn,
-            "applicationType": "ModelEvaluation",
-            "evaluationConfig": evaluation_config,
-            "inferenceConfig": {"models": [_model_config(m, bedrock_model) for m in models]},
-            "outputDataConfig": {"s3Uri": self.output_s3_uri},
-        }
-        if description is not None:
-            self.request["jobDescription"] = description
+        self.request: dict[str, Any] = evaluation_request(
+            self.kind,
+            models=models,
+            dataset_configs=dataset_configs,
+            role_arn=self.service_role.role_arn,
+            output_s3_uri=self.output_s3_uri,
+            evaluator_model=evaluator_model,
+            judge_metrics=judge_metrics,
+            flow_definition_arn=flow_definition_arn,
+            human_metrics=human_metrics,
+            human_instructions=human_instructions,
+            inference_params=inference_params,
+            description=description,
+        )
 
         self._allow_output_uploads()
         invoked = [
@@ -270,104 +256,11 @@ class ModelEvaluation(Construct):
     # ------------------------------------------------------------------------------------------ internals
 
     def _allow_invoke(self, identifiers: Sequence[str]) -> None:
-        arns: list[str] = []
-        for identifier in identifiers:
-            for arn in _invoke_arns(Stack.of(self), identifier):
-                if arn not in arns:
-                    arns.append(arn)
-        if not arns:  # a human job on precomputed responses only invokes no model
-            return
-        self.service_role.allow_invoke_models(*arns)
-        if self.kind is not EvaluationKind.HUMAN:
-            self._allow_batch_inference(arns)
-        policy = self.service_role.role.node.try_find_child("DefaultPolicy")
-        assert policy is not None
-        for arn in arns:
-            if ":*::foundation-model/" in arn:
-                nag.acknowledge(
-                    policy,
-                    nag.iam5_resource_finding(self, arn),
-                    "A cross-Region inference profile routes requests to the same foundation model in any "
-                    "Region of its geography; the Region is the only wildcard, the model is named.",
-                )
-
-    def _allow_batch_inference(self, model_arns: Sequence[str]) -> None:
-        """Automatic and judge jobs run the models through batch inference and look them up: the user guide's
-        service role pages for these jobs (``service_role_requirements.json``, evaluation-automatic and
-        evaluation-judge) list these actions besides ``bedrock:InvokeModel``."""
-        stack = Stack.of(self)
-        role = self.service_role.role
-
-        def arn(resource: str) -> str:
-            return stack.format_arn(
-                service="bedrock", resource=resource, resource_name="*", arn_format=ArnFormat.SLASH_RESOURCE_NAME
-            )
-
-        invocation_jobs = arn("model-invocation-job")
-        lookups = {
-            "bedrock:GetProvisionedModelThroughput": [arn("provisioned-model")],
-            "bedrock:GetInferenceProfile": [arn("inference-profile"), arn("application-inference-profile")],
-            "bedrock:GetImportedModel": [arn("imported-model")],
-            "bedrock:GetPromptRouter": [arn("prompt-router"), arn("default-prompt-router")],
-        }
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="StreamAndBatchInvokeTheEvaluatedModels",
-                actions=["bedrock:InvokeModelWithResponseStream", "bedrock:CreateModelInvocationJob"],
-                resources=list(model_arns),
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RunTheEvaluationsBatchInferenceJobs",
-                actions=["bedrock:CreateModelInvocationJob", "bedrock:StopModelInvocationJob"],
-                resources=[invocation_jobs],
-            )
-        )
-        for action, resources in lookups.items():
-            role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=resources))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ListInferenceProfiles", actions=["bedrock:ListInferenceProfiles"], resources=["*"])
-        )
-        policy = role.node.try_find_child("DefaultPolicy")
-        assert policy is not None
-        nag.acknowledge(
-            policy,
-            nag.iam5_resource_finding(self, invocation_jobs),
-            "Bedrock names the batch inference jobs an evaluation runs at run time; creating and stopping them is "
-            "limited to model-invocation-job/* of this account and Region.",
-        )
-        for resource in (r for resources in lookups.values() for r in resources):
-            nag.acknowledge(
-                policy,
-                nag.iam5_resource_finding(self, resource),
-                "Read-only lookups (Get*) the evaluation makes on the model it runs; the user guide's evaluation "
-                "service role lists them, scoped here to this account and Region.",
-            )
-        nag.acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "bedrock:ListInferenceProfiles supports no resource type (Service Authorization Reference): it is "
-            "granted on '*' alone, as the user guide's evaluation service role lists it.",
-        )
+        allow_evaluation_models(self, self.service_role, self.kind, identifiers)
 
     def _allow_output_uploads(self) -> None:
-        """Beyond the bucket's evaluation grants, the user guide's output statement for evaluation jobs
-        lists s3:GetBucketLocation, s3:ListBucketMultipartUploads and s3:AbortMultipartUpload."""
-        bucket = self.data_bucket.bucket
-        self.service_role.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EvaluationOutputMultipartUploads",
-                actions=["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
-                resources=[bucket.bucket_arn],
-            )
-        )
-        self.service_role.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EvaluationOutputAbortUploads",
-                actions=["s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{self.data_bucket.evaluation_prefix}results/*")],
-            )
+        allow_output_uploads(
+            self.service_role, self.data_bucket.bucket, f"{self.data_bucket.evaluation_prefix}results/"
         )
 
     def _allow_human_loops(self, flow_definition_arn: str) -> None:
@@ -537,7 +430,9 @@ def _allow_create_job(role: iam.IRole, scope: Construct, models: Sequence[str]) 
     arns: list[str] = []
     for identifier in models:
         for arn in _invoke_arns(stack, identifier):
-            if Token.is_unresolved(arn) or ":foundation-model/" in arn or ":prompt-router/" in arn:
+            # An ARN with tokens (e.g. format_arn in an account-agnostic stack) still says its resource type.
+            named = re.search(r":[a-z-]+-model/|:[a-z-]*prompt-router/|:[a-z-]*inference-profile/", arn)
+            if ":foundation-model/" in arn or ":prompt-router/" in arn or (Token.is_unresolved(arn) and not named):
                 arns.append(arn)
             elif ":inference-profile/" not in arn:
                 arns.append(stack.format_arn(service="bedrock", resource="custom-model", resource_name="*"))

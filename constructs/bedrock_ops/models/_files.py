@@ -23,8 +23,13 @@ __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_documen
 
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
-_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks")
+_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks", "evaluation_results")
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
+_EVALUATION_RESULTS = {"metric_directions": "any", "output_layout": "str", "result_suffix": "str", "scores_key": "str"}
+_EVALUATION_RESULTS |= {"score_list": "str", "score_name": "str?", "score_value": "str", "score_aggregate": "str?"}
+_EVALUATION_RESULTS |= {"evaluable_model_resources": "strs", "running_statuses": "strs"}
+_EVALUATION_RESULTS |= {"max_job_duration_hours": "num?", "state_change_events": "bool"}
+_DIRECTIONS = ("higher", "lower")
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
 _GROUPS: dict[str, dict[str, str]] = {
@@ -84,7 +89,7 @@ def merged_document(path: Path) -> dict[str, Any]:
     for key, value in override.items():
         if key in ("sources", "hyperparameter_sets", "models"):
             document[key] = {**document[key], **_merge_each(document[key], value, key == "models")}
-        elif key == "evaluation_tasks":
+        elif key in ("evaluation_tasks", "evaluation_results"):
             document[key] = _merge(document.get(key, {}), value, True)
         elif key != "as_of":
             document[key] = copy.deepcopy(value)
@@ -136,6 +141,8 @@ def check_document(
         _parameters(entry.get("parameters", {}), name, f"{where}.parameters")
     if "evaluation_tasks" in document:
         _evaluation_tasks(document["evaluation_tasks"], name)
+    if "evaluation_results" in document:
+        _evaluation_results(document["evaluation_results"], name)
     models = document.get("models", {})
     _object(models, name, "models")
     for model_id, entry in models.items():
@@ -195,6 +202,19 @@ def _evaluation_tasks(group: Any, name: str) -> None:
         _object(aliases, name, f"{where}.{key}")
         for alias, target in aliases.items():
             _check(target, "str", name, f"{where}.{key}.{alias}")
+
+
+def _evaluation_results(group: Any, name: str) -> None:
+    """``evaluation_results``: metric -> "higher" | "lower" | null (better scores), the output format."""
+    where = "evaluation_results"
+    _fields(group, _EVALUATION_RESULTS, name, where)
+    directions = group.get("metric_directions", {})
+    _object(directions, name, f"{where}.metric_directions")
+    for metric, direction in directions.items():
+        if direction is not None and direction not in _DIRECTIONS:
+            raise ModelsFileError(
+                f"{name}: {where}.metric_directions.{metric} must be 'higher', 'lower' or null, got {direction!r}"
+            )
 
 
 def _formats(value: Any, name: str, where: str) -> None:
@@ -311,6 +331,8 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
         cite("evaluation_tasks", document["evaluation_tasks"])
     if "model_import" in document:
         cite("model_import", document["model_import"])
+    if "evaluation_results" in document:
+        cite("evaluation_results", document["evaluation_results"])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["EvaluationTaskFacts", "EvaluationTasks", "build_evaluation_tasks"]
+__all__ = [
+    "EvaluationResults",
+    "EvaluationTaskFacts",
+    "EvaluationTasks",
+    "build_evaluation_results",
+    "build_evaluation_tasks",
+]
 
 
 def _unique(values: Any) -> tuple[str, ...]:
@@ -111,4 +117,54 @@ def build_evaluation_tasks(group: Mapping[str, Any]) -> EvaluationTasks:
         judge_metrics=tuple(group.get("judge_metrics") or ()),
         task_type_aliases=MappingProxyType(dict(group.get("task_type_aliases") or {})),
         dataset_aliases=MappingProxyType(dict(group.get("dataset_aliases") or {})),
+    )
+
+
+@dataclass(frozen=True)
+class EvaluationResults:
+    """What an evaluation job writes and how to read it: the knowledge base's ``evaluation_results`` group.
+
+    ``directions``: metric -> ``"higher"`` or ``"lower"`` (which scores are better), ``None`` where the
+    documentation does not say; the rest names the JSONL fields of the per-record results."""
+
+    directions: Mapping[str, str | None] = field(hash=False)
+    result_suffix: str = "_output.jsonl"
+    scores_key: str = "automatedEvaluationResult"
+    score_list: str = "scores"
+    score_name: str | None = "metricName"
+    score_value: str = "result"
+    evaluable_model_resources: tuple[str, ...] = ()
+    running_statuses: tuple[str, ...] = ()
+    max_job_duration_hours: float | None = None
+
+    def direction(self, metric: str, *, prop: str = "thresholds") -> str:
+        """``"higher"`` or ``"lower"`` for a known metric; unknown or undocumented metrics raise ``ValueError``
+        with what is allowed ("did you mean")."""
+        if metric not in self.directions:
+            close = difflib.get_close_matches(metric, list(self.directions), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            known = ", ".join(m for m, d in self.directions.items() if d is not None)
+            raise ValueError(f"{prop}: {metric!r} is not a built-in evaluation metric; {hint}allowed: {known}")
+        direction = self.directions[metric]
+        if direction is None:
+            raise ValueError(
+                f"{prop}: whether higher or lower {metric} scores are better is not documented (knowledge base "
+                f"evaluation_results.metric_directions.{metric} is null): set it to 'higher' or 'lower' in a "
+                "models file (models_file) to gate on it"
+            )
+        return direction
+
+
+def build_evaluation_results(group: Mapping[str, Any]) -> EvaluationResults:
+    """The typed view of a (schema-checked) ``evaluation_results`` group."""
+    return EvaluationResults(
+        directions=MappingProxyType(dict(group.get("metric_directions") or {})),
+        result_suffix=str(group.get("result_suffix", "_output.jsonl")),
+        scores_key=str(group.get("scores_key", "automatedEvaluationResult")),
+        score_list=str(group.get("score_list", "scores")),
+        score_name=group.get("score_name", "metricName"),
+        score_value=str(group.get("score_value", "result")),
+        evaluable_model_resources=tuple(group.get("evaluable_model_resources") or ()),
+        running_statuses=tuple(group.get("running_statuses") or ()),
+        max_job_duration_hours=group.get("max_job_duration_hours"),
     )

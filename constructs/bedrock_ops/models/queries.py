@@ -5,6 +5,7 @@ sources_of(models, "amazon.nova-micro-v1:0")["customization.FINE_TUNING"]   # th
 teachers_of(models, "amazon.nova-micro-v1:0")                               # distillation teachers
 judges(models)                                                              # evaluator models
 evaluation_tasks(models).task_types["Classification"].metric_names          # what a task type offers
+evaluation_results(models).direction("Builtin.Toxicity")                     # "lower": which scores are better
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bedrock_ops.models.evaluation_tasks import EvaluationTasks, build_evaluation_tasks
+from bedrock_ops.models.evaluation_tasks import (
+    EvaluationResults,
+    EvaluationTasks,
+    build_evaluation_results,
+    build_evaluation_tasks,
+)
 from bedrock_ops.models.facts import CustomizationType, Source
 from bedrock_ops.models.knowledge import FACT_GROUPS, ModelKnowledgeBase
 
-__all__ = ["evaluation_tasks", "judges", "sources_of", "teachers_of"]
+__all__ = ["evaluation_results", "evaluation_tasks", "judges", "sources_of", "teachers_of"]
 
 
 def sources_of(models: ModelKnowledgeBase, model_id: str) -> dict[str, tuple[Source, ...]]:
@@ -56,3 +62,8 @@ def judges(models: ModelKnowledgeBase) -> tuple[str, ...]:
 def evaluation_tasks(models: ModelKnowledgeBase) -> EvaluationTasks:
     """Task types, their metrics and built-in datasets, and the judge metrics of model evaluation jobs."""
     return build_evaluation_tasks(models.document.get("evaluation_tasks") or {})
+
+
+def evaluation_results(models: ModelKnowledgeBase) -> EvaluationResults:
+    """Which scores of each metric are better, and the output format of evaluation jobs."""
+    return build_evaluation_results(models.document.get("evaluation_results") or {})
