@@ -23,7 +23,7 @@ __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_documen
 
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
-_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks")
+_TOP += ("hyperparameter_sets", "model_import", "promotion", "models", "evaluation_tasks")
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
@@ -309,8 +309,9 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
     cite("inference_profiles", document.get("inference_profiles", {}))
     if "evaluation_tasks" in document:
         cite("evaluation_tasks", document["evaluation_tasks"])
-    if "model_import" in document:
-        cite("model_import", document["model_import"])
+    for group_name in ("model_import", "promotion"):
+        if group_name in document:
+            cite(group_name, document[group_name])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():
