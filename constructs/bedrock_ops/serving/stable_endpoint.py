@@ -62,6 +62,8 @@ class IStableEndpoint(Construct):
     """The SSM String parameter holding the endpoint's record (JSON)."""
     endpoint_kind: str
     """``deployment`` or ``provisioned-throughput``."""
+    parameter_name: str
+    """The record parameter's name (the value of the endpoint's ``bedrock-ops:stable-endpoint`` tag)."""
 
     def _endpoint_arns(self) -> list[str]:
         stack = Stack.of(self)
@@ -77,14 +79,20 @@ class IStableEndpoint(Construct):
             grantee=grantee,
             actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
             resource_arns=self._endpoint_arns(),
-            conditions={"StringEquals": {f"aws:ResourceTag/{TAG_KEY}": self.parameter.parameter_name}},
+            conditions={"StringEquals": {f"aws:ResourceTag/{TAG_KEY}": self.parameter_name}},
         )
         self._acknowledge_grant(grantee)
         return grant
 
     def grant_read_record(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to read the record (ssm:GetParameter and friends on the parameter only)."""
-        return self.parameter.grant_read(grantee)
+        """Allow ``grantee`` to read the record: ssm:GetParameter and ssm:GetParameters on the parameter only
+        (not the ``ssm:DescribeParameters`` of the CDK's ``grant_read``, which applies to no resource and would
+        have to be granted on ``*``)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["ssm:GetParameter", "ssm:GetParameters"],
+            resource_arns=[self.parameter.parameter_arn],
+        )
 
     def _acknowledge_grant(self, grantee: iam.IGrantable) -> None:
         principal = grantee.grant_principal
@@ -413,8 +421,10 @@ class StableEndpoint(IStableEndpoint):
         )
 
     def _grant_promoter(self, role: iam.Role, stack: Stack, destroy: bool) -> None:
-        self.parameter.grant_read(role)
-        self.parameter.grant_write(role)
+        self.grant_read_record(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["ssm:PutParameter"], resources=[self.parameter.parameter_arn])
+        )
         custom_models = stack.format_arn(service="bedrock", resource="custom-model", resource_name="*")
         tagged = {"StringEquals": {f"aws:ResourceTag/{TAG_KEY}": self.parameter_name}}
         model_actions = ["bedrock:GetCustomModel"]
@@ -465,6 +475,7 @@ class _ImportedStableEndpoint(IStableEndpoint):
     def __init__(self, scope: Construct, id: str, *, name: str, kind: str) -> None:
         super().__init__(scope, id)
         self.parameter = ssm.StringParameter.from_string_parameter_name(self, "Record", name)
+        self.parameter_name = name
         self.endpoint_kind = kind
 
 
