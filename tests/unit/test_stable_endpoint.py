@@ -182,3 +182,12 @@ def test_the_stable_endpoint_is_nag_clean() -> None:
     endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
     endpoint.grant_invoke(iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
     assert nag_findings(stack) == []
+
+
+def test_the_default_topic_uses_the_aws_managed_sns_key_so_the_callers_state_machine_can_publish() -> None:
+    # SnsPublish grants sns:Publish only; with a customer managed key the notice would fail with KMS AccessDenied.
+    stack = new_stack()
+    StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.string_like_regexp("alias/aws/sns")})
+    template.resource_count_is("AWS::KMS::Key", 0)

@@ -173,7 +173,9 @@ class StableEndpoint(IStableEndpoint):
         :param commitment: ``NoCommitment`` (default), ``OneMonth`` or ``SixMonths`` (provisioned throughput only).
         :param acknowledge_commitment_cost: must be True for a committed throughput (default: False): the same
             synth-time cost guard as ProvisionedThroughput.
-        :param topic: where promotion and rollback notices go (default: a new topic, KMS-encrypted, SSL only).
+        :param topic: where promotion and rollback notices go (default: a new topic encrypted with the AWS managed
+            key of SNS, SSL only). A topic encrypted with a customer managed key needs ``topic.grant_publish`` for
+            the state machine that runs :meth:`promotion_chain` (SnsPublish grants ``sns:Publish`` only).
         :param custom_model_removal_policy: DESTROY deletes the recorded custom models (current and previous) on
             stack delete (default: RETAIN).
         :param models_file: a models file merged over the packaged knowledge base (default: none).
@@ -409,9 +411,10 @@ class StableEndpoint(IStableEndpoint):
     # ------------------------------------------------------------------------------------------ internals
 
     def _new_topic(self) -> sns.Topic:
-        key = kms.Key(
-            self, "TopicKey", description="Encrypts the stable endpoint's promotion notices", enable_key_rotation=True
-        )
+        # The AWS managed key of SNS: its key policy lets every principal of the account that may publish use it
+        # through SNS, so the caller's state machine (whose role promotion_chain cannot see) needs sns:Publish only,
+        # which SnsPublish grants. A customer managed key would need kms:GenerateDataKey* and kms:Decrypt on it.
+        key = kms.Alias.from_alias_name(self, "TopicKey", "alias/aws/sns")
         return sns.Topic(
             self,
             "Notices",
