@@ -4,6 +4,7 @@ least privilege, grants, metrics without a literal id, the importer and the prom
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,3 +192,10 @@ def test_the_default_topic_uses_the_aws_managed_sns_key_so_the_callers_state_mac
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.string_like_regexp("alias/aws/sns")})
     template.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_a_models_file_that_breaks_the_promotion_rules_fails_the_synth(tmp_path: Path) -> None:
+    models_file = tmp_path / "models.json"
+    models_file.write_text(json.dumps({"promotion": {"deployment_statuses": {"Active": "Running"}}}))
+    with pytest.raises(ValueError, match=r"promotion group is incomplete or wrong"):
+        StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, models_file=models_file)

@@ -184,6 +184,8 @@ class StableEndpoint(IStableEndpoint):
         super().__init__(scope, id)
         stack = Stack.of(self)
         models = load_models(models_file)
+        # The promoter reads these rules at run time: a models file that breaks them fails the synth instead.
+        promotion.Rules.from_group(models.document.get("promotion") or {}, str(models_file or "the knowledge base"))
         entry = models.resolve(base_model_id, prop="base_model_id")
         self.base_model_id = entry.model_id
         """The base model (plain id)."""
