@@ -212,3 +212,34 @@ def test_a_promotion_retried_after_its_record_write_failed_buys_one_deployment(
     answer = promote(MODEL_A)
     assert len(bedrock.deployments) == 1
     assert answer["endpointArn"] == next(iter(bedrock.deployments))
+
+
+def test_a_replaced_throughput_is_deleted_by_the_status_check_once_its_successor_is_active(
+    bedrock: FakeBedrock, cfn: Lifecycle
+) -> None:
+    other = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.nova-lite-v1:0:300k/cccccccccccc"
+    bedrock.custom_models[other] = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.nova-lite-v1:0:300k"
+    cfn.deploy(THROUGHPUT)
+    first = promote(MODEL_A)["endpointArn"]
+    second = promote(other)
+    assert second["changed"] and second["endpointArn"] != first
+    assert {t.arn for t in bedrock.live()} == {first, second["endpointArn"]}
+    status = handler.on_event({"action": "status"})
+    assert status["status"] == "Active" and status["endpointArn"] == second["endpointArn"]
+    assert [t.arn for t in bedrock.live()] == [second["endpointArn"]]
+    assert record()["pendingDeletion"] == []
+
+
+def test_rollback_through_the_handler_swaps_current_and_previous(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
+    cfn.deploy(PROPS)
+    promote(MODEL_A)
+    promote(MODEL_B)
+    answer = handler.on_event({"action": "rollback"})
+    assert (answer["currentModelArn"], answer["previousModelArn"]) == (MODEL_A, MODEL_B)
+    (live,) = bedrock.live_deployments()
+    assert live.update_to == MODEL_A  # UpdateCustomModelDeployment back to the previous model, same ARN
+
+
+def test_an_unknown_task_action_names_the_allowed_ones(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
+    with pytest.raises(ValueError, match="action must be 'promote', 'rollback' or 'status', got 'deploy'"):
+        handler.on_event({"action": "deploy"})
