@@ -43,6 +43,9 @@ _EXPORTS = {
     "ICustomModelDeployment": "bedrock_ops.serving.deployment",
     "ImportedModel": "bedrock_ops.serving.imported_model",
     "ModelCopy": "bedrock_ops.serving.model_copy",
+    "EndpointKind": "bedrock_ops.serving.stable_endpoint",
+    "IStableEndpoint": "bedrock_ops.serving.stable_endpoint",
+    "StableEndpoint": "bedrock_ops.serving.stable_endpoint",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
@@ -132,6 +135,7 @@ if TYPE_CHECKING:
     from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
     from bedrock_ops.serving.model_copy import ModelCopy
     from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
+    from bedrock_ops.serving.stable_endpoint import EndpointKind, IStableEndpoint, StableEndpoint
 
 __all__ = [
     "HOURS_PER_MONTH",
@@ -156,6 +160,7 @@ __all__ = [
     "DatasetSplit",
     "DatasetValidationError",
     "DatasetValidator",
+    "EndpointKind",
     "EvaluationDataset",
     "EvaluationGate",
     "EvaluationKind",
@@ -166,6 +171,7 @@ __all__ = [
     "HumanRatingMethod",
     "HyperparameterSpec",
     "ICustomModelDeployment",
+    "IStableEndpoint",
     "ImportedModel",
     "InvocationLogging",
     "JudgeMetric",
@@ -190,6 +196,7 @@ __all__ = [
     "RewardFunction",
     "RewardTemplate",
     "RftHyperparameters",
+    "StableEndpoint",
     "TrainingDataBucket",
     "UnknownModelError",
     "ValidationIssue",

@@ -18,6 +18,7 @@ from bedrock_ops._node import use_supported_node
 
 # Modules under bedrock_ops._cli, one per subcommand (or group of subcommands).
 _SUBCOMMANDS: tuple[str, ...] = ("validate_dataset", "train", "score", "cost", "compare", "batch", "config", "grade")
+_SUBCOMMANDS += ("promote",)
 
 # reST markup of docstrings used as help text: ``literal``, :func:`name`, `title`
 _MARKUP = re.compile(r":[a-z]+:`~?([^`]+)`|``([^`]+)``|`([^`]+)`")

@@ -15,9 +15,9 @@ fake keeps provisioned throughputs in memory and behaves as the Bedrock API refe
 - a new throughput is ``Creating`` for ``polls_until_in_service`` reads, then ``InService`` (or ``Failed``
   with a ``failureMessage`` when the model id is listed in ``failing_models``);
 - ``UpdateProvisionedModelThroughput`` ``desiredModelId`` is accepted only for a throughput of a custom
-  model, to a custom model of the same base model (API reference: "You can only change the model to a base
-  model or a custom model that is derived from the same base model" — the integrator's reading: the model
-  of a base-model throughput cannot be changed);
+  model, to a custom model of the same base model (checked when ``custom_models`` knows both) (API reference:
+  "You can only change the model to a base model or a custom model that is derived from the same base model"
+  — the integrator's reading: the model of a base-model throughput cannot be changed);
 - a committed throughput cannot be deleted before its term ends (``ValidationException``);
 - unknown ids give ``ResourceNotFoundException``.
 
@@ -184,7 +184,9 @@ class FakeBedrock:
     throughputs: dict[str, Throughput] = field(default_factory=dict)
     evaluation_jobs: dict[str, EvaluationJob] = field(default_factory=dict)
     custom_models: dict[str, str] = field(default_factory=dict)
-    """Custom model ARN -> its base model ARN (what ``GetCustomModel`` answers)."""
+    """Custom model ARN -> its base model ARN (what ``GetCustomModel`` answers); ``DeleteCustomModel`` removes
+    one (``ConflictException`` while a live deployment or throughput serves it) and lists it in ``deleted_models``."""
+    deleted_models: list[str] = field(default_factory=list)
     models: dict[str, Availability] = field(default_factory=dict)
     """Model id -> its availability (models not listed: ResourceNotFoundException)."""
     polls_until_agreement: int = 2
@@ -335,7 +337,9 @@ class FakeBedrock:
     ) -> dict[str, Any]:
         throughput = self._find(operation, provisionedModelId)
         if desiredModelId is not None:
-            if ":custom-model/" not in throughput.model_id or ":custom-model/" not in desiredModelId:
+            bases = (self.custom_models.get(throughput.model_id), self.custom_models.get(desiredModelId))
+            different_bases = None not in bases and bases[0] != bases[1]
+            if ":custom-model/" not in throughput.model_id or ":custom-model/" not in desiredModelId or different_bases:
                 raise client_error(
                     "ValidationException",
                     "desiredModelId can only be changed for a provisioned throughput of a custom model, to a "
@@ -634,6 +638,14 @@ class FakeBedrock:
         return {"modelCopyJobSummaries": [s for s in summaries if wanted in (None, s["status"])]}
 
     def _delete_custom_model(self, operation: str, *, modelIdentifier: str) -> dict[str, Any]:
+        if modelIdentifier in self.custom_models:
+            serving = [d.arn for d in self.live_deployments() if d.model_arn == modelIdentifier]
+            serving += [t.arn for t in self.live() if t.model_id == modelIdentifier]
+            if serving:
+                raise client_error("ConflictException", f"Custom model {modelIdentifier} is in use", operation)
+            del self.custom_models[modelIdentifier]
+            self.deleted_models.append(modelIdentifier)
+            return {}
         for job in self.live_copies():
             if modelIdentifier in (job.target_arn, job.target_name):
                 if any(d.model_arn == job.target_arn for d in self.live_deployments()):

@@ -13,13 +13,15 @@ from aws_cdk.assertions import Template
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.staging import runtime_files, squeeze, stage, strip_docstrings
 from bedrock_ops.data._validator_asset import core_files
+from bedrock_ops.serving.stable_endpoint import promoter_files
 from tests.support import LAMBDA_DIR, new_stack
 
 HANDLERS = sorted(p.parent.name for p in LAMBDA_DIR.glob("*/index.py"))
 
 
 def _staged(handler: str, folder: Path) -> Path:
-    stage(folder, handler, core_files() if handler == "dataset_validator" else ())
+    extra = {"dataset_validator": core_files, "serving_promoter": promoter_files}.get(handler)
+    stage(folder, handler, extra() if extra else ())
     return folder
 
 
@@ -28,7 +30,7 @@ def _size(folder: Path) -> int:
 
 
 def test_every_handler_folder_is_covered() -> None:
-    assert len(HANDLERS) == 13 and "_runtime" not in HANDLERS
+    assert len(HANDLERS) == 14 and "_runtime" not in HANDLERS
 
 
 @pytest.mark.parametrize("handler", HANDLERS)

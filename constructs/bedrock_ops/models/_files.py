@@ -23,7 +23,7 @@ __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_documen
 
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
-_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks", "evaluation_results")
+_TOP += ("hyperparameter_sets", "model_import", "promotion", "models", "evaluation_tasks", "evaluation_results")
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _EVALUATION_RESULTS = {"metric_directions": "any", "output_layout": "str", "result_suffix": "str", "scores_key": "str"}
 _EVALUATION_RESULTS |= {"score_list": "str", "score_name": "str?", "score_value": "str", "score_aggregate": "str?"}
@@ -329,10 +329,9 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
     cite("inference_profiles", document.get("inference_profiles", {}))
     if "evaluation_tasks" in document:
         cite("evaluation_tasks", document["evaluation_tasks"])
-    if "model_import" in document:
-        cite("model_import", document["model_import"])
-    if "evaluation_results" in document:
-        cite("evaluation_results", document["evaluation_results"])
+    for group_name in ("model_import", "promotion", "evaluation_results"):
+        if group_name in document:
+            cite(group_name, document[group_name])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():

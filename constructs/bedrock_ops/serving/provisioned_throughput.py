@@ -19,7 +19,7 @@ from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
-__all__ = ["ProvisionedThroughput"]
+__all__ = ["ProvisionedThroughput", "commitment_cost_guard", "parse_commitment"]
 
 _NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?)+$")
 _CUSTOM_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d{12}:custom-model/")
@@ -314,27 +314,15 @@ class ProvisionedThroughput(Construct):
         )
 
     def _cost_guard(self, table: PricingTable, priced_id: str | None, acknowledged: bool) -> None:
-        if self.commitment is Commitment.NO_COMMITMENT or acknowledged:
-            return
-        months = self.commitment.term_months
-        price = table.price(priced_id) if priced_id is not None else None
-        if self.estimated_hourly_cost is None or price is None:
-            estimate = (
-                f"the pricing table (as of {table.as_of.isoformat()}) has no {self.commitment.value} "
-                f"rate for {priced_id or 'this model'}, so the cost of the term is unknown"
-            )
-        else:
-            term_cost = self.estimated_hourly_cost * self.commitment.term_hours
-            estimate = (
-                f"estimated {table.currency} {self.estimated_hourly_cost:,.2f}/hour, "
-                f"{table.currency} {term_cost:,.2f} for the {months}-month term "
-                f"({table.region} rate {table.describe(price.source_of('provisioned'))})"
-            )
-        raise ValueError(
-            f"{self.node.path}: commitment {self.commitment.value} buys {self.model_units} model unit(s) of "
-            f"{priced_id or self.model_id} for {months} month(s) that cannot be cancelled: {estimate}. "
-            "Set acknowledge_commitment_cost=True (config key "
-            "provisioned_throughput.acknowledge_commitment_cost: true) to proceed."
+        commitment_cost_guard(
+            path=self.node.path,
+            commitment=self.commitment,
+            model_units=self.model_units,
+            hourly_cost=self.estimated_hourly_cost,
+            table=table,
+            priced_id=priced_id,
+            subject=priced_id or self.model_id,
+            acknowledged=acknowledged,
         )
 
     def _grant_provider(self, role: iam.IRole, stack: Stack, model_arns: list[str]) -> None:
@@ -381,6 +369,53 @@ class ProvisionedThroughput(Construct):
                 "GetCustomModel (read-only) on this account's custom models: an in-place model change compares "
                 "the base model of the previous deployment's custom model, which the template cannot name.",
             )
+
+
+def commitment_cost_guard(
+    *,
+    path: str,
+    commitment: Commitment,
+    model_units: int,
+    hourly_cost: float | None,
+    table: PricingTable,
+    priced_id: str | None,
+    acknowledged: bool,
+    subject: str | None = None,
+) -> None:
+    """The synth-time cost guard of committed throughput (ProvisionedThroughput and StableEndpoint): a
+    commitment without ``acknowledged`` fails with the estimated cost of the whole term (``subject``: what is
+    bought, default ``priced_id``)."""
+    if commitment is Commitment.NO_COMMITMENT or acknowledged:
+        return
+    months = commitment.term_months
+    if hourly_cost is None:
+        estimate = (
+            f"the pricing table (as of {table.as_of.isoformat()}) has no {commitment.value} "
+            f"rate for {priced_id or 'this model'}, so the cost of the term is unknown"
+        )
+    else:
+        term_cost = hourly_cost * commitment.term_hours
+        price = table.price(priced_id) if priced_id is not None else None
+        rate = (
+            f"{table.region} rate {table.describe(price.source_of('provisioned'))}"
+            if price is not None
+            else f"pricing table as of {table.as_of.isoformat()}, {table.region}"
+        )
+        estimate = (
+            f"estimated {table.currency} {hourly_cost:,.2f}/hour, "
+            f"{table.currency} {term_cost:,.2f} for the {months}-month term ({rate})"
+        )
+    raise ValueError(
+        f"{path}: commitment {commitment.value} buys {model_units} model unit(s) of "
+        f"{subject or priced_id or 'this model'} for {months} month(s) that cannot be cancelled: {estimate}. "
+        "Set acknowledge_commitment_cost=True (config key "
+        "provisioned_throughput.acknowledge_commitment_cost: true) to proceed."
+    )
+
+
+def parse_commitment(value: Commitment | str) -> Commitment:
+    """``value`` as a :class:`Commitment` (the error lists the allowed values)."""
+    return _commitment(value)
 
 
 def _commitment(value: Commitment | str) -> Commitment:

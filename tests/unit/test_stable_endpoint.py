@@ -1,0 +1,201 @@
+"""StableEndpoint: the endpoint kind from the knowledge base, the cost guard, the record parameter, the promoter's
+least privilege, grants, metrics without a literal id, the importer and the promotion chain's states."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match, Template
+
+from bedrock_ops import EndpointKind, StableEndpoint
+from tests.support import nag_findings, new_stack
+
+NOVA = "amazon.nova-micro-v1:0"
+TITAN = "amazon.titan-text-express-v1"
+
+
+def policy_statements(template: Template, role_fragment: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        roles = json.dumps(policy["Properties"]["Roles"])
+        if role_fragment in roles:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_a_deployable_base_model_gets_a_deployment() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    assert endpoint.endpoint_kind == "deployment"
+    Template.from_stack(stack).has_resource_properties(
+        "Custom::BedrockStableEndpoint", {"EndpointKind": "deployment", "BaseModelId": NOVA}
+    )
+
+
+def test_a_model_that_cannot_be_deployed_on_demand_gets_a_provisioned_throughput() -> None:
+    endpoint = StableEndpoint(new_stack(), "Summaries", base_model_id=TITAN)
+    assert endpoint.endpoint_kind == "provisioned-throughput"
+
+
+def test_a_forced_kind_the_model_does_not_allow_fails_with_the_allowed_ones() -> None:
+    with pytest.raises(ValueError, match=r"kind 'deployment' is not allowed .* allowed provisioned-throughput"):
+        StableEndpoint(new_stack(), "Summaries", base_model_id=TITAN, kind=EndpointKind.DEPLOYMENT)
+
+
+def test_an_unknown_kind_fails_with_the_kinds() -> None:
+    with pytest.raises(ValueError, match="kind must be one of auto, deployment, provisioned-throughput, got 'ec2'"):
+        StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, kind="ec2")
+
+
+def test_an_unknown_base_model_fails_with_suggestions() -> None:
+    with pytest.raises(ValueError, match=r"base_model_id .amazon\.nova-micro. is not a known Bedrock foundation model"):
+        StableEndpoint(new_stack(), "Chat", base_model_id="amazon.nova-micro")
+
+
+def test_a_committed_throughput_needs_the_cost_acknowledgment() -> None:
+    with pytest.raises(ValueError, match=r"commitment OneMonth buys 1 model unit.*acknowledge_commitment_cost=True"):
+        StableEndpoint(new_stack(), "Summaries", base_model_id=TITAN, commitment="OneMonth")
+
+
+def test_an_acknowledged_committed_throughput_says_the_stack_will_keep_it() -> None:
+    stack = new_stack()
+    StableEndpoint(stack, "Summaries", base_model_id=TITAN, commitment="OneMonth", acknowledge_commitment_cost=True)
+    outputs = Template.from_stack(stack).find_outputs("*", {"Value": Match.string_like_regexp("never deleted")})
+    assert len(outputs) == 1
+
+
+def test_a_commitment_on_a_deployment_is_refused() -> None:
+    with pytest.raises(ValueError, match="commitment OneMonth applies to provisioned throughput only"):
+        StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, commitment="OneMonth", acknowledge_commitment_cost=True)
+
+
+def test_model_units_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="model_units must be an integer >= 1, got 0"):
+        StableEndpoint(new_stack(), "Summaries", base_model_id=TITAN, model_units=0)
+
+
+def test_the_record_parameter_is_named_in_an_output_and_starts_empty() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    template = Template.from_stack(stack)
+    (parameter,) = template.find_resources("AWS::SSM::Parameter").values()
+    assert parameter["Properties"]["Name"] == endpoint.parameter_name
+    assert json.loads(parameter["Properties"]["Value"])["endpointArn"] is None
+    assert template.find_outputs("*", {"Value": endpoint.parameter_name})
+
+
+def test_the_clean_up_resource_depends_on_the_record_so_that_it_is_deleted_first() -> None:
+    stack = new_stack()
+    StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    template = Template.from_stack(stack)
+    (parameter_id,) = template.find_resources("AWS::SSM::Parameter")
+    resources = template.to_json()["Resources"]
+    (resource,) = [r for r in resources.values() if r["Type"] == "Custom::BedrockStableEndpoint"]
+    assert parameter_id in resource["DependsOn"]
+
+
+def test_the_promoter_of_a_deployment_may_touch_only_tagged_deployments_and_never_delete_models_by_default() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    statements = policy_statements(Template.from_stack(stack), "ChatPromoterOnEventRole")
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "bedrock:CreateCustomModelDeployment" in actions and "bedrock:DeleteCustomModelDeployment" in actions
+    assert "bedrock:DeleteCustomModel" not in actions
+    assert not any("ProvisionedModelThroughput" in a for a in actions)
+    deletes = [s for s in statements if "bedrock:DeleteCustomModelDeployment" in s["Action"]]
+    assert deletes[0]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/bedrock-ops:stable-endpoint": endpoint.parameter_name}
+    }
+
+
+def test_destroy_lets_the_promoter_delete_custom_models() -> None:
+    stack = new_stack()
+    StableEndpoint(stack, "Chat", base_model_id=NOVA, custom_model_removal_policy=RemovalPolicy.DESTROY)
+    statements = policy_statements(Template.from_stack(stack), "ChatPromoterOnEventRole")
+    assert any("bedrock:DeleteCustomModel" in s["Action"] for s in statements)
+    Template.from_stack(stack).has_resource_properties(
+        "Custom::BedrockStableEndpoint", {"CustomModelRemovalPolicy": "destroy"}
+    )
+
+
+def test_grant_invoke_is_narrowed_to_the_endpoints_tag() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Summaries", base_model_id=TITAN)
+    role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    endpoint.grant_invoke(role)
+    (statement,) = policy_statements(Template.from_stack(stack), "App")
+    assert statement["Action"] == ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    assert ":provisioned-model/*" in json.dumps(statement["Resource"])
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/bedrock-ops:stable-endpoint": endpoint.parameter_name
+    }
+
+
+def test_metrics_need_no_literal_endpoint_id() -> None:
+    endpoint = StableEndpoint(new_stack(), "Chat", base_model_id=NOVA)
+    expression = endpoint.metric_invocation_server_errors().expression
+    assert expression.startswith('SELECT SUM(InvocationServerErrors) FROM "AWS/Bedrock" GROUP BY ModelId')
+    assert endpoint.metric_invocation_latency().expression.startswith("SELECT AVG(InvocationLatency)")
+
+
+def test_from_parameter_name_grants_and_reads_the_record() -> None:
+    stack = new_stack()
+    imported = StableEndpoint.from_parameter_name(stack, "Chat", "/bedrock-ops/stable-endpoints/chat")
+    role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    imported.grant_invoke(role)
+    imported.grant_read_record(role)
+    statements = policy_statements(Template.from_stack(stack), "App")
+    assert ":custom-model-deployment/*" in json.dumps(statements)
+    assert any("ssm:GetParameter" in s["Action"] for s in statements)
+
+
+def test_from_parameter_name_refuses_a_name_that_is_not_a_parameter_path() -> None:
+    with pytest.raises(ValueError, match="starting with '/'"):
+        StableEndpoint.from_parameter_name(new_stack(), "Chat", "chat")
+
+
+def test_the_promotion_chain_promotes_waits_and_notifies() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    chain = endpoint.promotion_chain(stack, "Serve", model_arn_path="$.report.customModelArn", max_polls=5)
+    machine = sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(chain))
+    definition = json.dumps(stack.resolve(machine.node.default_child.definition_string))  # type: ignore[union-attr]
+    for state in ("Promote", "WaitForEndpoint", "EndpointStatus", "EndpointActive?", "PromotionFailed"):
+        assert f'\\"{state}\\"' in definition
+    assert "$.report.customModelArn" in definition and "NotifyPromotion" in definition
+    assert [s.id for s in chain.end_states] == ["NotifyPromotion"]  # type: ignore[attr-defined]
+
+
+def test_max_polls_out_of_range_is_refused() -> None:
+    endpoint = StableEndpoint(new_stack(), "Chat", base_model_id=NOVA)
+    with pytest.raises(ValueError, match="max_polls must be 1-1000, got 0"):
+        endpoint.promotion_chain(endpoint, "Serve", model_arn_path="$.m", max_polls=0)
+
+
+def test_the_stable_endpoint_is_nag_clean() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    endpoint.grant_invoke(iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")))
+    assert nag_findings(stack) == []
+
+
+def test_the_default_topic_uses_the_aws_managed_sns_key_so_the_callers_state_machine_can_publish() -> None:
+    # SnsPublish grants sns:Publish only; with a customer managed key the notice would fail with KMS AccessDenied.
+    stack = new_stack()
+    StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.string_like_regexp("alias/aws/sns")})
+    template.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_a_models_file_that_breaks_the_promotion_rules_fails_the_synth(tmp_path: Path) -> None:
+    models_file = tmp_path / "models.json"
+    models_file.write_text(json.dumps({"promotion": {"deployment_statuses": {"Active": "Running"}}}))
+    with pytest.raises(ValueError, match=r"promotion group is incomplete or wrong"):
+        StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, models_file=models_file)
