@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_cdk import Token
 
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import TrainingDataBucketBase
 from bedrock_ops.evaluation.types import (
     _DEFAULT_TASK_TYPE,
     _FLOW_DEFINITION_RE,
@@ -82,7 +82,7 @@ def _check_model_identifier(prop: str, identifier: str, catalog: ModelKnowledgeB
 def _dataset_config(
     kind: EvaluationKind,
     dataset: EvaluationDataset,
-    bucket: TrainingDataBucket | None,
+    bucket: TrainingDataBucketBase | None,
     human_metrics: Sequence[HumanMetric],
     judge_metrics: Sequence[JudgeMetric] = (),
     *,
@@ -108,7 +108,7 @@ def _dataset_config(
                 "dataset key must be an object key of letters, digits and -!_*'(). separated by '/', "
                 f"got {dataset.key!r}"
             )
-        prefix = TrainingDataBucket.evaluation_prefix
+        prefix = bucket.evaluation_prefix if bucket is not None else TrainingDataBucketBase.evaluation_prefix
         location = {"s3Uri": bucket.s3_uri(prefix, key) if bucket is not None else f"s3://data-bucket/{prefix}{key}"}
         default_name = key.rsplit("/", 1)[-1]
     else:
@@ -151,7 +151,7 @@ def _dataset_config(
 def _dataset_configs(
     kind: EvaluationKind,
     datasets: Sequence[EvaluationDataset],
-    bucket: TrainingDataBucket,
+    bucket: TrainingDataBucketBase,
     human_metrics: Sequence[HumanMetric],
     judge_metrics: Sequence[JudgeMetric],
     *,
