@@ -50,5 +50,10 @@ class Bound:
 #: raised through AWS Support); 100 is this project's guard against a typo buying a fleet.
 MODEL_UNITS = Bound(1, 100, "model unit(s)", "each needs a service quota; at most 100 as a guard against typos")
 
-#: Timeout of a Standard Step Functions workflow (customization jobs): a Standard execution runs at most one year.
+#: Timeout of a Standard Step Functions workflow (customization jobs): a Standard execution runs at most one year
+#: (Step Functions developer guide, "Step Functions service quotas",
+#: https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, and "Continue long-running workflows",
+#: https://docs.aws.amazon.com/step-functions/latest/dg/tutorial-continue-new.html: "Standard workflow executions
+#: have a maximum duration of one year"; read 2026-12-01). Not a Bedrock model fact, so not in the model knowledge
+#: base; 8760 hours is the bound the configuration had.
 WORKFLOW_TIMEOUT_HOURS = Bound(1, 8760, "hours", "a Standard Step Functions execution runs at most one year")

@@ -57,14 +57,25 @@ class IInvocationLogging(Construct):
         return BedrockLoggingMetrics().metric_s3_delivery_failure(**options)
 
     def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read the invocation logs: the log group (Logs Insights included) and the bucket, with the key."""
+        """Read the invocation logs: the log group (Logs Insights queries included) and the bucket, with the key.
+
+        Only actions that apply to a log group or its streams are granted on it (Service Authorization Reference):
+        ``logs:DescribeLogGroups`` and ``logs:StopQuery``, which take no resource type and which
+        ``LogGroup.grant_read`` and earlier versions granted on the log group, where they never applied, are
+        not granted."""
         grants: list[iam.Grant] = []
         if self.log_group is not None:
-            grants.append(self.log_group.grant_read(grantee))
             grants.append(
                 iam.Grant.add_to_principal(
                     grantee=grantee,
-                    actions=["logs:StartQuery", "logs:GetQueryResults", "logs:StopQuery"],
+                    actions=[
+                        "logs:FilterLogEvents",
+                        "logs:GetLogEvents",
+                        "logs:GetLogGroupFields",
+                        "logs:DescribeLogStreams",
+                        "logs:StartQuery",
+                        "logs:GetQueryResults",
+                    ],
                     resource_arns=[self.log_group.log_group_arn],
                 )
             )
