@@ -20,12 +20,15 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from bedrock_ops._core.limits import MODEL_UNITS, WORKFLOW_TIMEOUT_HOURS
 from bedrock_ops.evaluation.model_evaluation import (
     EvaluationDataset,
     EvaluationKind,
@@ -145,7 +148,7 @@ class CustomizationJobConfig(_Model):
         description="Local copy of the training data, relative to the project root; its format is checked "
         "against the customization type at synth (default: not checked).",
     )
-    hyperparameters: dict[str, int | float] = Field(
+    hyperparameters: dict[str, StrictInt | StrictFloat] = Field(
         default_factory=dict, description="By API name (epochCount, batchSize, learningRate, ...)."
     )
     teacher_model: str | None = Field(
@@ -170,7 +173,10 @@ class CustomizationJobConfig(_Model):
         description="Also start when a new training data version is tagged valid by the dataset validator.",
     )
     timeout_hours: int = Field(
-        default=72, ge=1, le=8760, description="Workflow timeout; the alarm fires on timed-out executions."
+        default=72,
+        ge=WORKFLOW_TIMEOUT_HOURS.low,
+        le=WORKFLOW_TIMEOUT_HOURS.high,
+        description="Workflow timeout; the alarm fires on timed-out executions.",
     )
 
     @model_validator(mode="after")
@@ -653,7 +659,7 @@ class ProvisionedThroughputConfig(_Model):
     enabled: bool = False
     model_id: str = Field(default="amazon.titan-text-express-v1:0:8k", min_length=1)
     base_model_id: str | None = Field(default=None, description="Base model of a custom model, for the estimate.")
-    model_units: int = Field(default=1, ge=1, le=100)
+    model_units: int = Field(default=1, ge=MODEL_UNITS.low, le=MODEL_UNITS.high)
     commitment: Literal["NoCommitment", "OneMonth", "SixMonths"] = "NoCommitment"
     name: str | None = Field(default=None, pattern=r"^([0-9a-zA-Z][_-]?)+$", max_length=63)
     acknowledge_commitment_cost: bool = False

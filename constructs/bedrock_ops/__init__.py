@@ -15,6 +15,10 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    "CustomModel": "bedrock_ops.serving.custom_model",
+    "ICustomModel": "bedrock_ops.serving.custom_model",
+    "IProvisionedThroughput": "bedrock_ops.serving.provisioned_throughput",
+    "IInvocationLogging": "bedrock_ops.observability.invocation_logging",
     "BatchInference": "bedrock_ops.batch.workflow",
     "BuiltinDataset": "bedrock_ops.evaluation.types",
     "EvaluationDataset": "bedrock_ops.evaluation.types",
@@ -75,6 +79,8 @@ _EXPORTS = {
     "RewardTemplate": "bedrock_ops.customization.reward_function",
     "RftHyperparameters": "bedrock_ops.customization.rft",
     "TrainingDataBucket": "bedrock_ops.data.training_bucket",
+    "TrainingDataBucketBase": "bedrock_ops.data.training_bucket",
+    "DataPrefixes": "bedrock_ops.data.training_bucket",
     "UnknownModelError": "bedrock_ops.models.knowledge",
     "ValidationIssue": "bedrock_ops.data.validation",
     "ValidationReport": "bedrock_ops.data.validation",
@@ -99,7 +105,7 @@ if TYPE_CHECKING:
     from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
     from bedrock_ops.data.kms import BedrockKmsKey
     from bedrock_ops.data.local_datasets import DatasetValidationError, LocalDataset, LocalDatasets
-    from bedrock_ops.data.training_bucket import TrainingDataBucket
+    from bedrock_ops.data.training_bucket import DataPrefixes, TrainingDataBucket, TrainingDataBucketBase
     from bedrock_ops.data.validation import DatasetSplit, ValidationIssue, ValidationReport, validate_file
     from bedrock_ops.data.validator import DatasetValidator
     from bedrock_ops.delivery.github_oidc import GitHubOidcDeployRoles
@@ -120,7 +126,7 @@ if TYPE_CHECKING:
     from bedrock_ops.models.ids import ModelReference, ReferenceKind
     from bedrock_ops.models.knowledge import ModelKnowledgeBase, ModelsFileError, UnknownModelError, load_models
     from bedrock_ops.observability.content_filter import ContentFilteredCountMetricFilter
-    from bedrock_ops.observability.invocation_logging import InvocationLogging
+    from bedrock_ops.observability.invocation_logging import IInvocationLogging, InvocationLogging
     from bedrock_ops.observability.metrics import (
         BedrockLoggingMetrics,
         BedrockModelMetrics,
@@ -130,11 +136,12 @@ if TYPE_CHECKING:
     from bedrock_ops.observability.monitoring import BedrockMonitoring
     from bedrock_ops.observability.monitoring_props import AlarmThresholds, MonitoredModel
     from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+    from bedrock_ops.serving.custom_model import CustomModel, ICustomModel
     from bedrock_ops.serving.deployment import CustomModelDeployment, ICustomModelDeployment
     from bedrock_ops.serving.imported_model import ImportedModel
     from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
     from bedrock_ops.serving.model_copy import ModelCopy
-    from bedrock_ops.serving.provisioned_throughput import ProvisionedThroughput
+    from bedrock_ops.serving.provisioned_throughput import IProvisionedThroughput, ProvisionedThroughput
     from bedrock_ops.serving.stable_endpoint import EndpointKind, IStableEndpoint, StableEndpoint
 
 __all__ = [
@@ -153,9 +160,11 @@ __all__ = [
     "BuiltinDataset",
     "Commitment",
     "ContentFilteredCountMetricFilter",
+    "CustomModel",
     "CustomModelDeployment",
     "CustomizationHyperparameters",
     "CustomizationType",
+    "DataPrefixes",
     "DatasetFormat",
     "DatasetSplit",
     "DatasetValidationError",
@@ -170,7 +179,10 @@ __all__ = [
     "HumanMetric",
     "HumanRatingMethod",
     "HyperparameterSpec",
+    "ICustomModel",
     "ICustomModelDeployment",
+    "IInvocationLogging",
+    "IProvisionedThroughput",
     "IStableEndpoint",
     "ImportedModel",
     "InvocationLogging",
@@ -198,6 +210,7 @@ __all__ = [
     "RftHyperparameters",
     "StableEndpoint",
     "TrainingDataBucket",
+    "TrainingDataBucketBase",
     "UnknownModelError",
     "ValidationIssue",
     "ValidationReport",

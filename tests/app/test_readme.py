@@ -24,6 +24,17 @@ def test_construct_library_example_synthesizes() -> None:
     assert {"AWS::KMS::Key", "AWS::S3::Bucket", "AWS::IAM::Role"} <= types
 
 
+def test_imported_bucket_example_synthesizes_without_creating_a_bucket() -> None:
+    (example,) = [b for b in _examples() if b.startswith(f"{MARKER} imported bucket")]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    template = namespace["app"].synth().get_stack_by_name("Consumer").template
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert "AWS::S3::Bucket" not in types
+    assert "AWS::StepFunctions::StateMachine" in types
+    assert "team-ml-data/training/*" in str(template)
+
+
 def test_readme_documents_every_configuration_key() -> None:
     from pydantic import BaseModel
 

@@ -332,5 +332,22 @@ def test_grant_read_logs_covers_the_log_group_queries_bucket_and_key() -> None:
     assert {"logs:FilterLogEvents", "logs:StartQuery", "s3:GetObject*", "kms:Decrypt"} <= actions
 
 
+def test_grant_read_logs_grants_only_actions_that_apply_to_the_log_group() -> None:
+    """logs:DescribeLogGroups and logs:StopQuery take no resource type: granted on the log group they never applied
+    (the IAM gate found them once examples/existing_resources.py granted the reads)."""
+    stack = new_stack()
+    logging = InvocationLogging(stack, "Logging")
+    reader = cdk.aws_iam.Role(stack, "Reader", assumed_by=cdk.aws_iam.AccountRootPrincipal())
+
+    logging.grant_read_logs(reader)
+
+    template = dict(Template.from_stack(stack).to_json())
+    _, policy = _one(template, "AWS::IAM::Policy", "ReaderDefaultPolicy")
+    actions = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in _as_list(s["Action"])}
+    log_actions = {a for a in actions if a.startswith("logs:")}
+    assert "logs:GetLogEvents" in log_actions
+    assert not log_actions & {"logs:DescribeLogGroups", "logs:StopQuery"}
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]

@@ -274,10 +274,10 @@ def test_model_without_provisioned_throughput_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"model_units": 0}, "model_units must be an integer >= 1, got 0"),
+        ({"model_units": 0}, r"model_units must be an integer 1-100 model unit\(s\) .*got 0"),
         (
             {"commitment": "OneYear"},
-            "commitment must be one of NoCommitment, OneMonth, SixMonths, got 'OneYear'",
+            "commitment: 'OneYear' is not a Commitment; allowed: NoCommitment, OneMonth, SixMonths",
         ),
         ({"provisioned_model_name": "bad name!"}, "provisioned_model_name must be 1-63"),
         ({"timeout": cdk.Duration.hours(2)}, "timeout must be 5-60 minutes, got 120 minutes"),

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
@@ -153,6 +154,7 @@ class ModelAccess(Construct):
             polls for the first one's timeout minus 2 minutes.
         """
         super().__init__(scope, id)
+        require_list(models, param="models", of="foundation model ids")
         if not models:
             raise ValueError("models must list at least one foundation model id, got []")
         if offer_type not in _OFFER_TYPES:

@@ -44,6 +44,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.batch.requests import BatchFormat
 from bedrock_ops.evaluation._model_ids import ModelTarget, TargetKind, parse_model_identifier
 from constructs import Construct
@@ -85,7 +87,7 @@ class BatchInference(Construct):
         subnets: Sequence[ec2.ISubnet] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         job_timeout_hours: int | None = None,
-        invocation_type: BatchFormat = BatchFormat.NATIVE,
+        invocation_type: BatchFormat | str = BatchFormat.NATIVE,
         poll_interval: Duration = Duration.minutes(5),
         workflow_timeout: Duration = Duration.days(8),
         topic: sns.ITopic | None = None,
@@ -101,13 +103,16 @@ class BatchInference(Construct):
         :param output_kms_key: a KMS key Bedrock encrypts the output with (default: none, the bucket's default).
         :param subnets: run the job in these subnets (1-16; with ``security_groups``, 1-5) (default: no VPC).
         :param job_timeout_hours: the job's ``timeoutDurationInHours``, 24-168 (default: Bedrock's).
-        :param invocation_type: the records' format, ``InvokeModel`` (model-native, default) or ``Converse``.
+        :param invocation_type: the records' format, a ``BatchFormat`` or its value or name: ``InvokeModel``
+            (model-native, default) or ``Converse``.
         :param poll_interval: time between ``GetModelInvocationJob`` calls (default 5 minutes).
         :param workflow_timeout: the execution's timeout (default 8 days: the longest job timeout plus a day
             of queueing).
         :param topic: where outcomes are published (default: a new KMS-encrypted topic).
         """
         super().__init__(scope, id)
+        require_list(models, param="models", of="model ids")
+        invocation_type = parse_enum(BatchFormat, invocation_type, param="invocation_type")
         if not models:
             raise ValueError("models must name at least one model the workflow may run")
         self.targets: tuple[ModelTarget, ...] = tuple(parse_model_identifier(m, option="models") for m in models)

@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 
 from bedrock_ops._core import nag
 from bedrock_ops.data.kms import BedrockKmsKey
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import TrainingDataBucketBase
 from bedrock_ops.models.ids import ModelReference, ReferenceKind
 from bedrock_ops.roles.service_role import invoke_arns
 from constructs import Construct
@@ -125,7 +125,7 @@ def grant_job_read(workflow: ModelCustomizationWorkflow, grantee: iam.IGrantable
 
 
 def grant_trigger(
-    workflow: ModelCustomizationWorkflow, role: iam.IRole, bucket: TrainingDataBucket, data_keys: list[str]
+    workflow: ModelCustomizationWorkflow, role: iam.IRole, bucket: TrainingDataBucketBase, data_keys: list[str]
 ) -> None:
     """What a trigger needs: start and look up executions, read the data's ETags, look up jobs."""
     stack = Stack.of(workflow)

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_ec2 as ec2
 
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops._core.errors import PropTypeError
+from bedrock_ops._core.limits import WORKFLOW_TIMEOUT_HOURS
+from bedrock_ops._core.sequences import require_list
+from bedrock_ops.data.training_bucket import TrainingDataBucketBase
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry, detect_format
 from bedrock_ops.models.ids import ModelReference, ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase
@@ -74,6 +77,19 @@ class CustomizationHyperparameters:
         "early_stopping_threshold": "earlyStoppingThreshold",
         "early_stopping_patience": "earlyStoppingPatience",
     }
+
+    def __post_init__(self) -> None:
+        """Each field is a number (int or float; not a string or bool) or a token, as the configuration's
+        ``hyperparameters`` (numbers by API name); ranges and integrality come from the knowledge base."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "extra" or value is None or Token.is_unresolved(value):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PropTypeError(
+                    f"CustomizationHyperparameters.{item.name} ({self._API_NAMES[item.name]}) must be a number "
+                    f"(int or float), got {type(value).__name__} {value!r}"
+                )
 
     def to_api(self) -> dict[str, int | float | str]:
         """Return the set hyperparameters keyed by their API names (unvalidated)."""
@@ -199,7 +215,16 @@ def check_counts(
     tags: Mapping[str, str],
     vpc: ec2.IVpc | None,
     security_groups: Sequence[ec2.ISecurityGroup],
+    *,
+    media_prefixes: Sequence[str] = (),
+    timeout: Duration | None = None,
 ) -> None:
+    """Counts, list types and the workflow timeout (the bounds the configuration shares)."""
+    require_list(validation_data_keys, param="validation_data_keys", of="object keys")
+    require_list(media_prefixes, param="media_prefixes", of="key prefixes")
+    require_list(security_groups, param="security_groups", of="security groups")
+    if timeout is not None:
+        WORKFLOW_TIMEOUT_HOURS.check_hours("timeout", timeout)
     if not 0 <= len(validation_data_keys) <= 10:
         raise ValueError(f"validation_data_keys must hold 0-10 keys, got {len(validation_data_keys)}")
     if len(tags) > _MAX_TAGS:
@@ -209,7 +234,7 @@ def check_counts(
 
 
 def check_prefixes(
-    data_bucket: TrainingDataBucket,
+    data_bucket: TrainingDataBucketBase,
     training_data_key: str,
     validation_data_keys: Sequence[str],
     output_prefix: str,

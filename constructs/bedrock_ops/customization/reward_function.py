@@ -20,6 +20,7 @@ from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.staging import StagedFile, handler_code
 from bedrock_ops.customization.grading import HANDLER, USER_MODULE, GradeReport, grade_dataset, load_reward_function
@@ -64,7 +65,7 @@ class RewardFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        template: RewardTemplate | None = None,
+        template: RewardTemplate | str | None = None,
         code: str | Path | None = None,
         reference_key: str | None = None,
         json_schema: Mapping[str, Any] | None = None,
@@ -80,7 +81,8 @@ class RewardFunction(Construct):
         models_file: str | Path | None = None,
     ) -> None:
         """
-        :param template: a built-in grader; exactly one of ``template`` and ``code``.
+        :param template: a built-in grader, a ``RewardTemplate`` or its value or name (``"exact"``,
+            ``"EXACT_MATCH"``); exactly one of ``template`` and ``code``.
         :param code: the user's reward code: a ``.py`` file or a package folder (with ``__init__.py``) defining
             ``reward(response, sample)`` or ``lambda_handler(event, context)``. Default: none.
         :param reference_key: when the reference answer is an object, the key holding the value to compare.
@@ -103,6 +105,7 @@ class RewardFunction(Construct):
             Default: none.
         """
         super().__init__(scope, id)
+        template = None if template is None else parse_enum(RewardTemplate, template, param="template")
         if (template is None) == (code is None):
             raise ValueError(f"give exactly one of template= and code=, got template={template!r}, code={code!r}")
         if not Token.is_unresolved(timeout.to_seconds()) and not 1 <= timeout.to_seconds() <= MAX_TIMEOUT.to_seconds():

@@ -29,11 +29,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.limits import WORKFLOW_TIMEOUT_HOURS
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.customization.reward_function import RewardFunction
 from bedrock_ops.customization.workflow import JOB_PREFIX_TAG, MODEL_PREFIX_TAG, SYNC_RESOURCE
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.data.rft_records import validate_rft_file
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketBase, data_bucket_of
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
@@ -85,7 +87,8 @@ class ReinforcementFineTuningWorkflow(Construct):
         *,
         base_model_id: str,
         reward_function: RewardFunction | lambda_.IFunction,
-        data_bucket: TrainingDataBucket,
+        data_bucket: DataBucketLike,
+        data_bucket_key: kms.IKey | None = None,
         training_data_key: str,
         custom_model_name: str,
         training_data_file: str | Path | None = None,
@@ -104,7 +107,11 @@ class ReinforcementFineTuningWorkflow(Construct):
             (``amazon.nova-2-lite-v1:0``); the job names it by its documented ``baseModelIdentifier``.
         :param reward_function: the grader: a ``RewardFunction`` or any Lambda function (the service role gets
             ``lambda:InvokeFunction`` on it).
-        :param data_bucket: the ``TrainingDataBucket`` holding training, validation and output data.
+        :param data_bucket: the bucket holding training, validation and output data.
+            A ``TrainingDataBucket``, ``TrainingDataBucket.from_bucket_name/from_bucket_attributes(...)`` or any
+            ``s3.IBucket`` (with the default prefixes, ``DataPrefixes()``).
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own
+            ``encryption_key``; none for ``s3.Bucket.from_bucket_name``: SSE-S3).
         :param training_data_key: object key of the RFT prompts JSONL (under the training prefix).
         :param custom_model_name: prefix of the custom model's name; letters, digits, ``-``, ``_``, at most 50.
         :param training_data_file: a local copy of the dataset, checked at synth (RFT record rules, record counts,
@@ -151,7 +158,7 @@ class ReinforcementFineTuningWorkflow(Construct):
                 raise ValueError(
                     f"training_data_file {training_data_file}: {self.dataset_report.error_count} errors: {first}"
                 )
-        _check_prefixes(data_bucket, training_data_key, validation_data_keys)
+        data_bucket = _data_bucket(data_bucket, data_bucket_key, training_data_key, validation_data_keys)
         self.custom_model_name_prefix = custom_model_name
         self.job_name_prefix = f"{custom_model_name}-rft"[:50]
         bucket = data_bucket.bucket
@@ -224,6 +231,7 @@ class ReinforcementFineTuningWorkflow(Construct):
     def _state_machine(
         self, request: dict[str, Any], custom_model_key: BedrockKmsKey | None, timeout: Duration
     ) -> sfn.StateMachine:
+        WORKFLOW_TIMEOUT_HOURS.check_hours("timeout", timeout)
         stack = Stack.of(self)
         create_job = sfn.CustomState(
             self,
@@ -333,16 +341,20 @@ def _check_props(custom_model_name: str, validation_data_keys: Sequence[str], ta
         raise ValueError(
             f"custom_model_name must be letters, digits, '-' or '_' (at most 50), got {custom_model_name!r}"
         )
+    require_list(validation_data_keys, param="validation_data_keys", of="object keys")
     if len(validation_data_keys) > 10:
         raise ValueError(f"validation_data_keys: at most 10, got {len(validation_data_keys)}")
     if len(tags) > 200:
         raise ValueError(f"tags: at most 200, got {len(tags)}")
 
 
-def _check_prefixes(
-    data_bucket: TrainingDataBucket, training_data_key: str, validation_data_keys: Sequence[str]
-) -> None:
+def _data_bucket(
+    value: DataBucketLike, bucket_key: kms.IKey | None, training_data_key: str, validation_data_keys: Sequence[str]
+) -> TrainingDataBucketBase:
+    """``value`` as a data bucket (``data_bucket_of``) whose prefixes hold the training and validation keys."""
+    data_bucket = data_bucket_of(value, encryption_key=bucket_key)
     for key in [training_data_key, *validation_data_keys]:
         prefix = data_bucket.training_prefix if key == training_data_key else data_bucket.validation_prefix
         if not Token.is_unresolved(key) and not key.startswith(prefix):
             raise ValueError(f"data key {key!r} must start with {prefix!r} (the prefix the service role reads)")
+    return data_bucket

@@ -44,6 +44,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.ordering import reads_on_deploy
 from bedrock_ops._core.providers import singleton_provider
@@ -67,7 +68,7 @@ from bedrock_ops.customization.definition import (
     validate_job_definition,
 )
 from bedrock_ops.data.kms import BedrockKmsKey
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketBase, data_bucket_of
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
@@ -104,11 +105,12 @@ class ModelCustomizationWorkflow(Construct):
         id: str,
         *,
         base_model_id: str,
-        customization_type: CustomizationType,
-        data_bucket: TrainingDataBucket,
+        customization_type: CustomizationType | str,
+        data_bucket: DataBucketLike,
         training_data_key: str,
         custom_model_name: str,
-        training_data_format: DatasetFormat | None = None,
+        data_bucket_key: kms.IKey | None = None,
+        training_data_format: DatasetFormat | str | None = None,
         training_data_file: str | Path | None = None,
         validation_data_keys: Sequence[str] = (),
         media_prefixes: Sequence[str] = (),
@@ -137,13 +139,18 @@ class ModelCustomizationWorkflow(Construct):
         :param base_model_id: model to customize: any id of it (plain, context variant, ARN); the request
             sends the ``baseModelIdentifier`` the knowledge base documents for the customization type (the
             fine-tuning table's context variant, e.g. ``amazon.nova-micro-v1:0`` -> ``amazon.nova-micro-v1:0:128k``).
-        :param customization_type: FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION; must be one
-            the base model supports.
-        :param data_bucket: the ``TrainingDataBucket`` holding training, validation and output data.
+        :param customization_type: FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION (a ``CustomizationType``
+            or its value or name: ``"FINE_TUNING"``, ``"fine-tuning"``); must be one the base model supports.
+        :param data_bucket: the bucket holding training, validation and output data.
+            A ``TrainingDataBucket``, ``TrainingDataBucket.from_bucket_name/from_bucket_attributes(...)`` or any
+            ``s3.IBucket`` (with the default prefixes, ``DataPrefixes()``).
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own
+            ``encryption_key``; none for ``s3.Bucket.from_bucket_name``: SSE-S3).
         :param training_data_key: object key of the training JSONL in ``data_bucket``.
         :param custom_model_name: prefix of the custom model's name (a ``-<definition hash>``
             suffix is appended); letters, digits, ``-`` and ``_``, at most 50 characters.
-        :param training_data_format: format of the training data, checked against the type.
+        :param training_data_format: format of the training data (a ``DatasetFormat`` or its value or name),
+            checked against the type.
             Default: detected from ``training_data_file`` if given, otherwise not checked.
         :param training_data_file: local copy of the training data (first record read at synth
             to detect its format). Default: none.
@@ -187,13 +194,13 @@ class ModelCustomizationWorkflow(Construct):
         :param start_on_new_data: also start the workflow when a new version of the training data is
             tagged ``bedrock-ops:validation=passed`` by the project's dataset validator (S3 "Object Tags
             Added" event) and the data changed since the last job. Default: False.
-        :param timeout: execution timeout (the alarm fires on timed-out executions).
-            Default: 3 days.
+        :param timeout: execution timeout, 1-8760 hours (the ``timeout_hours`` bound of the configuration; the
+            alarm fires on timed-out executions). Default: 3 days.
         :param models_file: a models file merged over the packaged knowledge base. Default: none.
         """
         super().__init__(scope, id)
-        if customization_type is CustomizationType.REINFORCEMENT_FINE_TUNING:  # needs a grader: rftConfig
-            raise ValueError("customization_type REINFORCEMENT_FINE_TUNING: use ReinforcementFineTuningWorkflow")
+        customization_type, training_data_format = _job_types(customization_type, training_data_format)
+        data_bucket = data_bucket_of(data_bucket, encryption_key=data_bucket_key)
         models = load_models(models_file)
         self.model_spec = models.resolve(base_model_id, prop="base_model_id")
         hyperparameters = hyperparameters or CustomizationHyperparameters()
@@ -210,7 +217,7 @@ class ModelCustomizationWorkflow(Construct):
         teacher = check_teacher(models, self.model_spec, teacher_model_id) if teacher_model_id else None
         self.base_model_identifier = job_base_model_id(self.model_spec, customization_type, base_model_id)
         tags = dict(tags or {})
-        check_counts(validation_data_keys, tags, vpc, security_groups)
+        check_counts(validation_data_keys, tags, vpc, security_groups, media_prefixes=media_prefixes, timeout=timeout)
         self.customization_type = customization_type
         self.removal_policy = removal_policy
         self.custom_model_name_prefix = custom_model_name
@@ -315,7 +322,7 @@ class ModelCustomizationWorkflow(Construct):
     # ----------------------------------------------------------------------------------- helpers
 
     def _media_access(
-        self, data_bucket: TrainingDataBucket, training_data_file: str | Path | None, media_prefixes: Sequence[str]
+        self, data_bucket: TrainingDataBucketBase, training_data_file: str | Path | None, media_prefixes: Sequence[str]
     ) -> None:
         """Nova reads a dataset's images and videos from the dataset's bucket with the service role: grant the
         media prefixes, and check that the local training file references no medium outside what it reads."""
@@ -416,7 +423,7 @@ class ModelCustomizationWorkflow(Construct):
         definition: dict[str, Any],
         bucket_name: str,
         data_keys: list[str],
-        bucket: TrainingDataBucket,
+        bucket: TrainingDataBucketBase,
     ) -> CustomResource:
         stack = Stack.of(self)
         handle = singleton_provider(
@@ -460,7 +467,7 @@ class ModelCustomizationWorkflow(Construct):
         return trigger
 
     def _data_trigger(
-        self, *, definition: dict[str, Any], bucket: TrainingDataBucket, data_keys: list[str]
+        self, *, definition: dict[str, Any], bucket: TrainingDataBucketBase, data_keys: list[str]
     ) -> HandlerFunction:
         function = HandlerFunction(
             self,
@@ -530,3 +537,15 @@ def _subnet_selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, Any]:
         )
         if getattr(selection, key, None) is not None
     }
+
+
+def _job_types(
+    customization_type: CustomizationType | str, training_data_format: DatasetFormat | str | None
+) -> tuple[CustomizationType, DatasetFormat | None]:
+    """The enum-typed props read as their enums (``parse_enum``: the member, its value or its name)."""
+    ctype = parse_enum(CustomizationType, customization_type, param="customization_type")
+    if ctype is CustomizationType.REINFORCEMENT_FINE_TUNING:  # needs a grader: rftConfig
+        raise ValueError("customization_type REINFORCEMENT_FINE_TUNING: use ReinforcementFineTuningWorkflow")
+    if training_data_format is None:
+        return ctype, None
+    return ctype, parse_enum(DatasetFormat, training_data_format, param="training_data_format")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 #: What Bedrock needs of a key that encrypts its inputs and the custom models it writes.
 BEDROCK_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
 
 
-def via_service(scope: Construct, service: str) -> str:
+def via_service(scope: IConstruct, service: str) -> str:
     """The ``kms:ViaService`` value of ``service`` in ``scope``'s Region, e.g. ``s3.us-east-1.amazonaws.com``."""
     return f"{service}.{Stack.of(scope).region}.amazonaws.com"
 
@@ -100,3 +101,12 @@ class BedrockKmsKey(kms.Key):
             resource_arns=[self.key_arn],
             conditions={"StringEquals": {"kms:ViaService": via_service(self, service)}},
         )
+
+
+def use_aws_managed_topic_key(topic: sns.Topic) -> None:
+    """Encrypt ``topic`` with SNS's AWS managed key (``alias/aws/sns``): the topic of a data bucket encrypted with
+    SSE-S3 (a bucket created elsewhere, given without a key). Set on the resource, not as ``master_key``, so that
+    ``grant_publish`` adds no KMS statement: the AWS managed key's policy lets SNS use it for this account."""
+    cfn_topic = topic.node.default_child
+    assert isinstance(cfn_topic, sns.CfnTopic)
+    cfn_topic.kms_master_key_id = "alias/aws/sns"

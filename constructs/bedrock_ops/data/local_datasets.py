@@ -8,12 +8,14 @@ from pathlib import Path
 
 from aws_cdk import RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as s3deploy
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.ordering import uploads_on_deploy
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketBase, data_bucket_of
 from bedrock_ops.data.validation import DatasetSplit, ValidationReport, check_totals, validate_file
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
@@ -35,6 +37,7 @@ class LocalDataset:
     """A JSONL file on disk meant for one split of a customization job.
 
     Uploaded to ``<training or validation prefix><name>/<file name>`` of the data bucket.
+    ``customization_type`` and ``split`` take their enum or its value or name (``"fine-tuning"``, ``"validation"``).
     """
 
     name: str
@@ -44,7 +47,12 @@ class LocalDataset:
     customization_type: CustomizationType = CustomizationType.FINE_TUNING
     split: DatasetSplit = DatasetSplit.TRAINING
 
-    def key_prefix(self, bucket: TrainingDataBucket) -> str:
+    def __post_init__(self) -> None:
+        ctype = parse_enum(CustomizationType, self.customization_type, param="LocalDataset.customization_type")
+        object.__setattr__(self, "customization_type", ctype)
+        object.__setattr__(self, "split", parse_enum(DatasetSplit, self.split, param="LocalDataset.split"))
+
+    def key_prefix(self, bucket: TrainingDataBucketBase) -> str:
         """The key prefix the file is uploaded under."""
         base = bucket.training_prefix if self.split is DatasetSplit.TRAINING else bucket.validation_prefix
         return f"{base}{self.name}/"
@@ -140,20 +148,24 @@ class LocalDatasets(Construct):
         scope: Construct,
         id: str,
         *,
-        data_bucket: TrainingDataBucket,
+        data_bucket: DataBucketLike,
         datasets: Sequence[LocalDataset],
+        data_bucket_key: kms.IKey | None = None,
         models_file: str | Path | None = None,
         errors_shown: int = 10,
         memory_limit: int = 1024,
     ) -> None:
         """
-        :param data_bucket: where the files go.
+        :param data_bucket: where the files go: a ``TrainingDataBucket`` or any ``s3.IBucket`` (default prefixes,
+            ``DataPrefixes()``).
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own).
         :param datasets: the files, each with its name, base model, customization type and split.
         :param models_file: a models file merged over the packaged knowledge base (default: none).
         :param errors_shown: errors listed per file when validation fails, 1-1000 (default: 10).
         :param memory_limit: MB for the upload function, 128-10240 (default: 1024; the AWS CLI streams).
         """
         super().__init__(scope, id)
+        data_bucket = data_bucket_of(data_bucket, encryption_key=data_bucket_key)
         if not 1 <= errors_shown <= 1000:
             raise ValueError(f"errors_shown must be 1-1000, got {errors_shown}")
         if not 128 <= memory_limit <= 10240:
@@ -191,6 +203,10 @@ class LocalDatasets(Construct):
             )
             self.deployments.append(deployment)
             uploads_on_deploy(data_bucket.bucket, deployment)
+            if data_bucket.encryption_key is not None and data_bucket.bucket.encryption_key is None:
+                # BucketDeployment grants the key of the bucket object only: an s3.IBucket given with
+                # data_bucket_key needs the key granted here, through S3, on the dataset's prefix.
+                data_bucket.grant_write_prefix(role, dataset.key_prefix(data_bucket))
         self._acknowledge(role)
 
     def _acknowledge(self, role: iam.Role) -> None:

@@ -10,14 +10,16 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops.data._validator_asset import validator_code
-from bedrock_ops.data.kms import via_service
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.kms import use_aws_managed_topic_key, via_service
+from bedrock_ops.data.training_bucket import DataBucketLike, data_bucket_of
 from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.models.knowledge import load_models
@@ -55,9 +57,10 @@ class DatasetValidator(Construct):
         scope: Construct,
         id: str,
         *,
-        data_bucket: TrainingDataBucket,
+        data_bucket: DataBucketLike,
         base_model: str,
-        customization_type: CustomizationType = CustomizationType.FINE_TUNING,
+        data_bucket_key: kms.IKey | None = None,
+        customization_type: CustomizationType | str = CustomizationType.FINE_TUNING,
         topic: sns.ITopic | None = None,
         models_file: str | Path | None = None,
         max_errors: int = DEFAULT_MAX_ERRORS,
@@ -65,10 +68,15 @@ class DatasetValidator(Construct):
         memory_size: int = 1769,
     ) -> None:
         """
-        :param data_bucket: the bucket whose training and validation prefixes are watched.
+        :param data_bucket: the bucket whose training and validation prefixes are watched: a
+            ``TrainingDataBucket`` or any ``s3.IBucket`` (default prefixes, ``DataPrefixes()``; its EventBridge
+            notifications must be on).
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own).
         :param base_model: the base model datasets are checked against, plain or context-suffixed id.
-        :param customization_type: fine-tuning, continued pre-training or distillation (default: FINE_TUNING).
-        :param topic: where failures are published (default: a new topic encrypted with the bucket's key).
+        :param customization_type: fine-tuning, continued pre-training or distillation: a ``CustomizationType``
+            or its value or name (``"FINE_TUNING"``, ``"fine-tuning"``) (default: FINE_TUNING).
+        :param topic: where failures are published (default: a new topic encrypted with the bucket's key, or
+            with SNS's AWS managed key when the bucket has none).
         :param models_file: a models file merged over the packaged knowledge base (default: none; the
             packaged knowledge base only). The merged dataset rules are shipped inside the function's asset.
         :param max_errors: errors kept in each report, 1-10000 (default: 100; all are counted).
@@ -76,6 +84,8 @@ class DatasetValidator(Construct):
         :param memory_size: 128-10240 MB (default: 1769, one full vCPU; memory use itself stays small).
         """
         super().__init__(scope, id)
+        data_bucket = data_bucket_of(data_bucket, encryption_key=data_bucket_key)
+        customization_type = parse_enum(CustomizationType, customization_type, param="customization_type")
         self._models = load_models(models_file)
         spec = self._models.resolve(base_model, prop="base_model")  # UnknownModelError: "did you mean ..."
         spec.require(customization_type)
@@ -97,6 +107,8 @@ class DatasetValidator(Construct):
                 master_key=data_bucket.encryption_key,
                 enforce_ssl=True,
             )
+            if data_bucket.encryption_key is None:
+                use_aws_managed_topic_key(new_topic)
             topic = new_topic
         self.topic: sns.ITopic = topic
 
@@ -155,9 +167,11 @@ class DatasetValidator(Construct):
         name: str,
         *,
         base_model: str,
-        customization_type: CustomizationType = CustomizationType.FINE_TUNING,
+        customization_type: CustomizationType | str = CustomizationType.FINE_TUNING,
     ) -> None:
-        """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``."""
+        """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``
+        (``customization_type``: the enum or its value or name; default: FINE_TUNING)."""
+        customization_type = parse_enum(CustomizationType, customization_type, param="customization_type")
         if not name or "/" in name or "*" in name:
             raise ValueError(f"dataset name must be a non-empty key segment without '/' or '*', got {name!r}")
         spec = self._models.resolve(base_model, prop="base_model")
@@ -200,14 +214,15 @@ class DatasetValidator(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=reports)
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DataKeyThroughS3",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[bucket.encryption_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": via_service(self, "s3")}},
+        if bucket.encryption_key is not None:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="DataKeyThroughS3",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[bucket.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": via_service(self, "s3")}},
+                )
             )
-        )
         policy = role.node.try_find_child("DefaultPolicy")
         assert policy is not None
         for arn in datasets:

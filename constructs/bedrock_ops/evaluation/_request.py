@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from aws_cdk import Token
 
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import TrainingDataBucketBase
 from bedrock_ops.evaluation.types import (
     _DEFAULT_TASK_TYPE,
     _FLOW_DEFINITION_RE,
@@ -169,7 +169,7 @@ def _dataset_config(
                 "dataset key must be an object key of letters, digits and -!_*'(). separated by '/', "
                 f"got {dataset.key!r}"
             )
-        prefix = bucket.evaluation_prefix if bucket is not None else TrainingDataBucket.evaluation_prefix
+        prefix = bucket.evaluation_prefix if bucket is not None else TrainingDataBucketBase.evaluation_prefix
         location = {"s3Uri": bucket.s3_uri(prefix, key) if bucket is not None else f"s3://data-bucket/{prefix}{key}"}
         default_name = key.rsplit("/", 1)[-1]
     else:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Names, Stack, Token
+from aws_cdk import Annotations, ArnFormat, Duration, Names, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -33,7 +33,9 @@ from aws_cdk import aws_sns as sns
 from bedrock_ops._core import nag
 from bedrock_ops._core.functions import HandlerFunction
 from bedrock_ops._core.providers import singleton_provider
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops._core.sequences import require_list
+from bedrock_ops.data.kms import use_aws_managed_topic_key
+from bedrock_ops.data.training_bucket import DataBucketLike, data_bucket_of
 from bedrock_ops.evaluation._request import (
     _check_evaluator,
     _check_models,
@@ -111,9 +113,10 @@ class ModelEvaluation(Construct):
         scope: Construct,
         id: str,
         *,
-        data_bucket: TrainingDataBucket,
+        data_bucket: DataBucketLike,
         models: Sequence[str | PrecomputedResponses],
         datasets: Sequence[EvaluationDataset],
+        data_bucket_key: kms.IKey | None = None,
         evaluator_model: str | None = None,
         flow_definition_arn: str | None = None,
         human_metrics: Sequence[HumanMetric] = (),
@@ -131,6 +134,11 @@ class ModelEvaluation(Construct):
         :param data_bucket: where prompt datasets (``key``) are read and results written
             (``<evaluation prefix>results/<job name>/``). Keep the evaluation in the bucket's stack: the bucket
             acknowledges its prefix-wildcard grants (cdk-nag IAM5) for grantees of its own stack only.
+            A ``TrainingDataBucket``, ``TrainingDataBucket.from_bucket_name/from_bucket_attributes(...)`` or any
+            ``s3.IBucket`` (with the default prefixes, ``DataPrefixes()``).
+            A human job on a bucket created elsewhere needs the portal's CORS rule set on that bucket.
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own
+            ``encryption_key``; none for ``s3.Bucket.from_bucket_name``: SSE-S3).
         :param models: what is evaluated: a base model id or foundation-model ARN, a provisioned throughput
             ARN (how a custom model is evaluated: the API does not take custom-model ARNs), an inference
             profile id or ARN; or :class:`PrecomputedResponses` (judge and human jobs) for responses you
@@ -154,13 +162,15 @@ class ModelEvaluation(Construct):
         :param job_name: the job name prefix, lowercase letters, digits and hyphens, at most 54 characters;
             each job gets ``-<8 hex>`` appended (default: derived from the construct path).
         :param description: the job description, 1-200 characters (default: none).
-        :param topic: where the outcome is published (default: a new topic encrypted with the bucket's key).
+        :param topic: where the outcome is published (default: a new topic encrypted with the bucket's key, or
+            with SNS's AWS managed key when the bucket has none).
             A topic of yours with a KMS key needs ``kms:Decrypt``/``kms:GenerateDataKey`` granted to the
             stack's ``BedrockOpsEvaluationPoller`` function.
         :param poll_interval: how often the job's state is checked, 1 minute-1 day (default: 15 minutes).
         :param run_id: any string; changing it starts a new job with the same settings (default: none).
         """
         super().__init__(scope, id)
+        self.data_bucket = data_bucket = data_bucket_of(data_bucket, encryption_key=data_bucket_key)
         self.kind = check_evaluation(
             models=models,
             datasets=datasets,
@@ -171,12 +181,11 @@ class ModelEvaluation(Construct):
             judge_metrics=judge_metrics,
             models_file=models_file,
         )
-        self.data_bucket = data_bucket
         self.job_name_prefix = _job_name_prefix(job_name, self)
         self.output_s3_uri = data_bucket.s3_uri(f"{data_bucket.evaluation_prefix}results/", f"{self.job_name_prefix}/")
-        minutes = poll_interval.to_minutes()
-        if not 1 <= minutes <= 1440:
-            raise ValueError(f"poll_interval must be 1 minute-1 day, got {minutes} minutes")
+        if description is not None and not 1 <= len(description) <= 200:
+            raise ValueError(f"description must be 1-200 characters, got {len(description)}")
+        _check_poll_interval(poll_interval)
 
         self.service_role = BedrockServiceRole(
             self,
@@ -193,9 +202,7 @@ class ModelEvaluation(Construct):
             self._allow_human_loops(flow_definition_arn)
             # The annotation portal shows prompts and responses from the output bucket (user guide, CORS
             # permissions for human-based model evaluation jobs).
-            data_bucket.bucket.add_cors_rule(
-                allowed_methods=[s3.HttpMethods.GET], allowed_origins=[HUMAN_EVALUATION_PORTAL_ORIGIN]
-            )
+            self._allow_portal_reads()
         self.request: dict[str, Any] = evaluation_request(
             self.kind,
             models=models,
@@ -300,6 +307,18 @@ class ModelEvaluation(Construct):
             "stopping and deleting human loops of this account and Region.",
         )
 
+    def _allow_portal_reads(self) -> None:
+        """A CORS rule on the data bucket for the portal; a bucket created elsewhere gets a warning instead."""
+        bucket = self.data_bucket.bucket
+        if isinstance(bucket, s3.Bucket):
+            bucket.add_cors_rule(allowed_methods=[s3.HttpMethods.GET], allowed_origins=[HUMAN_EVALUATION_PORTAL_ORIGIN])
+        else:
+            Annotations.of(self).add_warning_v2(
+                "bedrock-ops:imported-bucket-cors",
+                f"data_bucket was created elsewhere: give it a CORS rule allowing GET from "
+                f"{HUMAN_EVALUATION_PORTAL_ORIGIN} (the human evaluation portal reads the output bucket)",
+            )
+
     def _default_topic(self) -> sns.Topic:
         topic = sns.Topic(
             self,
@@ -308,6 +327,8 @@ class ModelEvaluation(Construct):
             master_key=self.data_bucket.encryption_key,
             enforce_ssl=True,
         )
+        if self.data_bucket.encryption_key is None:
+            use_aws_managed_topic_key(topic)
         return topic
 
     def _schedule_poller(self, poll_interval: Duration, properties: Mapping[str, Any]) -> None:
@@ -369,6 +390,8 @@ def check_evaluation(
     Model ids, the judge, task types, metrics and built-in datasets are checked against the knowledge base
     (``models_file`` merged over the packaged one), with "did you mean".
     """
+    require_list(models, param="models", of="model ids")
+    require_list(datasets, param="datasets", of="EvaluationDataset")
     catalog = load_models(models_file)
     tasks = evaluation_tasks(catalog)
     if flow_definition_arn is not None and evaluator_model is not None:
@@ -512,3 +535,9 @@ def _job_name_prefix(job_name: str | None, scope: Construct) -> str:
     raw = Names.unique_resource_name(scope, max_length=_JOB_NAME_PREFIX_MAX, separator="-").lower()
     cleaned = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", raw)).strip("-")
     return cleaned[:_JOB_NAME_PREFIX_MAX].rstrip("-") or "evaluation"
+
+
+def _check_poll_interval(poll_interval: Duration) -> None:
+    minutes = poll_interval.to_minutes()
+    if not 1 <= minutes <= 1440:
+        raise ValueError(f"poll_interval must be 1 minute-1 day, got {minutes} minutes")

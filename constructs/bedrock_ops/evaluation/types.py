@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.models.queries import evaluation_tasks
 
@@ -116,13 +117,18 @@ class HumanMetric:
     """A metric human workers rate (``HumanEvaluationCustomMetric``).
 
     :param name: 1-63 of ``[0-9a-zA-Z-_.]``; list it in the datasets' ``metric_names``.
-    :param rating_method: how workers rate it.
+    :param rating_method: how workers rate it, a :class:`HumanRatingMethod` or its value or name
+        (``"ThumbsUpDown"``, ``"THUMBS_UP_DOWN"``).
     :param description: what workers should judge, 1-63 characters (default: none).
     """
 
     name: str
     rating_method: HumanRatingMethod
     description: str | None = None
+
+    def __post_init__(self) -> None:
+        rating = parse_enum(HumanRatingMethod, self.rating_method, param="HumanMetric.rating_method")
+        object.__setattr__(self, "rating_method", rating)
 
 
 @dataclass(frozen=True)

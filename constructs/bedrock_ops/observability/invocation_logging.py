@@ -26,7 +26,70 @@ _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
 _LOG_GROUP_NAME = re.compile(r"^[\w.#/-]{1,512}$")
 
 
-class InvocationLogging(Construct):
+class IInvocationLogging(Construct):
+    """Model invocation logging, created here (:class:`InvocationLogging`) or configured elsewhere
+    (:meth:`InvocationLogging.from_logging_attributes`): its destinations, reading them and its metrics."""
+
+    log_group: logs.ILogGroup | None
+    """The CloudWatch Logs destination (None without one)."""
+    bucket: s3.IBucket | None
+    """The S3 destination (None without one)."""
+    encryption_key: kms.IKey | None
+    """The key of the destinations (None: not known)."""
+    key_prefix: str
+    """The S3 key prefix of log records."""
+    content_filter_namespace: str
+    """Namespace of ``ContentFilteredCount``."""
+    _readable_objects = "*"
+    """The objects ``grant_read_logs`` grants (an import: those under its key prefix)."""
+
+    def metric_content_filtered_count(self, model_id: str, **options: object) -> cloudwatch.Metric:
+        """``ContentFilteredCount`` of one model (Sum, 5 minutes)."""
+        metrics = BedrockOpsMetrics(model_id, namespace=self.content_filter_namespace)
+        return metrics.metric_content_filtered_count(**options)
+
+    def metric_cloud_watch_delivery_failure(self, **options: object) -> cloudwatch.Metric:
+        """Records Bedrock could not deliver to CloudWatch Logs (Sum, account-wide)."""
+        return BedrockLoggingMetrics().metric_cloud_watch_delivery_failure(**options)
+
+    def metric_s3_delivery_failure(self, **options: object) -> cloudwatch.Metric:
+        """Records Bedrock could not deliver to S3 (Sum, account-wide)."""
+        return BedrockLoggingMetrics().metric_s3_delivery_failure(**options)
+
+    def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read the invocation logs: the log group (Logs Insights queries included) and the bucket, with the key.
+
+        Only actions that apply to a log group or its streams are granted on it (Service Authorization Reference):
+        ``logs:DescribeLogGroups`` and ``logs:StopQuery``, which take no resource type and which
+        ``LogGroup.grant_read`` and earlier versions granted on the log group, where they never applied, are
+        not granted."""
+        grants: list[iam.Grant] = []
+        if self.log_group is not None:
+            grants.append(
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=[
+                        "logs:FilterLogEvents",
+                        "logs:GetLogEvents",
+                        "logs:GetLogGroupFields",
+                        "logs:DescribeLogStreams",
+                        "logs:StartQuery",
+                        "logs:GetQueryResults",
+                    ],
+                    resource_arns=[self.log_group.log_group_arn],
+                )
+            )
+        if self.bucket is not None:
+            grants.append(self.bucket.grant_read(grantee, self._readable_objects))
+        if self.encryption_key is not None:
+            grants.append(self.encryption_key.grant_decrypt(grantee))
+        combined = grants[0]
+        for grant in grants[1:]:
+            combined = combined.combine(grant)
+        return combined
+
+
+class InvocationLogging(IInvocationLogging):
     """Bedrock model invocation logging to CloudWatch Logs and/or S3, switched on by a custom resource.
 
     CloudFormation has no resource for it (aws/aws-cdk#31478). What this creates:
@@ -169,38 +232,50 @@ class InvocationLogging(Construct):
 
     # --- public ----------------------------------------------------------------------------------------
 
-    def metric_content_filtered_count(self, model_id: str, **options: object) -> cloudwatch.Metric:
-        """``ContentFilteredCount`` of one model (Sum, 5 minutes)."""
-        metrics = BedrockOpsMetrics(model_id, namespace=self.content_filter_namespace)
-        return metrics.metric_content_filtered_count(**options)
+    @staticmethod
+    def from_logging_attributes(
+        scope: Construct,
+        id: str,
+        *,
+        log_group_name: str | None = None,
+        bucket_name: str | None = None,
+        key_prefix: str = "",
+        encryption_key: kms.IKey | None = None,
+        content_filter_namespace: str = PROJECT_NAMESPACE,
+    ) -> IInvocationLogging:
+        """The account's invocation logging configured elsewhere (another stack, the console): what an import can
+        offer is reading the logs it names (``grant_read_logs``) and the account-wide delivery metrics
+        (``metric_cloud_watch_delivery_failure``, ``metric_s3_delivery_failure``); ``metric_content_filtered_count``
+        counts only where a ``ContentFilteredCountMetricFilter`` runs on that log group. It does not change the
+        configuration, claims no account and Region (an ``InvocationLogging`` may still own them) and grants
+        nothing to Bedrock: it does not write through roles you grant, it writes with the configuration's own.
 
-    def metric_cloud_watch_delivery_failure(self, **options: object) -> cloudwatch.Metric:
-        """Records Bedrock could not deliver to CloudWatch Logs (Sum, account-wide)."""
-        return BedrockLoggingMetrics().metric_cloud_watch_delivery_failure(**options)
-
-    def metric_s3_delivery_failure(self, **options: object) -> cloudwatch.Metric:
-        """Records Bedrock could not deliver to S3 (Sum, account-wide)."""
-        return BedrockLoggingMetrics().metric_s3_delivery_failure(**options)
-
-    def grant_read_logs(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read the invocation logs: the log group (Logs Insights included) and the bucket, with the key."""
-        grants: list[iam.Grant] = []
-        if self.log_group is not None:
-            grants.append(self.log_group.grant_read(grantee))
-            grants.append(
-                iam.Grant.add_to_principal(
-                    grantee=grantee,
-                    actions=["logs:StartQuery", "logs:GetQueryResults", "logs:StopQuery"],
-                    resource_arns=[self.log_group.log_group_arn],
-                )
+        :param log_group_name: the configuration's log group (default: none; no log group grants).
+        :param bucket_name: the configuration's bucket (default: none; no bucket grants).
+        :param key_prefix: the configuration's S3 key prefix; reads are granted under it (default: the whole
+            bucket).
+        :param encryption_key: the key of the log group and bucket; ``grant_read_logs`` adds ``kms:Decrypt`` on it
+            (default: none).
+        :param content_filter_namespace: namespace of ``ContentFilteredCount`` (default: ``BedrockOps``).
+        """
+        if log_group_name is None and bucket_name is None:
+            raise ValueError(f"{id}: from_logging_attributes needs log_group_name or bucket_name, got neither")
+        named = log_group_name is not None and not Token.is_unresolved(log_group_name)
+        if named and not _LOG_GROUP_NAME.match(str(log_group_name)):
+            raise ValueError(
+                f"log_group_name must be 1-512 characters of A-Z a-z 0-9 _ - / . #, got {log_group_name!r}"
             )
-        if self.bucket is not None:
-            grants.append(self.bucket.grant_read(grantee))
-        grants.append(self.encryption_key.grant_decrypt(grantee))
-        combined = grants[0]
-        for grant in grants[1:]:
-            combined = combined.combine(grant)
-        return combined
+        if key_prefix and not _PREFIX.match(key_prefix):
+            raise ValueError(f"key_prefix must be an S3 key prefix without leading or trailing '/', got {key_prefix!r}")
+        return _ImportedInvocationLogging(
+            scope,
+            id,
+            log_group_name=log_group_name,
+            bucket_name=bucket_name,
+            key_prefix=key_prefix,
+            encryption_key=encryption_key,
+            content_filter_namespace=content_filter_namespace,
+        )
 
     # --- destinations ----------------------------------------------------------------------------------
 
@@ -439,3 +514,26 @@ def _claim_environment(construct: InvocationLogging) -> None:
                 f"{construct.node.path} and {other.node.path} both configure it for account "
                 f"{account or '(any)'} in {region or '(any Region)'}. Keep one InvocationLogging per environment."
             )
+
+
+class _ImportedInvocationLogging(IInvocationLogging):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        log_group_name: str | None,
+        bucket_name: str | None,
+        key_prefix: str,
+        encryption_key: kms.IKey | None,
+        content_filter_namespace: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = (
+            None if log_group_name is None else logs.LogGroup.from_log_group_name(self, "LogGroup", log_group_name)
+        )
+        self.bucket = None if bucket_name is None else s3.Bucket.from_bucket_name(self, "Bucket", bucket_name)
+        self.encryption_key = encryption_key
+        self.key_prefix = key_prefix
+        self._readable_objects = f"{key_prefix}/*" if key_prefix else "*"
+        self.content_filter_namespace = content_filter_namespace

@@ -19,10 +19,10 @@ the aliases with metric math, and the fleet alarm names the contributor by the l
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from aws_cdk import Aws, Token
 
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.models.knowledge import ModelKnowledgeBase
 
 __all__ = ["check_known_model", "check_model_id", "check_model_list", "model_id_aliases"]
@@ -92,12 +92,7 @@ def check_known_model(model_id: str, *, parameter: str, models: ModelKnowledgeBa
 
 def check_model_list(models: object, *, parameter: str = "models") -> None:
     """Reject a string where a list of model ids is expected (it would be iterated character by character)."""
-    if isinstance(models, str | bytes):
-        raise ValueError(
-            f"{parameter} must be a list of model ids, got the string {models!r}; write {parameter}=[{models!r}]"
-        )
-    if not isinstance(models, Sequence):
-        raise ValueError(f"{parameter} must be a list of model ids, got {type(models).__name__} {models!r}")
+    require_list(models, param=parameter, of="model ids")
 
 
 def model_id_aliases(model_id: str) -> list[str]:

@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.observability import dashboards
 from bedrock_ops.observability.fleet import (
@@ -163,7 +164,7 @@ class BedrockMonitoring(Construct):
             )
         if not alarm_name_prefix or len(alarm_name_prefix) > 100:
             raise ValueError(f"alarm_name_prefix must be 1-100 characters, got {alarm_name_prefix!r}")
-        check_model_list(alarm_emails, parameter="alarm_emails")
+        require_list(alarm_emails, param="alarm_emails", of="e-mail addresses")
         for email in alarm_emails:
             if not Token.is_unresolved(email) and not EMAIL_PATTERN.match(email):
                 raise ValueError(f"alarm_emails must be e-mail addresses, got {email!r}")

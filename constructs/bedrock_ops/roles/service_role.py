@@ -9,10 +9,12 @@ import jsii
 from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.enums import parse_enum
 from bedrock_ops.data.kms import BedrockKmsKey
-from bedrock_ops.data.training_bucket import TrainingDataBucket
+from bedrock_ops.data.training_bucket import DataBucketLike, data_bucket_of
 from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
@@ -90,23 +92,30 @@ class BedrockServiceRole(Construct):
         scope: Construct,
         id: str,
         *,
-        job_type: BedrockJobType = BedrockJobType.MODEL_CUSTOMIZATION,
-        data_bucket: TrainingDataBucket | None = None,
+        job_type: BedrockJobType | str = BedrockJobType.MODEL_CUSTOMIZATION,
+        data_bucket: DataBucketLike | None = None,
+        data_bucket_key: kms.IKey | None = None,
         custom_model_key: BedrockKmsKey | None = None,
         role_name: str | None = None,
         description: str | None = None,
     ) -> None:
         """
-        :param job_type: the jobs this role runs (default: model customization).
+        :param job_type: the jobs this role runs, a ``BedrockJobType`` or its value or name (``"evaluation-job"``,
+            ``"EVALUATION"``) (default: model customization).
         :param data_bucket: a training data bucket to grant: customization roles read the training and
             validation prefixes and write the output prefix; evaluation roles read the evaluation prefix and
-            write its ``results/`` (default: no bucket access; add it with the bucket's ``grant_*`` methods).
+            write its ``results/``: a ``TrainingDataBucket``, ``TrainingDataBucket.from_bucket_name(...)`` or any
+            ``s3.IBucket`` (with the default prefixes, ``DataPrefixes()``) (default: no bucket access; add it with
+            the bucket's ``grant_*`` methods).
+        :param data_bucket_key: the KMS key of an ``s3.IBucket`` ``data_bucket`` (default: the bucket's own
+            ``encryption_key``, none for an imported bucket: SSE-S3).
         :param custom_model_key: a key Bedrock uses for the custom models or job outputs, granted through
             ``kms:ViaService = bedrock.<region>.amazonaws.com`` (default: none).
         :param role_name: a physical role name (default: generated).
         :param description: the role's description (default: names the job type).
         """
         super().__init__(scope, id)
+        job_type = parse_enum(BedrockJobType, job_type, param="job_type")
         self.job_type = job_type
         self.source_arn_pattern = self._job_arn_pattern()
         principal = iam.ServicePrincipal("bedrock.amazonaws.com").with_conditions(
@@ -123,6 +132,7 @@ class BedrockServiceRole(Construct):
             description=description or f"Assumed by Amazon Bedrock to run this account's {job_type.value}s",
         )
         if data_bucket is not None:
+            data_bucket = data_bucket_of(data_bucket, encryption_key=data_bucket_key)
             if job_type is BedrockJobType.MODEL_CUSTOMIZATION:
                 data_bucket.grant_read_training_data(self)
                 data_bucket.grant_write_output(self)

@@ -12,8 +12,10 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.arns import require_arn
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.models.facts import ModelEntry
+from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
@@ -23,7 +25,6 @@ _NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?)+$")
 _CUSTOM_MODEL_ARN = re.compile(
     r"^arn:aws[a-z-]*:bedrock:(?P<region>[a-z0-9-]+):\d{12}:custom-model/(?P<base>.+)/[a-z0-9]{12}$"
 )
-_DEPLOYMENT_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:custom-model-deployment/[a-z0-9]{12}$")
 _MODEL_ARN_ATTRIBUTES = ("custom_model_arn", "output_model_arn", "model_arn")
 
 
@@ -182,12 +183,9 @@ class CustomModelDeployment(ICustomModelDeployment):
     def from_deployment_arn(
         scope: Construct, id: str, deployment_arn: str, *, metrics_model_id: str | None = None
     ) -> ICustomModelDeployment:
-        """A deployment created elsewhere, by its ARN (grants and metrics only)."""
-        if not Token.is_unresolved(deployment_arn) and not _DEPLOYMENT_ARN.match(deployment_arn):
-            raise ValueError(
-                "deployment_arn must be arn:aws:bedrock:<region>:<account>:custom-model-deployment/<12 characters>, "
-                f"got {deployment_arn!r}"
-            )
+        """A deployment created elsewhere, by its ARN (grants and metrics only), checked by the model knowledge
+        base's ``reference()``: ``arn:aws:bedrock:<region>:<account>:custom-model-deployment/<id>`` (tokens allowed)."""
+        require_arn(deployment_arn, ReferenceKind.CUSTOM_MODEL_DEPLOYMENT, param="deployment_arn")
         return _ImportedDeployment(scope, id, deployment_arn=deployment_arn, metrics_model_id=metrics_model_id)
 
 

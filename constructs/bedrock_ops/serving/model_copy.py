@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
 from bedrock_ops._core.providers import singleton_provider
+from bedrock_ops._core.sequences import require_list
 from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
@@ -60,6 +61,7 @@ class ModelCopy(Construct):
             ceiling; 5-60 minutes). A copy that takes longer fails the stack: copy it outside the stack then.
         """
         super().__init__(scope, id)
+        require_list(target_regions, param="target_regions", of="Region names")
         stack = Stack.of(self)
         source = _model_arn(source_model)
         regions = list(dict.fromkeys(target_regions))

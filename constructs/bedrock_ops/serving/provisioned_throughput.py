@@ -12,14 +12,18 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.arns import require_arn
+from bedrock_ops._core.enums import parse_enum
+from bedrock_ops._core.limits import MODEL_UNITS
 from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.cost.deployment import compare_deployment
 from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, load_pricing_table
 from bedrock_ops.models.facts import ModelEntry
+from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
-__all__ = ["ProvisionedThroughput", "commitment_cost_guard", "parse_commitment"]
+__all__ = ["IProvisionedThroughput", "ProvisionedThroughput", "commitment_cost_guard", "parse_commitment"]
 
 _NAME_PATTERN = re.compile(r"^([0-9a-zA-Z][_-]?)+$")
 _CUSTOM_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d{12}:custom-model/")
@@ -27,7 +31,61 @@ _FOUNDATION_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*::foundat
 _MODEL_ARN_ATTRIBUTES = ("custom_model_arn", "output_model_arn", "model_arn")
 
 
-class ProvisionedThroughput(Construct):
+class IProvisionedThroughput(Construct):
+    """A provisioned throughput, created here or imported with :meth:`ProvisionedThroughput.from_provisioned_model_arn`:
+    what callers invoke (``provisioned_model_arn`` is the ``modelId`` of InvokeModel / Converse) and its metrics."""
+
+    provisioned_model_arn: str
+    """ARN of the provisioned model: the ``modelId`` of InvokeModel / Converse and the ``ModelId`` of its metrics."""
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the provisioned model (InvokeModel, streaming, Converse)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+            resource_arns=[self.provisioned_model_arn],
+        )
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """An ``AWS/Bedrock`` metric of this provisioned model (dimension ModelId = its ARN)."""
+        options: dict[str, Any] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
+        return cloudwatch.Metric(
+            namespace="AWS/Bedrock",
+            metric_name=metric_name,
+            dimensions_map={"ModelId": self.provisioned_model_arn},
+            **options,
+        )
+
+    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
+        """Invocations (Sum over 5 minutes)."""
+        return self.metric("Invocations", **props)
+
+    def metric_invocation_latency(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationLatency in milliseconds (Average over 5 minutes)."""
+        return self.metric("InvocationLatency", **{"statistic": "Average", **props})
+
+    def metric_invocation_client_errors(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationClientErrors (Sum over 5 minutes)."""
+        return self.metric("InvocationClientErrors", **props)
+
+    def metric_invocation_server_errors(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationServerErrors (Sum over 5 minutes)."""
+        return self.metric("InvocationServerErrors", **props)
+
+    def metric_invocation_throttles(self, **props: Any) -> cloudwatch.Metric:
+        """InvocationThrottles (Sum over 5 minutes): the throughput's model units are saturated."""
+        return self.metric("InvocationThrottles", **props)
+
+    def metric_input_token_count(self, **props: Any) -> cloudwatch.Metric:
+        """InputTokenCount (Sum over 5 minutes)."""
+        return self.metric("InputTokenCount", **props)
+
+    def metric_output_token_count(self, **props: Any) -> cloudwatch.Metric:
+        """OutputTokenCount (Sum over 5 minutes)."""
+        return self.metric("OutputTokenCount", **props)
+
+
+class ProvisionedThroughput(IProvisionedThroughput):
     """A provisioned throughput (dedicated model units) for a foundation or custom model.
 
     Billed hourly per model unit until deleted; a committed throughput (one or six months) cannot
@@ -62,8 +120,10 @@ class ProvisionedThroughput(Construct):
             foundation-model ARN, a custom model ARN, or a construct
             exposing ``custom_model_arn`` / ``output_model_arn`` / ``model_arn`` (the customization
             construct's output).
-        :param model_units: model units, >= 1 (default: 1). They need a service quota.
-        :param commitment: ``NoCommitment`` (default), ``OneMonth`` or ``SixMonths``. Models the knowledge base
+        :param model_units: model units, 1-100 (the ``provisioned_throughput.model_units`` bound; default: 1).
+            They need a service quota.
+        :param commitment: a ``Commitment`` or its value or name: ``NoCommitment`` (default), ``OneMonth`` or
+            ``SixMonths`` (``"ONE_MONTH"``, ``"six-months"`` too). Models the knowledge base
             marks ``provisioned_throughput.no_commitment: false`` (Titan Image Generator G1 and G1 v2) need a
             commitment.
         :param provisioned_model_name: 1-63 characters (default: derived from the construct path).
@@ -80,10 +140,9 @@ class ProvisionedThroughput(Construct):
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
-        self.commitment = _commitment(commitment)
+        self.commitment = parse_enum(Commitment, commitment, param="commitment")
         self.model_units = model_units
-        if not Token.is_unresolved(model_units) and (not isinstance(model_units, int) or model_units < 1):
-            raise ValueError(f"model_units must be an integer >= 1, got {model_units!r}")
+        MODEL_UNITS.check("model_units", model_units)
         timeout = timeout or Duration.minutes(35)
         if not 5 <= timeout.to_minutes() <= 60:
             raise ValueError(f"timeout must be 5-60 minutes, got {timeout.to_minutes()} minutes")
@@ -144,7 +203,7 @@ class ProvisionedThroughput(Construct):
             service_timeout=timeout,
             removal_policy=removal_policy,
         )
-        self.provisioned_model_arn: str = self.resource.ref
+        self.provisioned_model_arn = self.resource.ref
         """ARN of the provisioned model: use it as the modelId of InvokeModel/Converse."""
 
         CfnOutput(
@@ -157,51 +216,23 @@ class ProvisionedThroughput(Construct):
 
     # -- public verbs ----------------------------------------------------------------------------
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the provisioned model (InvokeModel, streaming, Converse)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-            resource_arns=[self.provisioned_model_arn],
+    @staticmethod
+    def from_provisioned_model_arn(
+        scope: Construct, id: str, provisioned_model_arn: str, *, models_file: str | Path | None = None
+    ) -> IProvisionedThroughput:
+        """A provisioned throughput created elsewhere, by its ARN (``grant_invoke`` and ``metric_*``).
+
+        :param provisioned_model_arn: ``arn:aws:bedrock:<region>:<account>:provisioned-model/<id>`` (tokens
+            allowed), checked by the model knowledge base's ``reference()``.
+        :param models_file: a models file merged over the packaged knowledge base (default: none).
+        """
+        require_arn(
+            provisioned_model_arn,
+            ReferenceKind.PROVISIONED_MODEL,
+            param="provisioned_model_arn",
+            models_file=models_file,
         )
-
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """An ``AWS/Bedrock`` metric of this provisioned model (dimension ModelId = its ARN)."""
-        options: dict[str, Any] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock",
-            metric_name=metric_name,
-            dimensions_map={"ModelId": self.provisioned_model_arn},
-            **options,
-        )
-
-    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
-        """Invocations (Sum over 5 minutes)."""
-        return self.metric("Invocations", **props)
-
-    def metric_invocation_latency(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationLatency in milliseconds (Average over 5 minutes)."""
-        return self.metric("InvocationLatency", **{"statistic": "Average", **props})
-
-    def metric_invocation_client_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationClientErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationClientErrors", **props)
-
-    def metric_invocation_server_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationServerErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationServerErrors", **props)
-
-    def metric_invocation_throttles(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationThrottles (Sum over 5 minutes): the throughput's model units are saturated."""
-        return self.metric("InvocationThrottles", **props)
-
-    def metric_input_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """InputTokenCount (Sum over 5 minutes)."""
-        return self.metric("InputTokenCount", **props)
-
-    def metric_output_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """OutputTokenCount (Sum over 5 minutes)."""
-        return self.metric("OutputTokenCount", **props)
+        return _ImportedThroughput(scope, id, provisioned_model_arn)
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -414,17 +445,15 @@ def commitment_cost_guard(
 
 
 def parse_commitment(value: Commitment | str) -> Commitment:
-    """``value`` as a :class:`Commitment` (the error lists the allowed values)."""
-    return _commitment(value)
-
-
-def _commitment(value: Commitment | str) -> Commitment:
-    try:
-        return Commitment(value)
-    except ValueError:
-        allowed = ", ".join(c.value for c in Commitment)
-        raise ValueError(f"commitment must be one of {allowed}, got {value!r}") from None
+    """``value`` as a :class:`Commitment` (its API value or member name; the error lists the allowed values)."""
+    return parse_enum(Commitment, value, param="commitment")
 
 
 def _default_name(scope: Construct) -> str:
     return Names.unique_resource_name(scope, max_length=63, separator="-")
+
+
+class _ImportedThroughput(IProvisionedThroughput):
+    def __init__(self, scope: Construct, id: str, provisioned_model_arn: str) -> None:
+        super().__init__(scope, id)
+        self.provisioned_model_arn = provisioned_model_arn
