@@ -42,6 +42,7 @@ _EXPORTS = {
     "ICustomModelDeployment": "bedrock_ops.serving.deployment",
     "ImportedModel": "bedrock_ops.serving.imported_model",
     "ModelCopy": "bedrock_ops.serving.model_copy",
+    "BatchLimits": "bedrock_ops.models.facts",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
@@ -102,7 +103,7 @@ if TYPE_CHECKING:
         JudgeMetric,
         PrecomputedResponses,
     )
-    from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
+    from bedrock_ops.models.facts import BatchLimits, CustomizationType, DatasetFormat, ModelEntry
     from bedrock_ops.models.hyperparameters import HyperparameterSpec
     from bedrock_ops.models.ids import ModelReference, ReferenceKind
     from bedrock_ops.models.knowledge import ModelKnowledgeBase, ModelsFileError, UnknownModelError, load_models
@@ -129,6 +130,7 @@ __all__ = [
     "AnthropicUseCaseForm",
     "ApplicationInferenceProfile",
     "BatchInference",
+    "BatchLimits",
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockLoggingMetrics",

@@ -10,20 +10,21 @@ the packaged sources, unless the file gives their ``source``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bedrock_ops.models.facts import LIMIT_KEYS, CustomizationType, DatasetFormat
+from bedrock_ops.models.facts import LIMIT_KEYS, BatchLimits, CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import FACT_GROUPS, PACKAGED, ModelsFileError
 
 __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_document", "source_problems"]
 
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
-_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks")
+_TOP += ("hyperparameter_sets", "model_import", "models", "evaluation_tasks", "batch_inference")
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _COMMON = ("source", "unconfirmed", "note", "conflicts")
 # field -> kind: bool, bool? (or null), str, str?, int?, num, strs (list of strings), strs? (or null), any
@@ -54,6 +55,7 @@ _GROUPS: dict[str, dict[str, str]] = {
         "max_videos_per_record": "int?",
         "media_in_dataset_bucket": "bool",
     },
+    "batch_inference": dict.fromkeys((f.name for f in dataclasses.fields(BatchLimits)), "int?"),
 }
 _MODEL = {"provider": "str", "name": "str", "source": "any", "variants": "strs", "pricing_key": "str?", "note": "str?"}
 _CUSTOMIZATION = {"formats": "any", "base_model_id": "str?", "regions": "strs?", "hyperparameters": "any"}
@@ -84,7 +86,7 @@ def merged_document(path: Path) -> dict[str, Any]:
     for key, value in override.items():
         if key in ("sources", "hyperparameter_sets", "models"):
             document[key] = {**document[key], **_merge_each(document[key], value, key == "models")}
-        elif key == "evaluation_tasks":
+        elif key in ("evaluation_tasks", "batch_inference"):
             document[key] = _merge(document.get(key, {}), value, True)
         elif key != "as_of":
             document[key] = copy.deepcopy(value)
@@ -136,6 +138,11 @@ def check_document(
         _parameters(entry.get("parameters", {}), name, f"{where}.parameters")
     if "evaluation_tasks" in document:
         _evaluation_tasks(document["evaluation_tasks"], name)
+    if "batch_inference" in document:
+        batch = document["batch_inference"]
+        _object(batch, name, "batch_inference")
+        _keys(batch, ("quotas", *_COMMON), name, "batch_inference")
+        _fields(batch.get("quotas", {}), _GROUPS["batch_inference"], name, "batch_inference.quotas")
     models = document.get("models", {})
     _object(models, name, "models")
     for model_id, entry in models.items():
@@ -198,7 +205,8 @@ def _evaluation_tasks(group: Any, name: str) -> None:
 
 
 def _formats(value: Any, name: str, where: str) -> None:
-    allowed = [f.value for f in DatasetFormat if f is not DatasetFormat.EVALUATION_PROMPTS]
+    untrained = (DatasetFormat.EVALUATION_PROMPTS, DatasetFormat.BATCH_RECORDS)
+    allowed = [f.value for f in DatasetFormat if f not in untrained]
     if not isinstance(value, list):
         raise ModelsFileError(
             f"{name}: {where} must be a list of dataset formats ({', '.join(allowed)}), got {value!r}"
@@ -311,6 +319,8 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
         cite("evaluation_tasks", document["evaluation_tasks"])
     if "model_import" in document:
         cite("model_import", document["model_import"])
+    if "batch_inference" in document:
+        cite("batch_inference", document["batch_inference"])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():
         cite(f"hyperparameter_sets.{set_name}", entry)
     for model_id, entry in document.get("models", {}).items():
