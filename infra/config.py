@@ -277,7 +277,7 @@ class DatasetsConfig(_Model):
         from bedrock_ops.models import CustomizationType, load_models
 
         registry = load_models(_models_file(info))
-        checks = [("validator", self.validator.base_model, self.validator.task)]
+        checks: list[tuple[str, str, str]] = [("validator", self.validator.base_model, self.validator.task)]
         checks += [(f"local[{i}] ({d.name})", d.base_model, d.task) for i, d in enumerate(self.local)]
         for where, model, task in checks:
             try:

@@ -319,7 +319,9 @@ class ReinforcementFineTuningWorkflow(Construct):
             )
         return machine
 
-    def _validation(self, training_uri: str, create_job: sfn.IChainable, notify_failure: sfn.IChainable) -> sfn.State:
+    def _validation(
+        self, training_uri: str, create_job: sfn.IChainable, notify_failure: sfn.IChainable
+    ) -> sfn.IChainable:
         """ValidateDataset (the validator Lambda on the uploaded training data) -> DatasetValid? -> the job, or the
         failure notification with the validator's report as the error."""
         assert self.dataset_validator is not None
