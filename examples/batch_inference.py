@@ -6,12 +6,13 @@ Start a job with ``bedrock-ops batch --state-machine-arn <BatchStateMachineArn> 
 from aws_cdk import App, CfnOutput, Environment, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from bedrock_ops import BatchInference, TrainingDataBucket
+from bedrock_ops import BatchInference, DatasetValidator, TrainingDataBucket
 
 app = App(context={"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True})
 Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 stack = Stack(app, "BatchInference", env=Environment(account="123456789012", region="us-east-1"))
 data = TrainingDataBucket(stack, "Data")
+validator = DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
 batch = BatchInference(
     stack,
     "Batch",
@@ -20,6 +21,7 @@ batch = BatchInference(
     input_prefix="batch/input/",
     output_prefix="batch/output/",
     job_timeout_hours=48,
+    dataset_validator=validator,  # input that breaks the batch-records rules never starts a job
 )
 CfnOutput(stack, "BatchStateMachineArn", value=batch.state_machine_arn)
 CfnOutput(stack, "BatchTopicArn", value=batch.topic.topic_arn)

@@ -12,6 +12,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from bedrock_ops import (
     BedrockKmsKey,
+    DatasetValidator,
     ReinforcementFineTuningWorkflow,
     RewardFunction,
     RewardTemplate,
@@ -23,6 +24,7 @@ app = App()
 stack = Stack(app, "ReinforcementFineTuning", env=Environment(region="us-east-1"))
 key = BedrockKmsKey(stack, "Key")
 data = TrainingDataBucket(stack, "Data", encryption_key=key)
+validator = DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
 grader = RewardFunction(
     stack,
     "MultiplicationReward",
@@ -47,6 +49,7 @@ ReinforcementFineTuningWorkflow(
     custom_model_name="nova2-multiplication",
     hyperparameters=RftHyperparameters(epoch_count=2, batch_size=64, reasoning_effort="low"),
     custom_model_key=key,
+    dataset_validator=validator,  # the uploaded dataset is checked with the RFT rules before the job is bought
 )
 Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 app.synth()

@@ -237,7 +237,9 @@ class CustomizationConfig(_Model):
         return jobs
 
 
-_TASKS = Literal["fine-tuning", "continued-pre-training", "distillation"]
+_TASKS = Literal["fine-tuning", "continued-pre-training", "distillation", "reinforcement-fine-tuning"]
+_LOCAL_TASKS = Literal["fine-tuning", "continued-pre-training", "distillation", "reinforcement-fine-tuning", "batch"]
+BATCH_TASK = "batch"
 
 
 class LocalDatasetConfig(_Model):
@@ -249,7 +251,11 @@ class LocalDatasetConfig(_Model):
     )
     path: str = Field(min_length=1, description="JSONL file, relative to the directory `cdk synth` runs in.")
     base_model: str = Field(min_length=1, description="Base model id, plain or context-suffixed.")
-    task: _TASKS = Field(default="fine-tuning", description="Customization type the file is for.")
+    task: _LOCAL_TASKS = Field(
+        default="fine-tuning",
+        description="Customization type the file is for, or batch: batch inference input for base_model, uploaded "
+        "to batch/input/<name>/ (split does not apply).",
+    )
     split: Literal["training", "validation"] = Field(default="training")
 
 
@@ -277,11 +283,13 @@ class DatasetsConfig(_Model):
         from bedrock_ops.models import CustomizationType, load_models
 
         registry = load_models(_models_file(info))
-        checks = [("validator", self.validator.base_model, self.validator.task)]
+        checks: list[tuple[str, str, str]] = [("validator", self.validator.base_model, self.validator.task)]
         checks += [(f"local[{i}] ({d.name})", d.base_model, d.task) for i, d in enumerate(self.local)]
         for where, model, task in checks:
             try:
-                registry.resolve(model, prop="base_model").require(CustomizationType.parse(task))
+                spec = registry.resolve(model, prop="base_model")
+                if task != BATCH_TASK:
+                    spec.require(CustomizationType.parse(task))
             except ValueError as exc:
                 raise ValueError(f"{where}: {exc}") from None
         return self

@@ -16,6 +16,7 @@ from bedrock_ops import (
     BedrockServiceRole,
     CustomizationHyperparameters,
     CustomizationType,
+    DatasetFormat,
     DatasetSplit,
     DatasetValidator,
     GitHubOidcDeployRoles,
@@ -33,6 +34,7 @@ from bedrock_ops import (
 from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
 from constructs import Construct
 from infra.config import (
+    BATCH_TASK,
     AppConfig,
     CustomizationJobConfig,
     EvaluationConfig,
@@ -222,10 +224,12 @@ def _datasets(
             name=d.name,
             path=Path(d.path),
             base_model=d.base_model,
-            customization_type=CustomizationType.parse(d.task),
+            customization_type=CustomizationType.FINE_TUNING if batch else CustomizationType.parse(d.task),
             split=DatasetSplit(d.split),
+            dataset_format=DatasetFormat.BATCH_RECORDS if batch else None,
         )
         for d in config.local
+        for batch in (d.task == BATCH_TASK,)
     ]
     uploads = None
     if local:  # an error names the file: the key path is that of the first entry it names
@@ -249,9 +253,12 @@ def _datasets(
                 max_errors=config.validator.max_errors,
             )
         for dataset in local:  # objects under a local dataset's name are checked against its own model
-            validator.add_dataset(
-                dataset.name, base_model=dataset.base_model, customization_type=dataset.customization_type
-            )
+            if dataset.batch:
+                validator.add_batch_input(dataset.key_prefix(data_bucket), model=dataset.base_model)
+            else:
+                validator.add_dataset(
+                    dataset.name, base_model=dataset.base_model, customization_type=dataset.customization_type
+                )
     return uploads, validator
 
 

@@ -50,6 +50,7 @@ _EXPORTS = {
     "EndpointKind": "bedrock_ops.serving.stable_endpoint",
     "IStableEndpoint": "bedrock_ops.serving.stable_endpoint",
     "StableEndpoint": "bedrock_ops.serving.stable_endpoint",
+    "BatchLimits": "bedrock_ops.models.facts",
     "CustomizationType": "bedrock_ops.models.facts",
     "DatasetFormat": "bedrock_ops.models.facts",
     "DatasetSplit": "bedrock_ops.data.validation",
@@ -121,7 +122,7 @@ if TYPE_CHECKING:
         JudgeMetric,
         PrecomputedResponses,
     )
-    from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
+    from bedrock_ops.models.facts import BatchLimits, CustomizationType, DatasetFormat, ModelEntry
     from bedrock_ops.models.hyperparameters import HyperparameterSpec
     from bedrock_ops.models.ids import ModelReference, ReferenceKind
     from bedrock_ops.models.knowledge import ModelKnowledgeBase, ModelsFileError, UnknownModelError, load_models
@@ -150,6 +151,7 @@ __all__ = [
     "AnthropicUseCaseForm",
     "ApplicationInferenceProfile",
     "BatchInference",
+    "BatchLimits",
     "BedrockJobType",
     "BedrockKmsKey",
     "BedrockLoggingMetrics",

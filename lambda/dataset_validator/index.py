@@ -1,6 +1,6 @@
 """Validate a dataset the moment it lands in S3 (EventBridge "Object Created").
 
-The object is streamed through the project's single validator core (``bedrock_ops.data.validation``,
+The object is streamed through the project's single validator core (``bedrock_ops.data._stream``,
 staged into this function's asset at synth time, never copied into the repository) in chunks, so memory
 stays flat up to the largest file any model accepts (10 GB for Claude 3 Haiku). Then:
 
@@ -11,9 +11,13 @@ stays flat up to the largest file any model accepts (10 GB for Claude 3 Haiku). 
 * a failure is published to the SNS topic ``TOPIC_ARN`` with the first errors.
 
 Environment: ``DATASET_RULES`` (JSON list of ``{"prefix", "split", "base_model", "customization_type"}``,
-the longest matching prefix wins), ``TOPIC_ARN``, ``METRIC_NAMESPACE``, ``MAX_ERRORS`` (kept in the
-report, default 100). The staged knowledge base already holds the user's models file, merged at synth.
-Objects named ``*.validation.json`` (the reports) and keys matching no rule are ignored.
+the longest matching prefix wins; a reinforcement fine-tuning rule may add ``required_fields``; a batch
+inference input rule is ``{"prefix", "format": "batch-records", "base_model"?, "body_format"?, "limits"?}``
+with the model's batch quotas resolved from the knowledge base at synth), ``TOPIC_ARN``,
+``METRIC_NAMESPACE``, ``MAX_ERRORS`` (kept in the report, default 100). The staged knowledge base already
+holds the user's models file, merged at synth. Objects named ``*.validation.json`` (the reports) and keys
+matching no rule are ignored. Besides EventBridge events, a direct invocation ``{"uri": "s3://bucket/key"}``
+(a workflow's validation step) validates that object.
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
+import bedrock_ops.models as models_package
 from _runtime.clients import Clients
 from _runtime.errors import error_code
 from _runtime.logs import log
-from bedrock_ops.data.validation import DatasetSplit, ValidationReport, validate_stream
-from bedrock_ops.models.facts import CustomizationType
-from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
+from bedrock_ops.data._stream import DatasetSplit, ValidationReport, validate_stream
+from bedrock_ops.models._entries import build_entries
+from bedrock_ops.models.facts import BatchLimits, CustomizationType, DatasetFormat, ModelEntry
 
 REPORT_SUFFIX = ".validation.json"
 TAG_KEY = "bedrock-ops:validation"
@@ -43,17 +48,24 @@ NOTIFY_ERRORS = 20  # errors quoted in the SNS message (the report holds MAX_ERR
 clients = Clients(max_attempts=8)
 
 
-def _models() -> ModelKnowledgeBase:
-    """The staged knowledge base (loaded once per container by ``load_models``)."""
-    return load_models()
+_entries: dict[str, ModelEntry] = {}
 
 
-def _rules() -> list[dict[str, str]]:
+def _model(model_id: str) -> ModelEntry:
+    """The staged knowledge base's entry of a plain id (the rules hold the ids resolved at synth)."""
+    if not _entries:
+        data = os.path.join(os.path.dirname(models_package.__file__ or ""), "data", "models.json")
+        with open(data, encoding="utf-8") as handle:
+            _entries.update(build_entries(json.load(handle)))
+    return _entries[model_id]
+
+
+def _rules() -> list[dict[str, Any]]:
     rules = json.loads(os.environ.get("DATASET_RULES", "[]"))
     return sorted(rules, key=lambda rule: len(rule["prefix"]), reverse=True)
 
 
-def match_rule(key: str) -> dict[str, str] | None:
+def match_rule(key: str) -> dict[str, Any] | None:
     """The rule whose prefix is the longest one ``key`` starts with (None: not a dataset)."""
     for rule in _rules():
         if key.startswith(rule["prefix"]):
@@ -68,6 +80,9 @@ def on_event(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     obj = detail.get("object") or {}
     key = str(obj.get("key", ""))
     version = obj.get("version-id")
+    uri = str(event.get("uri", ""))
+    if uri.startswith("s3://"):
+        bucket, _, key = uri[5:].partition("/")
     if not bucket or not key:
         log.warning("not an S3 Object Created event", detail_type=event.get("detail-type"))
         return {"status": "ignored", "reason": "not an S3 object event"}
@@ -95,7 +110,7 @@ def _open(bucket: str, key: str, version: str | None) -> tuple[str, dict[str, An
     return None
 
 
-def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, str]) -> dict[str, Any]:
+def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, Any]) -> dict[str, Any]:
     """Stream, validate, report, tag, measure and (on failure) notify; returns a summary."""
     started = time.monotonic()
     opened = _open(bucket, key, version)
@@ -104,14 +119,19 @@ def validate_object(bucket: str, key: str, version: str | None, rule: dict[str, 
         return {"status": "missing", "key": key}
     key, response = opened
     version = version or response.get("VersionId")
-    spec = _models().resolve(rule["base_model"])
+    batch = rule.get("format") == DatasetFormat.BATCH_RECORDS
+    model = rule.get("base_model")
     report = validate_stream(
         response["Body"].iter_chunks(CHUNK_SIZE),
-        spec=spec,
+        spec=_model(model) if model else None,
         customization_type=CustomizationType(rule.get("customization_type", "FINE_TUNING")),
-        split=DatasetSplit(rule["split"]),
+        split=DatasetSplit(rule.get("split", "training")),
+        dataset_format=DatasetFormat.BATCH_RECORDS if batch else None,
         max_errors=int(os.environ.get("MAX_ERRORS", "100")),
         source=f"s3://{bucket}/{key}",
+        required_fields=rule.get("required_fields", ()),
+        body_format=rule.get("body_format"),
+        batch_limits=BatchLimits(**rule.get("limits", {})),
     )
     report_key = key + REPORT_SUFFIX
     clients.get("s3").put_object(
@@ -170,7 +190,7 @@ def _emit_metrics(report: ValidationReport) -> None:
             ],
         },
         "BaseModel": report.base_model,
-        "Split": str(report.split),
+        "Split": str(report.split or report.dataset_format),
         "Records": report.records,
         "Errors": report.error_count,
         "FailedFiles": 0 if report.valid else 1,
@@ -186,7 +206,7 @@ def _notify(report: ValidationReport, bucket: str, report_key: str) -> None:
         return
     lines = [
         f"{report.source} failed validation for {report.base_model} "
-        f"({report.customization_type}, {report.split}): "
+        f"({report.customization_type or report.dataset_format}{f', {report.split}' if report.split else ''}): "
         f"{report.error_count} errors in {report.records} records.",
         f"Full report: s3://{bucket}/{report_key}",
         "",

@@ -128,3 +128,58 @@ def test_broken_models_file_names_the_key_and_the_file(tmp_path: Path) -> None:
     config.write_text(f"models_file: {broken}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"models_file: .*models\.x\.y-v1\.provider must be a non-empty string"):
         load_config(config)
+
+
+RFT_SAMPLE = ROOT / "examples" / "datasets" / "rft" / "train.jsonl"
+
+
+def _local_config(tmp_path: Path, path: Path, base_model: str, task: str) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"datasets:\n  local:\n    - name: desk\n      path: {path}\n"
+        f"      base_model: {base_model}\n      task: {task}\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.mark.parametrize(
+    ("task", "base_model", "bad_line", "expected"),
+    [
+        (
+            "reinforcement-fine-tuning",
+            "amazon.nova-2-lite-v1:0",
+            json.dumps({"messages": [{"role": "user", "content": "q"}]}),
+            "line 3: reference_answer: required",
+        ),
+        (
+            "batch",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            json.dumps({"recordId": "R2", "modelInput": {"prompt": "p"}}),
+            "line 3: modelInput: missing anthropic_version, max_tokens, messages",
+        ),
+    ],
+)
+def test_broken_local_rft_or_batch_file_fails_the_synth_with_key_path_line_and_field(
+    tmp_path: Path, task: str, base_model: str, bad_line: str, expected: str
+) -> None:
+    if task == "batch":
+        body = {
+            "anthropic_version": "bedrock-2023-05-31",
+            "max_tokens": 9,
+            "messages": [{"role": "user", "content": "x"}],
+        }
+        lines = [json.dumps({"recordId": f"R{i}", "modelInput": body}) for i in range(4)]
+    else:
+        lines = RFT_SAMPLE.read_text(encoding="utf-8").splitlines()
+    lines[2] = bad_line
+    broken = tmp_path / "input.jsonl"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = _local_config(tmp_path, broken, base_model, task)
+    result = _synth(config, tmp_path / "cdk.out")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(
+        f"error: {config}: datasets.local.0.path: invalid datasets; nothing was synthesized or uploaded:"
+    )
+    assert f"{broken}:{expected}" in result.stderr
+    assert "Traceback" not in result.stderr

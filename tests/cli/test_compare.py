@@ -381,10 +381,12 @@ def test_batch_dry_run_writes_native_inputs_without_credentials(
     prompts.write_text("one\ntwo\n", encoding="utf-8")
     out = tmp_path / "batch"
     argv = ["compare", "--models", f"{NOVA},{HAIKU}", "--prompts", str(prompts), "--batch", "--dry-run"]
-    assert main([*argv, "--bucket", "my-bucket", "--out-dir", str(out), "--max-tokens", "64"]) == 0
+    assert (
+        main([*argv, "--bucket", "my-bucket", "--out-dir", str(out), "--max-tokens", "64", "--min-records", "100"]) == 0
+    )
     captured = capsys.readouterr()
     assert "dry run: nothing uploaded" in captured.out
-    assert "fewer than the minimum records per batch inference job (100" in captured.err
+    assert f"warning: {NOVA}: 2 records; a job needs at least 100 across its files" in captured.err
     nova = [json.loads(line) for line in (out / "amazon.nova-micro-v1-0" / "records.jsonl").read_text().splitlines()]
     assert nova[0] == {
         "recordId": "P0000000000",
@@ -444,3 +446,21 @@ def test_batch_submits_one_job_per_model_through_stubbers(
     assert "started arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefghijk0" in out
     assert "aws bedrock get-model-invocation-job" in out
     assert "aws s3 cp --recursive s3://data-bucket/runs/one/amazon.nova-micro-v1-0/output/abcdefghijk0/" in out
+
+
+def test_batch_dry_run_takes_the_record_quotas_from_the_knowledge_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("one\ntwo\n", encoding="utf-8")
+    argv = ["compare", "--models", f"{NOVA},{HAIKU}", "--prompts", str(prompts), "--batch", "--dry-run"]
+    argv += ["--bucket", "my-bucket", "--out-dir", str(tmp_path / "batch")]
+    assert main(argv) == 0
+    assert "warning" not in capsys.readouterr().err  # the packaged quotas are unconfirmed: none is checked
+    models_file = tmp_path / "models.json"
+    plain = HAIKU.removeprefix("us.")
+    models_file.write_text(json.dumps({"models": {plain: {"batch_inference": {"min_records": 1000}}}}))
+    assert main([*argv, "--models-file", str(models_file)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {HAIKU}: 2 records; a job needs at least 1000 across its files" in err
+    assert NOVA not in err

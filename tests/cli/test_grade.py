@@ -123,7 +123,7 @@ def test_validate_dataset_task_rft_checks_the_rft_rules(tmp_path: Path, capsys: 
         )
         == 1
     )
-    assert "RFT needs at least 100 training records" in capsys.readouterr().out
+    assert "4 training records; amazon.nova-2-lite-v1:0 needs at least 100" in capsys.readouterr().out
 
 
 def test_validate_dataset_task_rft_refuses_a_model_without_rft(capsys: pytest.CaptureFixture[str]) -> None:

@@ -210,3 +210,68 @@ def test_help_lists_the_evaluation_task(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "evaluation" in out
     assert "--require-reference" in out
+
+
+NOVA2 = "amazon.nova-2-lite-v1:0"
+
+
+def _rft(i: int) -> str:
+    return json.dumps({"messages": [{"role": "user", "content": f"{i}+1?"}], "reference_answer": str(i + 1)})
+
+
+def _batch(i: int) -> str:
+    messages = [{"role": "user", "content": "hi"}]
+    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": messages}
+    return json.dumps({"recordId": f"R{i}", "modelInput": body})
+
+
+def test_task_rft_names_the_bad_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [_rft(i) for i in range(100)]
+    lines[6] = json.dumps({"messages": [{"role": "user", "content": "q"}]})
+    path = tmp_path / "rft.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["validate-dataset", str(path), "--task", "rft", "--base-model", NOVA2]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED (100 records" in out and "format rft-prompts" in out
+    assert f"{path}:line 7: reference_answer: required" in out
+
+
+def test_task_batch_exits_0_for_valid_input_without_a_base_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "input.jsonl"
+    path.write_text("".join(_batch(i) + "\n" for i in range(3)))
+    assert main(["validate-dataset", str(path), "--task", "batch"]) == 0
+    assert "PASSED (3 records" in capsys.readouterr().out
+
+
+def test_task_batch_checks_the_models_native_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [_batch(i) for i in range(3)]
+    lines[1] = json.dumps({"recordId": "R1", "modelInput": {"messages": [{"role": "user", "content": "hi"}]}})
+    path = tmp_path / "input.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["validate-dataset", str(path), "--task", "batch", "--base-model", HAIKU, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["format"] == "batch-records" and report["base_model"] == "anthropic.claude-3-haiku-20240307-v1:0"
+    assert [(e["line"], e["field"]) for e in report["errors"]] == [(2, "modelInput")]
+    assert "missing anthropic_version, max_tokens" in report["errors"][0]["message"]
+
+
+def test_task_batch_body_format_converse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "input.jsonl"
+    path.write_text(json.dumps({"recordId": "A", "modelInput": {"system": []}}) + "\n")
+    assert main(["validate-dataset", str(path), "--task", "batch", "--body-format", "converse"]) == 1
+    assert "line 1: modelInput: missing messages for the converse request format" in capsys.readouterr().out
+
+
+def test_body_format_is_for_task_batch_only(valid_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate-dataset", str(valid_file), "--base-model", HAIKU, "--body-format", "converse"]) == 2
+    assert "--body-format applies to --task batch only" in capsys.readouterr().err
+
+
+def test_task_batch_unknown_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "input.jsonl"
+    path.write_text(_batch(0) + "\n")
+    assert main(["validate-dataset", str(path), "--task", "batch", "--base-model", "nope.model-v1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bedrock-ops validate-dataset: error: --base-model") and "Traceback" not in err

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bedrock_ops.data.validation import DatasetSplit, check_totals, validate_stream
+from bedrock_ops.data._totals import check_totals
+from bedrock_ops.data.validation import DatasetSplit, validate_stream
 from bedrock_ops.models import CustomizationType, ModelKnowledgeBase
 
 from .conftest import HAIKU, LLAMA31, TITAN, claude, instruction

@@ -23,6 +23,11 @@ What the harness provides, and why:
   functions (Node.js) are ported in :mod:`tests.gates.asl` (``_framework_*``, after aws-cdk-lib's
   ``custom-resources/lib/provider-framework/runtime/framework.js`` and ``cfn-response.js``); CloudFormation's
   pre-signed response URL is replaced by :attr:`AslEngine.cfn_responses`.
+* ``aws-sdk:bedrock:createModelInvocationJob`` / ``getModelInvocationJob`` (batch inference): moto's Bedrock
+  backend has no model invocation jobs, so the Bedrock client of moto's AWS SDK integration answers them from
+  :class:`InvocationJobs` (requests validated against the botocore model like the customization job's; a job
+  is Submitted, then InProgress, and reaches :attr:`InvocationJobs.plan`'s status after a number of polls, with
+  record counts), with the same fault injection (:meth:`BedrockJobs.fail_next`).
 * Time: moto's retrier, ``.sync`` poller and Wait states sleep for real; :class:`Clock` records the
   intervals instead (assert on them) and returns at once.
 """
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import datetime
 import io
 import json
 import os
@@ -68,7 +74,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils, state_task_factory
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+    state_task_service_callback,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
     ResourceCondition,
     ResourceRuntimePart,
@@ -168,6 +177,58 @@ class JobPlan:
 
 
 @dataclass
+class InvocationPlan:
+    """The outcome a batch inference job reaches after ``after_polls`` GetModelInvocationJob calls."""
+
+    status: str = "Completed"
+    message: str = ""
+    after_polls: int = 2
+    records: int = 3
+    errors: int = 0
+
+
+class InvocationJobs:
+    """Model invocation jobs (batch inference), which moto's Bedrock backend lacks: created, polled, scripted."""
+
+    def __init__(self) -> None:
+        self.plan = InvocationPlan()
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.polls: dict[str, int] = defaultdict(int)
+
+    def create(self, params: Mapping[str, Any], region: str) -> dict[str, Any]:
+        job_id = uuid.uuid4().hex[:12]
+        arn = f"arn:{PARTITION}:bedrock:{region}:{ACCOUNT}:model-invocation-job/{job_id}"
+        if any(job["jobName"] == params["jobName"] for job in self.jobs.values()):
+            raise LookupError(f"Job {params['jobName']} already exists")
+        self.jobs[arn] = {
+            **{k: params[k] for k in ("jobName", "modelId", "roleArn", "inputDataConfig", "outputDataConfig")},
+            "jobArn": arn,
+            "status": "Submitted",
+            "submitTime": datetime.datetime.now(datetime.UTC),
+        }
+        return {"jobArn": arn}
+
+    def get(self, identifier: str) -> dict[str, Any]:
+        job = self.jobs[identifier]
+        self.polls[identifier] += 1
+        if job["status"] in ("Submitted", "InProgress"):
+            job["status"] = "InProgress"
+            if self.polls[identifier] >= self.plan.after_polls:
+                plan = self.plan
+                job.update(status=plan.status, lastModifiedTime=datetime.datetime.now(datetime.UTC))
+                if plan.message:
+                    job["message"] = plan.message
+                if plan.status in ("Completed", "PartiallyCompleted"):
+                    job.update(
+                        totalRecordCount=plan.records,
+                        processedRecordCount=plan.records,
+                        successRecordCount=plan.records - plan.errors,
+                        errorRecordCount=plan.errors,
+                    )
+        return dict(job)
+
+
+@dataclass
 class BedrockCall:
     operation: str
     params: dict[str, Any]
@@ -183,6 +244,7 @@ class BedrockJobs:
         self.polls: dict[str, int] = defaultdict(int)
         self._faults: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
         self._params: dict[str, dict[str, Any]] = {}
+        self.invocations = InvocationJobs()
 
     def fail_next(self, operation: str, code: str, message: str, status: int = 400, times: int = 1) -> None:
         """The next ``times`` calls of ``operation`` (e.g. CreateModelCustomizationJob) answer this error."""
@@ -225,7 +287,7 @@ class BedrockJobs:
                 "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
             }
             return AWSResponse(None, status, {}, None), parsed
-        if operation == "CreateModelCustomizationJob":
+        if operation in ("CreateModelCustomizationJob", "CreateModelInvocationJob"):
             problem = validate_request(model.input_shape, body)
             if problem:
                 self.calls.append(BedrockCall(operation, body, "ValidationException"))
@@ -235,7 +297,52 @@ class BedrockJobs:
                 }
                 return AWSResponse(None, 400, {}, None), parsed
         self.calls.append(BedrockCall(operation, body))
+        if operation == "CreateModelInvocationJob":
+            return AWSResponse(None, 200, {}, None), self.invocations.create(body, REGION)
+        if operation == "GetModelInvocationJob":
+            return AWSResponse(None, 200, {}, None), self.invocations.get(str(body["jobIdentifier"]))
         return None
+
+
+def _sdk_member_names(params: Mapping[str, Any], model: Any, **_: Any) -> dict[str, Any]:
+    """Step Functions' AWS SDK integrations take the API's members in PascalCase (``JobName``) and call the SDK
+    with the model's names (``jobName``); moto's passes them unchanged, which botocore cannot serialise."""
+
+    def rename(shape: Shape, value: Any) -> Any:
+        if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+            members = {name.lower(): name for name in shape.members}
+            renamed = {}
+            for key, item in value.items():
+                name = members.get(str(key).lower(), str(key))
+                renamed[name] = rename(shape.members[name], item) if name in shape.members else item
+            return renamed
+        if isinstance(shape, ListShape) and isinstance(value, list):
+            return [rename(shape.member, item) for item in value]
+        return value
+
+    return cast(dict[str, Any], rename(model.input_shape, params))
+
+
+def _sdk_pascal_case(parsed: dict[str, Any], **_: Any) -> None:
+    """The AWS SDK integrations answer with PascalCase member names (``JobArn``, ``Status``) and timestamps as
+    text; moto's passes the SDK's (``jobArn``, datetimes) through. Renamed in place, recursively."""
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k[:1].upper() + k[1:]: rename(v) for k, v in value.items() if k != "ResponseMetadata"}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        if isinstance(value, datetime.datetime):  # timestamps reach the state as ISO 8601 text
+            return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return value
+
+    if "Error" not in parsed:
+        renamed = rename(parsed)
+        metadata = parsed.get("ResponseMetadata")
+        parsed.clear()
+        parsed.update(renamed)
+        if metadata is not None:
+            parsed["ResponseMetadata"] = metadata
 
 
 def validate_request(shape: StructureShape, value: Mapping[str, Any]) -> str:
@@ -859,6 +966,20 @@ class AslEngine:
 
         monkeypatch.setattr(state_task_factory, "state_task_service_for", service_for)
         monkeypatch.setattr(lambda_eval_utils, "_invoke_lambda_function", self.lambdas.invoke)
+        sdk_client_for = boto_client_for  # the function the AWS SDK integration module imported
+
+        def aws_sdk_client(service: str, region: str, state_credentials: Any = None) -> Any:
+            if service == "bedrock":  # batch inference: answered by InvocationJobs, with the fault injector
+                client = self.jobs.client(region)
+                client.meta.events.register("provide-client-params.bedrock.*", _sdk_member_names)
+                client.meta.events.register("after-call.bedrock.*", _sdk_pascal_case)
+                return client
+            return sdk_client_for(service=service, region=region, state_credentials=state_credentials)
+
+        monkeypatch.setattr(state_task_service_aws_sdk, "boto_client_for", aws_sdk_client)
+        # SDK integration errors are named `<service in PascalCase>.<exception>` (Bedrock.ThrottlingException);
+        # moto's table knows only a few services' PascalCase names.
+        monkeypatch.setitem(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, "bedrock", "Bedrock")
         parse_once = _parse_once(AmazonStateLanguageParser.parse)
         monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(parse_once))
         monkeypatch.setattr(retrier_decl, "time", self.clock.as_time_module())

@@ -30,6 +30,20 @@ RULES = [
         "base_model": "amazon.titan-text-express-v1",
         "customization_type": "FINE_TUNING",
     },
+    {
+        "prefix": "training/rft/",
+        "split": "training",
+        "base_model": "amazon.nova-2-lite-v1:0",
+        "customization_type": "REINFORCEMENT_FINE_TUNING",
+        "required_fields": ["task_id"],
+    },
+    {
+        "prefix": "batch/input/",
+        "format": "batch-records",
+        "base_model": HAIKU,
+        "body_format": "anthropic-messages",
+        "limits": {"max_file_records": 3},
+    },
 ]
 
 
@@ -238,3 +252,57 @@ def test_metrics_are_emitted_in_embedded_metric_format(aws: dict[str, Any], caps
 
 def test_event_without_an_object_is_ignored(aws: dict[str, Any]) -> None:
     assert index.on_event({"detail-type": "Scheduled Event", "detail": {}})["status"] == "ignored"
+
+
+def _rft(i: int) -> str:
+    prompt = [{"role": "user", "content": f"What is {i} + 1?"}]
+    return json.dumps({"messages": prompt, "reference_answer": str(i + 1), "task_id": f"t{i}"})
+
+
+def _batch(i: int) -> str:
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    return json.dumps({"recordId": f"R{i}", "modelInput": body})
+
+
+def test_rft_prompts_under_an_rft_prefix_are_checked_with_the_rft_rules(aws: dict[str, Any]) -> None:
+    lines = [_rft(i) for i in range(100)]
+    _put(aws, "training/rft/good.jsonl", ("\n".join(lines) + "\n").encode())
+    assert index.on_event(_event("training/rft/good.jsonl"))["status"] == "passed"
+    assert _report(aws, "training/rft/good.jsonl")["format"] == "rft-prompts"
+    lines[41] = json.dumps({"messages": [{"role": "user", "content": "q"}], "reference_answer": "a"})
+    _put(aws, "training/rft/bad.jsonl", ("\n".join(lines) + "\n").encode())
+    result = index.on_event(_event("training/rft/bad.jsonl"))
+    report = _report(aws, "training/rft/bad.jsonl")
+    assert (result["status"], report["customization_type"]) == ("failed", "REINFORCEMENT_FINE_TUNING")
+    assert report["errors"] == [
+        {"line": 42, "field": "task_id", "message": "required by the reward function (required_fields)"}
+    ]
+    (note,) = _notifications(aws)
+    assert "line 42: task_id: required by the reward function" in note["Message"]
+
+
+def test_batch_input_under_a_batch_prefix_is_checked_against_its_format_and_quotas(aws: dict[str, Any]) -> None:
+    _put(aws, "batch/input/ok.jsonl", "".join(_batch(i) + "\n" for i in range(3)).encode())
+    result = index.on_event(_event("batch/input/ok.jsonl"))
+    report = _report(aws, "batch/input/ok.jsonl")
+    assert (result["status"], report["format"], report["base_model"]) == ("passed", "batch-records", HAIKU)
+    assert _tags(aws, "batch/input/ok.jsonl") == {"bedrock-ops:validation": "passed"}
+    lines = [_batch(i) for i in range(4)]
+    lines[2] = json.dumps({"recordId": "R2", "modelInput": {"messages": []}})
+    _put(aws, "batch/input/bad.jsonl", ("\n".join(lines) + "\n").encode())
+    assert index.on_event(_event("batch/input/bad.jsonl"))["status"] == "failed"
+    errors = _report(aws, "batch/input/bad.jsonl")["errors"]
+    assert [(e["line"], e["field"]) for e in errors] == [(3, "modelInput"), (3, "modelInput.messages"), (None, None)]
+    assert errors[-1]["message"] == "4 records in the file; the quota per input file is 3"
+    (note,) = _notifications(aws)
+    assert "failed validation for anthropic.claude-3-haiku-20240307-v1:0 (batch-records): 3 errors" in note["Message"]
+
+
+def test_a_direct_invocation_with_an_s3_uri_validates_that_object(aws: dict[str, Any]) -> None:
+    _put(aws, "batch/input/ok.jsonl", (_batch(0) + "\n").encode())
+    result = index.on_event({"uri": f"s3://{BUCKET}/batch/input/ok.jsonl"})
+    assert (result["status"], result["records"]) == ("passed", 1)

@@ -228,3 +228,22 @@ def test_readme_example_synthesizes() -> None:
     template = namespace["app"].synth().get_stack_by_name("Batch").template
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::StepFunctions::StateMachine") == 1 and "AWS::SNS::Topic" in types
+
+
+def test_a_dataset_validator_of_another_bucket_is_refused() -> None:
+    from aws_cdk import App, Environment, Stack
+
+    from bedrock_ops import BatchInference, DatasetValidator, TrainingDataBucket
+
+    stack = Stack(App(), "Batch", env=Environment(account="123456789012", region="us-east-1"))
+    validator = DatasetValidator(
+        stack, "Validator", data_bucket=TrainingDataBucket(stack, "Other"), base_model="amazon.nova-micro-v1:0"
+    )
+    with pytest.raises(ValueError, match="dataset_validator must watch bucket"):
+        BatchInference(
+            stack,
+            "Batch",
+            bucket=TrainingDataBucket(stack, "Data").bucket,
+            models=["anthropic.claude-3-haiku-20240307-v1:0"],
+            dataset_validator=validator,
+        )

@@ -139,11 +139,13 @@ def test_asset_holds_the_handler_the_runtime_it_imports_and_the_validator_core_o
         "bedrock_ops/data/__init__.py",
         "bedrock_ops/data/_records.py",
         "bedrock_ops/data/_report.py",
-        "bedrock_ops/data/validation.py",
+        "bedrock_ops/data/_stream.py",
+        "bedrock_ops/data/batch_records.py",
+        "bedrock_ops/data/rft_records.py",
         "bedrock_ops/models/__init__.py",
+        "bedrock_ops/models/_entries.py",
         "bedrock_ops/models/data/models.json",
         "bedrock_ops/models/facts.py",
-        "bedrock_ops/models/knowledge.py",
         "index.py",
     ]
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 50_000
@@ -153,10 +155,18 @@ def test_staged_core_is_the_repository_core_without_docstrings(
     built: tuple[Stack, DatasetValidator, Template],
 ) -> None:
     folder = _asset_folder(built)
-    for name in ("data/validation.py", "data/_records.py", "models/knowledge.py"):
+    names = (
+        "data/_stream.py",
+        "data/_records.py",
+        "data/rft_records.py",
+        "data/batch_records.py",
+        "models/_entries.py",
+    )
+    functions = ("validate_stream", "json_type", "check_rft_record", "check_batch_record", "build_entries")
+    for name, function in zip(names, functions, strict=True):
         staged = (folder / "bedrock_ops" / name).read_text()
         assert staged == strip_docstrings((CORE / name).read_text())
-        assert any(f"def {function}" in staged for function in ("validate_stream", "json_type", "load_models"))
+        assert f"def {function}" in staged
 
 
 def test_asset_validates_a_dataset_on_its_own(built: tuple[Stack, DatasetValidator, Template]) -> None:
@@ -164,9 +174,10 @@ def test_asset_validates_a_dataset_on_its_own(built: tuple[Stack, DatasetValidat
     sample = SAMPLES / "claude-multi-turn" / "train.jsonl"
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import index, bedrock_ops.data.validation as core;"
+        "import index, bedrock_ops.data._stream as core;"
         "assert core.__file__.startswith(sys.argv[1]), core.__file__;"
-        "r = core.validate_file(sys.argv[2], base_model='anthropic.claude-3-haiku-20240307-v1:0:200k');"
+        "r = core.validate_stream([open(sys.argv[2], 'rb').read()], spec=index._model("
+        "'anthropic.claude-3-haiku-20240307-v1:0'));"
         "print(r.verdict, r.records)"
     )
     result = subprocess.run(
@@ -249,3 +260,82 @@ def test_compact_validator_data_keeps_every_customizable_models_rules() -> None:
             t: (f.formats, f.limits) for t, f in theirs.customization.items()
         }, model_id
     assert set(compact.model_ids) == {m for m in full.model_ids if full.resolve(m).customization}
+
+
+@pytest.fixture(scope="module")
+def with_batch() -> Template:
+    stack = new_stack()
+    data = TrainingDataBucket(stack, "Data")
+    validator = DatasetValidator(stack, "Validator", data_bucket=data, base_model=NOVA)
+    validator.add_dataset(
+        "rft",
+        base_model="amazon.nova-2-lite-v1:0",
+        customization_type=CustomizationType.REINFORCEMENT_FINE_TUNING,
+        required_fields=["task_id"],
+    )
+    validator.add_batch_input("batch/input/", model="anthropic.claude-3-haiku-20240307-v1:0")
+    assert nag_findings(stack) == []
+    return Template.from_stack(stack)
+
+
+def test_rft_datasets_and_batch_input_get_their_own_rules(with_batch: Template) -> None:
+    rules = json.loads(_handler(with_batch)["Properties"]["Environment"]["Variables"]["DATASET_RULES"])
+    by_prefix = {r["prefix"]: r for r in rules}
+    assert by_prefix["training/rft/"] == {
+        "prefix": "training/rft/",
+        "split": "training",
+        "base_model": "amazon.nova-2-lite-v1:0",
+        "customization_type": "REINFORCEMENT_FINE_TUNING",
+        "required_fields": ["task_id"],
+    }
+    assert by_prefix["batch/input/"] == {
+        "prefix": "batch/input/",
+        "format": "batch-records",
+        "base_model": "anthropic.claude-3-haiku-20240307-v1:0",
+        "limits": {},  # the knowledge base's batch quotas are unconfirmed: none checked
+        "body_format": "anthropic-messages",
+    }
+
+
+def test_batch_input_prefix_is_watched_read_tagged_and_reported(with_batch: Template) -> None:
+    with_batch.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like(
+                {
+                    "detail": Match.object_like(
+                        {
+                            "object": {
+                                "key": [{"prefix": "training/"}, {"prefix": "validation/"}, {"prefix": "batch/input/"}]
+                            }
+                        }
+                    )
+                }
+            )
+        },
+    )
+    resources = json.dumps([s["Resource"] for s in _statements(with_batch) if "s3:GetObject" in str(s["Action"])])
+    assert "batch/input/*" in resources
+    writes = json.dumps([s["Resource"] for s in _statements(with_batch) if s["Action"] == "s3:PutObject"])
+    assert "batch/input/*.validation.json" in writes
+
+
+@pytest.mark.parametrize(
+    ("prefix", "message"),
+    [
+        ("batch/input", "must be a key prefix ending in '/'"),
+        ("training/batch/", "overlaps the training or validation prefix"),
+    ],
+)
+def test_bad_batch_input_prefixes_are_rejected(prefix: str, message: str) -> None:
+    stack = new_stack()
+    validator = DatasetValidator(stack, "Validator", data_bucket=TrainingDataBucket(stack, "Data"), base_model=NOVA)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        validator.add_batch_input(prefix)
+
+
+def test_required_fields_go_with_rft_only() -> None:
+    stack = new_stack()
+    validator = DatasetValidator(stack, "Validator", data_bucket=TrainingDataBucket(stack, "Data"), base_model=NOVA)
+    with pytest.raises(ValueError, match="they go with REINFORCEMENT_FINE_TUNING, not FINE_TUNING"):
+        validator.add_dataset("x", base_model=NOVA, required_fields=["task_id"])

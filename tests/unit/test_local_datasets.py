@@ -143,6 +143,54 @@ def test_same_split_declared_twice_is_rejected() -> None:
         validate_local_datasets([_dataset(path), _dataset(path)])
 
 
+RFT_SAMPLE = SAMPLES / "rft" / "train.jsonl"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def _batch_line(i: int) -> str:
+    messages = [{"role": "user", "content": "hi"}]
+    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": messages}
+    return json.dumps({"recordId": f"R{i}", "modelInput": body})
+
+
+def test_a_local_rft_dataset_is_checked_with_the_rft_rules(tmp_path: Path) -> None:
+    lines = RFT_SAMPLE.read_text(encoding="utf-8").splitlines()
+    lines[9] = json.dumps({"messages": [{"role": "user", "content": "q"}]})
+    broken = tmp_path / "train.jsonl"
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rft = CustomizationType.REINFORCEMENT_FINE_TUNING
+    good = LocalDataset(name="math", path=RFT_SAMPLE, base_model="amazon.nova-2-lite-v1:0", customization_type=rft)
+    assert validate_local_datasets([good])[0].valid
+    bad = LocalDataset(name="math", path=broken, base_model="amazon.nova-2-lite-v1:0", customization_type=rft)
+    with pytest.raises(DatasetValidationError) as caught:
+        validate_local_datasets([bad])
+    assert f"{broken}:line 10: reference_answer: required" in str(caught.value)
+
+
+def test_local_batch_input_is_checked_and_uploaded_under_the_batch_input_prefix(tmp_path: Path) -> None:
+    from bedrock_ops.models import DatasetFormat
+
+    good = tmp_path / "input.jsonl"
+    good.write_text("".join(_batch_line(i) + "\n" for i in range(3)), encoding="utf-8")
+    stack = new_stack()
+    data = TrainingDataBucket(stack, "Data")
+    batch = DatasetFormat.BATCH_RECORDS
+    LocalDatasets(
+        stack,
+        "Datasets",
+        data_bucket=data,
+        datasets=[LocalDataset(name="nightly", path=good, base_model=HAIKU, dataset_format=batch)],
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "Custom::CDKBucketDeployment", {"DestinationBucketKeyPrefix": "batch/input/nightly/"}
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(_batch_line(0) + "\n" + json.dumps({"recordId": "X", "modelInput": {"prompt": "p"}}) + "\n")
+    with pytest.raises(DatasetValidationError) as caught:
+        validate_local_datasets([LocalDataset(name="nightly", path=bad, base_model=HAIKU, dataset_format=batch)])
+    assert f"{bad}:line 2: modelInput: missing anthropic_version, max_tokens, messages" in str(caught.value)
+
+
 @pytest.mark.parametrize("upload_first", [True, False], ids=["upload-declared-first", "workflow-declared-first"])
 def test_one_stack_trigger_waits_for_the_local_dataset_upload(upload_first: bool) -> None:
     """Defect (issue 13): in a one-stack app the deploy-time trigger had no dependency on the upload and could

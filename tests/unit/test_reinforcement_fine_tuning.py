@@ -261,3 +261,26 @@ def test_the_general_workflow_refuses_rft() -> None:
             training_data_key="training/x.jsonl",
             custom_model_name="x",
         )
+
+
+def test_a_dataset_validator_needs_the_training_key_under_a_dataset_name() -> None:
+    from aws_cdk import App, Environment, Stack
+
+    from bedrock_ops import DatasetValidator, RewardFunction, RewardTemplate, TrainingDataBucket
+    from bedrock_ops.customization.rft import ReinforcementFineTuningWorkflow
+
+    stack = Stack(App(), "Rft", env=Environment(account="123456789012", region="us-east-1"))
+    data = TrainingDataBucket(stack, "Data")
+    validator = DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
+    reward = RewardFunction(stack, "Reward", template=RewardTemplate.EXACT_MATCH)
+    with pytest.raises(ValueError, match=r"with a dataset_validator the key goes under 'training/<dataset>/'"):
+        ReinforcementFineTuningWorkflow(
+            stack,
+            "Job",
+            base_model_id="amazon.nova-2-lite-v1:0",
+            reward_function=reward,
+            data_bucket=data,
+            training_data_key="training/train.jsonl",
+            custom_model_name="m",
+            dataset_validator=validator,
+        )

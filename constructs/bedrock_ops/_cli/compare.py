@@ -8,6 +8,7 @@ unknown model, no credentials, bad option). With ``--batch`` the prompts go thro
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
@@ -17,18 +18,16 @@ from typing import Any
 from bedrock_ops.batch import requests as batch_requests
 from bedrock_ops.batch import submit as batch_submit
 from bedrock_ops.cost.pricing import load_pricing_table
-from bedrock_ops.data.batch_records import validate_batch_file
+from bedrock_ops.data.validation import validate_file
 from bedrock_ops.evaluation import compare as cmp
 from bedrock_ops.evaluation import compare_report
 from bedrock_ops.evaluation._model_ids import ModelTarget, UnknownModelIdentifier, parse_model_identifier
+from bedrock_ops.models.facts import BatchLimits, DatasetFormat
+from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
+from bedrock_ops.models.queries import batch_limits
 
 NAME = "compare"
 MIN_MODELS, MAX_MODELS = 2, 5
-DEFAULT_MIN_RECORDS = 100
-"""Default of the "Minimum number of records per batch inference job" service quota assumed here (not
-confirmed in the pages read on 2026-11; the quota is adjustable per account: override with --min-records)."""
-DEFAULT_MAX_RECORDS = 50_000
-"""Default of the "Records per batch inference job" quota assumed here (not confirmed; --max-records)."""
 
 
 def register(subparsers: Any) -> None:
@@ -71,8 +70,15 @@ def register(subparsers: Any) -> None:
     batch.add_argument(
         "--out-dir", default="batch-input", help="where the input files are written (default batch-input)"
     )
-    batch.add_argument("--min-records", type=int, default=DEFAULT_MIN_RECORDS, help="warn below (default 100)")
-    batch.add_argument("--max-records", type=int, default=DEFAULT_MAX_RECORDS, help="warn above (default 50000)")
+    batch.add_argument(
+        "--min-records",
+        type=int,
+        help="warn below this many records per job (default: the model's batch quota in the knowledge base, "
+        "unconfirmed and so not checked unless a models file sets it)",
+    )
+    batch.add_argument(
+        "--max-records", type=int, help="warn above this many records per job (default: as --min-records)"
+    )
     batch.add_argument("--dry-run", action="store_true", help="write the input files and print the requests only")
     parser.set_defaults(func=run)
 
@@ -88,6 +94,18 @@ def make_client(service: str, region: str | None) -> Any:
 def _error(message: str) -> int:
     print(f"bedrock-ops {NAME}: error: {message}", file=sys.stderr)
     return 2
+
+
+def _batch_limits(
+    models: ModelKnowledgeBase, model_id: str | None, minimum: int | None, maximum: int | None
+) -> BatchLimits:
+    """The model's batch quotas from the knowledge base (none for a model it does not know), with the
+    ``--min-records`` / ``--max-records`` given over them."""
+    limits = BatchLimits()
+    if model_id is not None and models.get(model_id) is not None:
+        limits = batch_limits(models, model_id)
+    overrides = {"min_records": minimum, "max_job_records": maximum}
+    return dataclasses.replace(limits, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _targets(spec: str, models_file: str | None) -> list[ModelTarget]:
@@ -191,19 +209,23 @@ def _run_batch(args: argparse.Namespace, targets: list[ModelTarget], prompts: li
         timeout_hours=args.timeout_hours,
         output_kms_key=args.output_kms_key,
     )
-    warnings = [
-        w
-        for plan in plans
-        for w in batch_requests.check_record_count(
-            plan.records, minimum=args.min_records, maximum=args.max_records, model=plan.model
-        )
-    ]
+    warnings: list[str] = []
+    models = load_models(args.models_file)
     for plan, target in zip(plans, targets, strict=True):
         body_format = "converse" if batch_format is batch_requests.BatchFormat.CONVERSE else None
         body_format = body_format or batch_requests.native_format_of(target.base_model_id)
-        checked = validate_batch_file(plan.local_path, body_format=body_format)
+        limits = _batch_limits(models, target.base_model_id, args.min_records, args.max_records)
+        checked = validate_file(
+            plan.local_path, dataset_format=DatasetFormat.BATCH_RECORDS, body_format=body_format, batch_limits=limits
+        )
         if not checked.valid:
-            raise cmp.CompareError(f"{plan.local_path}: {checked.errors[0]} ({len(checked.errors)} error(s))")
+            first = checked.errors[0]
+            where = f"line {first.line}" if first.line is not None else "file"
+            raise cmp.CompareError(
+                f"{plan.local_path}: {where}{f' ({first.field})' if first.field else ''}: {first.message} "
+                f"({checked.error_count} error(s))"
+            )
+        warnings.extend(f"{plan.model}: {w.message}" for w in checked.warnings)
         print(f"{plan.model}: {plan.records} records -> {plan.local_path} (upload to {plan.input_uri})")
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -24,6 +24,7 @@ FORMAT_FIELDS: dict[DatasetFormat, tuple[str, ...]] = {
     DatasetFormat.CONTINUED_PRE_TRAINING: ("input",),
     DatasetFormat.EVALUATION_PROMPTS: ("prompt", "referenceResponse", "category", "modelResponses"),
     DatasetFormat.RFT_PROMPTS: ("messages", "reference_answer"),
+    DatasetFormat.BATCH_RECORDS: ("recordId", "modelInput"),
 }
 _SAMPLE_LINES = 20
 

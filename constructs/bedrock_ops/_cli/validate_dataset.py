@@ -1,7 +1,9 @@
 """``bedrock-ops validate-dataset``: check a JSONL dataset before a customization or evaluation job sees it.
 
 ``--task evaluation`` checks a model evaluation job's custom prompt dataset; it needs no base model.
-``--task rft`` checks reinforcement fine-tuning prompts (``bedrock_ops.data.rft_records``).
+``--task rft`` checks reinforcement fine-tuning prompts, ``--task batch`` a batch inference job's input
+(``{recordId, modelInput}``; ``--base-model`` optional: it picks the request body format and the batch quotas).
+All of them go through the one streaming validator core (``bedrock_ops.data.validation``).
 Exit status: 0 when the dataset is valid, 1 when it is not, 2 on usage errors (unknown model,
 unsupported task, missing file, bad models file, no --base-model for a customization task).
 """
@@ -15,12 +17,13 @@ import time
 from typing import Any, TextIO
 
 from bedrock_ops._cli.diagnose import explain, format_mismatch
+from bedrock_ops.data._totals import check_totals
+from bedrock_ops.data.batch_records import REQUIRED_KEYS
 from bedrock_ops.data.validation import (
     DEFAULT_MAX_ERRORS,
     DatasetSplit,
     ValidationIssue,
     ValidationReport,
-    check_totals,
     validate_file,
 )
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
@@ -28,6 +31,7 @@ from bedrock_ops.models.knowledge import load_models
 
 NAME = "validate-dataset"
 EVALUATION = "evaluation"
+BATCH = "batch"
 RFT = "rft"
 _TASKS = {
     "fine-tuning": CustomizationType.FINE_TUNING,
@@ -52,7 +56,9 @@ def register(subparsers: Any) -> None:
             "Stream a JSONL dataset and check it against the rules of the base model: format, roles, "
             "reserved strings, estimated tokens per record, record counts and file size. With --task "
             "evaluation, check a model evaluation job's custom prompt dataset ({prompt, referenceResponse?, "
-            "category?, modelResponses?}, at most 1000 prompts; no base model needed). "
+            "category?, modelResponses?}, at most 1000 prompts; no base model needed). With --task rft, "
+            "reinforcement fine-tuning prompts ({messages, reference_answer, ...}); with --task batch, a batch "
+            "inference input ({recordId, modelInput}; --base-model optional). "
             "Exit status 0 when valid, 1 when invalid, 2 on usage errors."
         ),
     )
@@ -61,13 +67,21 @@ def register(subparsers: Any) -> None:
         "--base-model",
         metavar="MODEL_ID",
         help="base model id, plain or context-suffixed (e.g. amazon.nova-micro-v1:0:128k); required except "
-        "with --task evaluation, where it only names the evaluated model in the report",
+        "with --task evaluation, where it only names the evaluated model in the report, and --task batch, where "
+        "it picks the model's native request format and its batch quotas",
     )
     parser.add_argument(
         "--task",
-        choices=sorted([*_TASKS, EVALUATION]),
+        choices=sorted([*_TASKS, EVALUATION, BATCH]),
         default="fine-tuning",
-        help="customization type, or evaluation for an evaluation prompt dataset (default: fine-tuning)",
+        help="customization type, evaluation for an evaluation prompt dataset, batch for a batch inference input "
+        "(default: fine-tuning)",
+    )
+    parser.add_argument(
+        "--body-format",
+        choices=sorted(REQUIRED_KEYS),
+        help="with --task batch: the modelInput request format (converse for a Converse job); default: the "
+        "native format of --base-model when known, else any non-empty object",
     )
     parser.add_argument(
         "--split",
@@ -106,8 +120,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.path``; returns the exit status."""
     evaluation = args.task == EVALUATION
+    batch = args.task == BATCH
     if args.require_reference and not evaluation:
         return _usage_error("--require-reference applies to --task evaluation only")
+    if args.body_format is not None and not batch:
+        return _usage_error("--body-format applies to --task batch only")
+    if batch:
+        return _batch(args)
     if args.base_model is None and not evaluation:
         return _usage_error(f"--base-model is required for --task {args.task}")
     if args.validation_file is not None and (evaluation or args.split != DatasetSplit.TRAINING.value):
@@ -120,13 +139,6 @@ def run(args: argparse.Namespace) -> int:
             spec = load_models(args.models_file).resolve(args.base_model, prop="--base-model")
             spec.require(ctype)
             base_model = spec
-        if args.task == RFT:  # its own small module (bedrock_ops.data.rft_records), not the streaming core
-            from bedrock_ops.data.rft_records import validate_rft_file
-
-            assert isinstance(base_model, ModelEntry)
-            report = validate_rft_file(args.path, base_model=base_model, max_errors=args.max_errors)
-            _write(args.path, report, as_json=args.json)
-            return 0 if report.valid else 1
         progress = _Progress.for_file(args.path, sys.stderr)
         try:
             report = validate_file(
@@ -164,6 +176,32 @@ def run(args: argparse.Namespace) -> int:
     for path, each in reports:
         _write(path, each, as_json=args.json)
     return 0 if all(each.valid for _, each in reports) else 1
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """``--task batch``: the input of a batch inference job, for ``--base-model`` (optional)."""
+    if args.validation_file is not None:
+        return _usage_error("--validation-file goes with a training file (--split training, a customization task)")
+    from bedrock_ops.batch.requests import native_format_of
+    from bedrock_ops.models.queries import batch_limits
+
+    try:
+        models = load_models(args.models_file)
+        spec = models.resolve(args.base_model, prop="--base-model") if args.base_model else None
+        report = validate_file(
+            args.path,
+            base_model=spec,
+            dataset_format=DatasetFormat.BATCH_RECORDS,
+            body_format=args.body_format or (native_format_of(spec.model_id) if spec else None),
+            batch_limits=batch_limits(models, spec.model_id) if spec else None,
+            max_errors=args.max_errors,
+        )
+    except OSError as exc:
+        return _usage_error(f"cannot read {exc.filename or args.path}: {exc.strerror or exc}")
+    except ValueError as exc:  # unknown model, bad models file
+        return _usage_error(str(exc))
+    _write(args.path, report, as_json=args.json)
+    return 0 if report.valid else 1
 
 
 def _add_error(report: ValidationReport, message: str) -> None:

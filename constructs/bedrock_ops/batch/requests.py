@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -206,16 +206,3 @@ def job_name(prefix: str, model: str, stamp: str, *, max_length: int = 63) -> st
     base = re.sub(r"[^a-zA-Z0-9+.-]", "-", raw)[:room].rstrip("-.+")
     base = re.sub(r"^[^a-zA-Z0-9]+", "", base) or "batch"
     return f"{base}-{stamp}"
-
-
-def check_record_count(count: int, *, minimum: int, maximum: int, model: str) -> Sequence[str]:
-    """Warnings when ``count`` is outside the account's batch quotas (``minimum``/``maximum`` records per job)."""
-    warnings = []
-    if count < minimum:
-        warnings.append(
-            f"{model}: {count} records, fewer than the minimum records per batch inference job ({minimum}, a "
-            "service quota); the job fails validation unless your quota is lower (set --min-records)"
-        )
-    if count > maximum:
-        warnings.append(f"{model}: {count} records, more than the records per batch job quota ({maximum})")
-    return warnings

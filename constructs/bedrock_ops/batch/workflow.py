@@ -47,6 +47,7 @@ from bedrock_ops._core import nag
 from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.sequences import require_list
 from bedrock_ops.batch.requests import BatchFormat
+from bedrock_ops.data.validator import DatasetValidator
 from bedrock_ops.evaluation._model_ids import ModelTarget, TargetKind, parse_model_identifier
 from constructs import Construct
 
@@ -91,6 +92,7 @@ class BatchInference(Construct):
         poll_interval: Duration = Duration.minutes(5),
         workflow_timeout: Duration = Duration.days(8),
         topic: sns.ITopic | None = None,
+        dataset_validator: DatasetValidator | None = None,
     ) -> None:
         """
         :param bucket: the bucket holding the input records and receiving the output (in the job's Region).
@@ -109,6 +111,11 @@ class BatchInference(Construct):
         :param workflow_timeout: the execution's timeout (default 8 days: the longest job timeout plus a day
             of queueing).
         :param topic: where outcomes are published (default: a new KMS-encrypted topic).
+        :param dataset_validator: a ``DatasetValidator`` watching ``bucket`` (its ``data_bucket``), run on the
+            execution's ``inputUri`` first: input that fails the batch-input rules (format ``batch-records``) is
+            notified and fails the execution before any job is created. Its rule for ``input_prefix`` is added here
+            (``add_batch_input``; with one model, that model's request format and batch quotas). Default: no
+            validation step.
         """
         super().__init__(scope, id)
         require_list(models, param="models", of="model ids")
@@ -165,6 +172,13 @@ class BatchInference(Construct):
             }
             self._grant_vpc(subnets, security_groups)
 
+        self.dataset_validator = dataset_validator
+        if dataset_validator is not None:
+            if dataset_validator.data_bucket.bucket is not bucket:
+                raise ValueError("dataset_validator must watch bucket (its data_bucket's bucket)")
+            single = self.targets[0].base_model_id if len(self.targets) == 1 else None
+            converse = "converse" if invocation_type is BatchFormat.CONVERSE else None
+            dataset_validator.add_batch_input(input_prefix, model=single, body_format=converse)
         self.topic = topic or self._new_topic()
         self.state_machine = self._state_machine(
             vpc_config=vpc_config,
@@ -419,7 +433,9 @@ class BatchInference(Construct):
             .otherwise(report.next(notify).next(succeeded))
         )
         wait.next(describe).next(ended)
-        definition = start.next(wait)
+        definition: sfn.IChainable = start.next(wait)
+        if self.dataset_validator is not None:
+            definition = self._validation(start, start_failed)
 
         log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.DESTROY
@@ -444,8 +460,47 @@ class BatchInference(Construct):
         self.topic.grant_publish(machine)
         if output_kms_key is not None:
             output_kms_key.grant(machine, "kms:DescribeKey")
+        if self.dataset_validator is not None:
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[self.dataset_validator.function.function_arn]
+                )
+            )
         self._acknowledge_machine(machine)
         return machine
+
+    def _validation(self, start: sfn.IChainable, not_started: sfn.IChainable) -> sfn.IChainable:
+        """ValidateInput (the dataset validator on ``$.inputUri``) -> InputValid? -> the job, or the did-not-start
+        notification with the validator's report as the error."""
+        assert self.dataset_validator is not None
+        # A plain Task on the function ARN (LambdaInvoke would grant `<arn>:*`); the answer is the report summary.
+        validate = sfn.CustomState(
+            self,
+            "ValidateInput",
+            state_json={
+                "Type": "Task",
+                "Comment": "Validate the batch input (dataset validator Lambda, batch-records rules)",
+                "Resource": self.dataset_validator.function.function_arn,
+                "Parameters": {"uri.$": "$.inputUri"},
+                "ResultPath": "$.validation",
+            },
+        )
+        validate.add_retry(
+            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+        )
+        validate.add_catch(not_started, errors=["States.ALL"], result_path="$.error")
+        invalid = sfn.Pass(
+            self,
+            "InputInvalid",
+            comment="The validator's summary becomes the error",
+            parameters={"Error": "InputInvalid", "Cause.$": "States.JsonToString($.validation)"},
+            result_path="$.error",
+        ).next(not_started)
+        passed = sfn.Condition.string_equals("$.validation.status", "passed")
+        return validate.next(sfn.Choice(self, "InputValid?").when(passed, start).otherwise(invalid))
 
     def _acknowledge_machine(self, machine: sfn.StateMachine) -> None:
         nag.acknowledge(

@@ -162,7 +162,8 @@ def training_file_format(path: str | Path) -> DatasetFormat:
     """The dataset format of the local training file at ``path``, or ``ValueError`` naming the file."""
     found = detect_file_format(path)
     if found is None:
-        trainable = (f.value for f in DatasetFormat if f is not DatasetFormat.EVALUATION_PROMPTS)
+        untrained = (DatasetFormat.EVALUATION_PROMPTS, DatasetFormat.BATCH_RECORDS)
+        trainable = (f.value for f in DatasetFormat if f not in untrained)
         raise ValueError(
             f"training_data_file {path} holds no record of a known dataset format; allowed formats: "
             f"{', '.join(trainable)}"

@@ -25,13 +25,47 @@ from types import ModuleType
 from typing import Any
 
 from bedrock_ops._core.assets import lambda_code_path
-from bedrock_ops.data.rft_records import read_rft_records
 
 __all__ = ["GradeFailure", "GradeReport", "RewardFunctionError", "grade_dataset", "load_reward_function"]
 
 HANDLER = "reward_function"
 USER_MODULE = "user_reward"
 Handler = Callable[[Any, Any], Any]
+
+
+class RftRecord:
+    """One parsed line of an RFT dataset: its 1-based ``line`` and the ``record`` object (or ``error``)."""
+
+    __slots__ = ("error", "line", "record")
+
+    def __init__(self, line: int, record: dict[str, Any] | None, error: str | None = None) -> None:
+        self.line = line
+        self.record = record
+        self.error = error
+
+
+def read_rft_records(path: str | Path) -> Iterator[RftRecord]:
+    """Each line of ``path`` parsed: a record, or the reason it is not a JSON object (never raises on content;
+    ``OSError`` when the file cannot be read). The records' rules are the validator core's
+    (``bedrock_ops.data.rft_records``); grading only needs each record's messages and fields."""
+    with open(path, "rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            text = raw.rstrip(b"\r\n")
+            if not text.strip():
+                yield RftRecord(number, None, "blank line (one JSON object per line)")
+                continue
+            try:
+                value = json.loads(text.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield RftRecord(number, None, f"not valid UTF-8 (byte {exc.start} of the line)")
+                continue
+            except ValueError as exc:
+                yield RftRecord(number, None, f"not valid JSON: {exc}")
+                continue
+            if not isinstance(value, dict):
+                yield RftRecord(number, None, f"expected a JSON object, got {type(value).__name__}")
+                continue
+            yield RftRecord(number, value)
 
 
 class RewardFunctionError(ValueError):

@@ -3,7 +3,8 @@
 Built beside :class:`~bedrock_ops.customization.workflow.ModelCustomizationWorkflow` (same ``.sync`` task, same
 name tags, so ``bedrock-ops train`` starts it): a Standard state machine
 
-    createModelCustomizationJob.sync (REINFORCEMENT_FINE_TUNING, rftConfig) -> notify (job result) | notify -> fail
+    [validate the dataset (DatasetValidator) -> invalid: notify -> fail]
+    -> createModelCustomizationJob.sync (REINFORCEMENT_FINE_TUNING, rftConfig) -> notify (job result) | notify -> fail
 
 started by hand (``bedrock-ops train --state-machine-arn ...``): an RFT job is bought on purpose, after
 ``bedrock-ops grade`` tried the reward function. Validated at synth against the model knowledge base: the base
@@ -34,8 +35,9 @@ from bedrock_ops._core.sequences import require_list
 from bedrock_ops.customization.reward_function import RewardFunction
 from bedrock_ops.customization.workflow import JOB_PREFIX_TAG, MODEL_PREFIX_TAG, SYNC_RESOURCE
 from bedrock_ops.data.kms import BedrockKmsKey
-from bedrock_ops.data.rft_records import validate_rft_file
 from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketBase, data_bucket_of
+from bedrock_ops.data.validation import ValidationReport, validate_file
+from bedrock_ops.data.validator import DatasetValidator
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
@@ -101,6 +103,8 @@ class ReinforcementFineTuningWorkflow(Construct):
         topic: sns.ITopic | None = None,
         timeout: Duration | None = None,
         models_file: str | Path | None = None,
+        dataset_validator: DatasetValidator | None = None,
+        required_fields: Sequence[str] = (),
     ) -> None:
         """
         :param base_model_id: the model to train; it must support REINFORCEMENT_FINE_TUNING in the knowledge base
@@ -126,6 +130,12 @@ class ReinforcementFineTuningWorkflow(Construct):
         :param topic: SNS topic for the job's outcome. Default: a new KMS-encrypted topic.
         :param timeout: execution timeout. Default: 3 days.
         :param models_file: a models file merged over the packaged knowledge base. Default: none.
+        :param dataset_validator: a ``DatasetValidator`` of ``data_bucket`` run on the training data first (the
+            uploaded object, through the same RFT rules as ``training_data_file``); an invalid dataset fails the
+            execution, notified, before any job is created. Its rule for the key's dataset is added here
+            (``add_dataset``: the key must be under ``<training prefix><dataset>/``). Default: no validation step.
+        :param required_fields: record keys the reward function reads, required in every record by the dataset
+            checks (synth and validator). Default: none.
         """
         super().__init__(scope, id)
         models = load_models(models_file)
@@ -143,22 +153,13 @@ class ReinforcementFineTuningWorkflow(Construct):
         tags = dict(tags or {})
         _check_props(custom_model_name, validation_data_keys, tags)
         self.hyperparameters = self._validated(hyperparameters or RftHyperparameters(), facts.hyperparameters)
-        self.dataset_report = None
-        if training_data_file is not None:
-            self.dataset_report = validate_rft_file(
-                training_data_file,
-                base_model=self.model_spec,
-                max_prompt_tokens=self.hyperparameters.get("maxPromptLength"),
-            )
-            if not self.dataset_report.valid:
-                first = "; ".join(
-                    f"line {e.line}: {e.field + ': ' if e.field else ''}{e.message}"
-                    for e in self.dataset_report.errors[:5]
-                )
-                raise ValueError(
-                    f"training_data_file {training_data_file}: {self.dataset_report.error_count} errors: {first}"
-                )
+        self.dataset_report = (
+            None if training_data_file is None else self._check_file(training_data_file, required_fields)
+        )
         data_bucket = _data_bucket(data_bucket, data_bucket_key, training_data_key, validation_data_keys)
+        self.dataset_validator = dataset_validator
+        if dataset_validator is not None:
+            self._watch(dataset_validator, data_bucket, training_data_key, required_fields)
         self.custom_model_name_prefix = custom_model_name
         self.job_name_prefix = f"{custom_model_name}-rft"[:50]
         bucket = data_bucket.bucket
@@ -205,9 +206,43 @@ class ReinforcementFineTuningWorkflow(Construct):
             request["CustomModelTags"] = tag_list
         self.request = request
         self.topic = topic or self._new_topic()
-        self.state_machine = self._state_machine(request, custom_model_key, timeout or Duration.days(3))
+        self.state_machine = self._state_machine(
+            request, custom_model_key, timeout or Duration.days(3), bucket.s3_url_for_object(training_data_key)
+        )
         Tags.of(self.state_machine).add(JOB_PREFIX_TAG, self.job_name_prefix)
         Tags.of(self.state_machine).add(MODEL_PREFIX_TAG, custom_model_name)
+
+    def _check_file(self, path: str | Path, required_fields: Sequence[str]) -> ValidationReport:
+        """The local copy of the dataset through the RFT rules of the validator core (``ValueError`` if invalid)."""
+        report = validate_file(
+            path,
+            base_model=self.model_spec,
+            customization_type=RFT,
+            max_prompt_tokens=self.hyperparameters.get("maxPromptLength"),
+            required_fields=required_fields,
+        )
+        if not report.valid:
+            first = "; ".join(
+                f"line {e.line}: {e.field + ': ' if e.field else ''}{e.message}" for e in report.errors[:5]
+            )
+            raise ValueError(f"training_data_file {path}: {report.error_count} errors: {first}")
+        return report
+
+    def _watch(
+        self, validator: DatasetValidator, data_bucket: TrainingDataBucketBase, key: str, required_fields: Sequence[str]
+    ) -> None:
+        """Add the validator's RFT rule for the training key's dataset (``<training prefix><dataset>/``)."""
+        if validator.data_bucket.bucket is not data_bucket.bucket:
+            raise ValueError("dataset_validator must watch data_bucket, the bucket of training_data_key")
+        dataset, _, rest = key.removeprefix(data_bucket.training_prefix).partition("/")
+        if not key.startswith(data_bucket.training_prefix) or not rest:
+            raise ValueError(
+                f"training_data_key {key!r}: with a dataset_validator the key goes under "
+                f"'{data_bucket.training_prefix}<dataset>/' (its rule is added for that dataset)"
+            )
+        validator.add_dataset(
+            dataset, base_model=self.model_spec.model_id, customization_type=RFT, required_fields=required_fields
+        )
 
     def _validated(self, hyperparameters: RftHyperparameters, specs: Mapping[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -229,7 +264,7 @@ class ReinforcementFineTuningWorkflow(Construct):
         )
 
     def _state_machine(
-        self, request: dict[str, Any], custom_model_key: BedrockKmsKey | None, timeout: Duration
+        self, request: dict[str, Any], custom_model_key: BedrockKmsKey | None, timeout: Duration, training_uri: str
     ) -> sfn.StateMachine:
         WORKFLOW_TIMEOUT_HOURS.check_hours("timeout", timeout)
         stack = Stack.of(self)
@@ -269,18 +304,63 @@ class ReinforcementFineTuningWorkflow(Construct):
         )
         failed = sfn.Fail(self, "JobFailed", error="RftJobFailed", cause="The reinforcement fine-tuning job failed")
         create_job.add_catch(notify_failure.next(failed), errors=["States.ALL"], result_path="$.error")
+        create_job.next(notify_success)
+        start: sfn.IChainable = create_job
+        if self.dataset_validator is not None:
+            start = self._validation(training_uri, create_job, notify_failure)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(create_job.next(notify_success)),
+            definition_body=sfn.DefinitionBody.from_chainable(sfn.Chain.start(start)),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         self._grant_sync_task(machine, custom_model_key)
+        if self.dataset_validator is not None:
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"], resources=[self.dataset_validator.function.function_arn]
+                )
+            )
         return machine
+
+    def _validation(
+        self, training_uri: str, create_job: sfn.IChainable, notify_failure: sfn.IChainable
+    ) -> sfn.IChainable:
+        """ValidateDataset (the validator Lambda on the uploaded training data) -> DatasetValid? -> the job, or the
+        failure notification with the validator's report as the error."""
+        assert self.dataset_validator is not None
+        # A plain Task on the function ARN, as ModelCustomizationWorkflow's (LambdaInvoke would grant `<arn>:*`).
+        validate = sfn.CustomState(
+            self,
+            "ValidateDataset",
+            state_json={
+                "Type": "Task",
+                "Comment": "Validate the training data (dataset validator Lambda, RFT rules)",
+                "Resource": self.dataset_validator.function.function_arn,
+                "Parameters": {"uri": training_uri},
+                "ResultPath": "$.validation",
+            },
+        )
+        validate.add_retry(
+            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+        )
+        validate.add_catch(notify_failure, errors=["States.ALL"], result_path="$.error")
+        invalid = sfn.Pass(
+            self,
+            "DatasetInvalid",
+            comment="The validator's report becomes the failure reason",
+            parameters={"Error": "DatasetInvalid", "Cause.$": "States.JsonToString($.validation)"},
+            result_path="$.error",
+        ).next(notify_failure)
+        passed = sfn.Condition.string_equals("$.validation.status", "passed")
+        return validate.next(sfn.Choice(self, "DatasetValid").when(passed, create_job).otherwise(invalid))
 
     def _grant_sync_task(self, machine: sfn.StateMachine, custom_model_key: BedrockKmsKey | None) -> None:
         """IAM for ``createModelCustomizationJob.sync``: create (on the base model), poll and stop the job."""

@@ -1,5 +1,6 @@
 """Per-format record rules of the dataset validator: instruction, Claude conversation, Converse,
-continued pre-training, distillation prompts and evaluation prompts.
+continued pre-training and distillation prompts (evaluation prompts: ``_evaluation_records``, RFT prompts:
+``rft_records``, batch inference input: ``batch_records``).
 
 Standard library only (staged into the dataset validator Lambda asset). ``RecordRules`` is the part of
 the streaming validator (``bedrock_ops.data.validation``) that checks one parsed record; each rule
@@ -19,8 +20,6 @@ CONVERSE_SCHEMA = "bedrock-conversation-2024"
 _ROLES = ("user", "assistant")
 _IMAGE_FORMATS = frozenset({"png", "jpeg", "gif", "webp"})
 _VIDEO_FORMATS = frozenset({"mkv", "mov", "mp4", "webm", "three_gp", "flv", "mpeg", "mpg", "wmv"})
-_EVALUATION_KEYS = ("category", "modelResponses", "prompt", "referenceResponse")
-_MAX_MODEL_RESPONSES = 2
 
 
 class RecordRules:
@@ -34,7 +33,6 @@ class RecordRules:
     reserved_leads: str
     lead: str | None
     cpt: float
-    require_reference: bool
     videos: int
     """Videos of the current record."""
     media_kind: str | None
@@ -379,44 +377,6 @@ class RecordRules:
             )
             return False
         return True
-
-    def _evaluation(self, obj: dict[str, Any], ln: int) -> int | None:
-        report = self.report
-        chars = self._text(obj, "prompt", ln, "prompt")
-        reference = obj.get("referenceResponse")
-        if reference is None:
-            if self.require_reference:
-                self.err(ln, "referenceResponse", "required for the chosen metrics (the expected answer)")
-        elif type(reference) is str:
-            report.with_reference += 1
-        else:
-            self.err(ln, "referenceResponse", f"must be a string, got {json_type(reference)}")
-        category = obj.get("category")
-        if category is not None:
-            if type(category) is str and category:
-                report.categories[category] = report.categories.get(category, 0) + 1
-            else:
-                self.err(ln, "category", f"must be a non-empty string, got {category!r}"[:120])
-        responses = obj.get("modelResponses")
-        if responses is not None:
-            if type(responses) is not list or not 1 <= len(responses) <= _MAX_MODEL_RESPONSES:
-                self.err(
-                    ln,
-                    "modelResponses",
-                    f"must be a list of 1-{_MAX_MODEL_RESPONSES} {{response, modelIdentifier}} objects",
-                )
-            else:
-                for i, item in enumerate(responses):
-                    path = f"modelResponses[{i}]"
-                    if type(item) is not dict or type(item.get("response")) is not str:
-                        self.err(ln, path + ".response", "required: a string")
-                    elif type(item.get("modelIdentifier")) is not str or not item["modelIdentifier"]:
-                        self.err(ln, path + ".modelIdentifier", "required: the name of the response's source")
-        unknown = sorted(set(obj).difference(_EVALUATION_KEYS))
-        if unknown and len(report.warnings) < report.max_errors:
-            expected = ", ".join(_EVALUATION_KEYS)
-            report.warnings.append(ValidationIssue(ln, unknown[0], f"unknown key; expected {expected}"))
-        return chars
 
 
 def _free_of(text: str, reserved: tuple[str, ...]) -> bool:

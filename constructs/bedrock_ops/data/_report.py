@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bedrock_ops.models.facts import CustomizationType, DatasetFormat, ModelEntry
+from bedrock_ops.models.facts import CustomizationType, DatasetFormat
 
 DEFAULT_MAX_ERRORS = 100
 """Errors kept in a report by default (all errors are counted)."""
@@ -43,10 +43,10 @@ class ValidationIssue:
 class ValidationReport:
     """The outcome of validating one dataset file.
 
-    ``base_model``, ``customization_type`` and ``split`` are None for evaluation prompts (which train no
-    model; ``base_model`` may name the evaluated model). ``warnings`` (the first ``max_errors`` kept) do not
-    fail the file; ``with_reference`` and ``categories`` count the evaluation prompts' ``referenceResponse``
-    fields and ``category`` values.
+    ``base_model``, ``customization_type`` and ``split`` are None for evaluation prompts and batch inference
+    input (which train no model; ``base_model`` may name the evaluated or the batch job's model). ``warnings``
+    (the first ``max_errors`` kept) do not fail the file; ``with_reference`` and ``categories`` count the
+    evaluation prompts' ``referenceResponse`` fields and ``category`` values.
     """
 
     source: str
@@ -101,7 +101,7 @@ class ValidationReport:
             "errors_truncated": self.error_count > len(self.errors),
             "warnings": [issue.to_dict() for issue in self.warnings],
         }
-        if self.customization_type is None:
+        if self.dataset_format is DatasetFormat.EVALUATION_PROMPTS:
             data.update(with_reference=self.with_reference, categories=self.categories)
         return data
 
@@ -111,49 +111,7 @@ class ValidationReport:
 
     def format_text(self) -> str:
         """Human-readable report: a verdict line and one line per kept error."""
-        tokens = (
-            f"tokens/record min {self.token_min} mean {self.token_mean} max {self.token_max}"
-            if self.token_min is not None
-            else "no tokens measured"
-        )
-        target = (
-            f"{self.with_reference} with referenceResponse, {len(self.categories)} categories"
-            if self.customization_type is None
-            else f"{self.base_model} {self.customization_type.value} {self.split}"
-        )
-        lines = [
-            f"{self.source}: {self.verdict.upper()} ({self.records} records, {self.bytes} bytes, "
-            f"{tokens}; format {self.dataset_format.value if self.dataset_format else 'unknown'}, {target})"
-        ]
-        for issue in self.errors:
-            where = f"line {issue.line}" if issue.line is not None else "file"
-            what = f"{issue.field}: " if issue.field else ""
-            lines.append(f"{self.source}:{where}: {what}{issue.message}")
-        hidden = self.error_count - len(self.errors)
-        if hidden > 0:
-            lines.append(f"... and {hidden} more errors ({self.error_count} in total)")
-        lines.extend(f"{self.source}:line {w.line}: warning: {w.field}: {w.message}" for w in self.warnings)
-        return "\n".join(lines)
+        # Imported here: the dataset validator Lambda writes JSON reports and does not stage it.
+        from bedrock_ops.data._report_text import format_report
 
-
-def check_totals(
-    spec: ModelEntry,
-    customization_type: CustomizationType,
-    training_records: int,
-    validation_records: int = 0,
-) -> list[str]:
-    """Quotas on training plus validation records together; returns the problems found."""
-    limits = spec.limits(customization_type)
-    total = training_records + validation_records
-    problems = []
-    if limits.min_total_records is not None and total < limits.min_total_records:
-        problems.append(
-            f"{total} training and validation records; {spec.model_id} needs at least "
-            f"{limits.min_total_records} in total"
-        )
-    if limits.max_total_records is not None and total > limits.max_total_records:
-        problems.append(
-            f"{total} training and validation records; {spec.model_id} allows at most "
-            f"{limits.max_total_records} in total"
-        )
-    return problems
+        return format_report(self)

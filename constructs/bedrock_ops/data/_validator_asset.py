@@ -1,15 +1,18 @@
 """The dataset_validator Lambda asset: its handler plus the single validator core, staged at synth time.
 
-The repository holds one copy of the validator (``bedrock_ops/data/validation.py`` and the modules it
-imports) and of the model knowledge base (``bedrock_ops/models/``). At synth time the staging every handler
-uses (``bedrock_ops._core.staging``: the handler, the handler runtime) also copies them next to
+The repository holds one copy of the validator (``bedrock_ops/data/_stream.py``, the streaming core behind
+``bedrock_ops.data.validation``, with the record rules it imports: training formats, RFT prompts, batch
+inference input) and of the model knowledge base (``bedrock_ops/models/``). At synth time the staging every
+handler uses (``bedrock_ops._core.staging``: the handler, the handler runtime) also copies them next to
 ``lambda/dataset_validator/index.py`` into the asset as a minimal ``bedrock_ops`` package, so that the handler
 imports exactly the code the CLI and the synth-time check run. The asset hash is computed from the staged
 output, so a change to the core changes the function.
 
 To keep the asset small (the project's limit is 50 KB per Lambda asset), the staged modules lose their
-docstrings (``strip_docstrings``), and the knowledge base JSON is staged with the user's models file already
-merged in, reduced to the models that can be customized and the fields dataset validation reads, compact.
+docstrings (``strip_docstrings``), the parts the Lambda never runs live in modules it does not stage (the
+local-file entry point, evaluation prompt rules, the text report, the knowledge base's lookups), and the
+knowledge base JSON is staged with the user's models file already merged in, reduced to the models that can be
+customized (by plain id) and the fields dataset validation reads, compact.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ HANDLER = "dataset_validator"
 #: Files of the validator core staged into the asset, relative to the bedrock_ops package.
 CORE_FILES = (
     "models/facts.py",
-    "models/knowledge.py",
+    "models/_entries.py",
     "data/_report.py",
     "data/_records.py",
-    "data/validation.py",
+    "data/rft_records.py",
+    "data/batch_records.py",
+    "data/_stream.py",
     "models/data/models.json",
 )
 #: The dataset rules the validator reads, with the defaults the loader assumes when one is absent (the
@@ -54,7 +59,7 @@ _DATASET_FIELDS: dict[str, Any] = {
 
 def compact_models(models_file: Path | None = None) -> str:
     """The knowledge base (with ``models_file`` merged over it) as the validator reads it, compact: only the
-    models that can be customized, by plain id and the context variants customization names them by, with
+    models that can be customized, by plain id (no variants: the rules name plain ids), with
     their dataset rules that differ from the defaults and their per-type formats and quotas."""
     if models_file is None:
         document: dict[str, Any] = json.loads(PACKAGED.read_text(encoding="utf-8"))
@@ -73,13 +78,9 @@ def compact_models(models_file: Path | None = None) -> str:
         for ctype, facts in entry["customization"].items():
             quotas = {k: v for k, v in (facts.get("quotas") or {}).items() if v is not None}
             types[ctype] = {"formats": facts.get("formats", []), **({"quotas": quotas} if quotas else {})}
-        # The ids a customization names the model by (the fine-tuning table's context variants).
-        variants = sorted(
-            {f["base_model_id"] for f in entry["customization"].values() if f.get("base_model_id")} - {model_id}
-        )
+        # By plain id only: the function's rules hold the plain ids the constructs resolved at synth.
         key = json.dumps(types, sort_keys=True)
         models[model_id] = {
-            **({"variants": variants} if variants else {}),
             **({"dataset": dataset} if dataset else {}),
             "customization": shared.get(key, types),
         }

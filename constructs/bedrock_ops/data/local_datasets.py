@@ -15,9 +15,11 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from bedrock_ops._core import nag
 from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.ordering import uploads_on_deploy
+from bedrock_ops.batch.requests import native_format_of
+from bedrock_ops.data._totals import check_totals
 from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketBase, data_bucket_of
-from bedrock_ops.data.validation import DatasetSplit, ValidationReport, check_totals, validate_file
-from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.data.validation import DatasetSplit, ValidationReport, validate_file
+from bedrock_ops.models.facts import CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
 from constructs import Construct
 
@@ -32,11 +34,17 @@ class DatasetValidationError(ValueError):
         self.reports = list(reports)
 
 
+BATCH_INPUT_PREFIX = "batch/input/"
+"""Where local batch inference input is uploaded (``<prefix><name>/``): ``BatchInference``'s default input prefix."""
+
+
 @dataclass(frozen=True)
 class LocalDataset:
-    """A JSONL file on disk meant for one split of a customization job.
+    """A JSONL file on disk meant for one split of a customization job, or the input of batch inference jobs.
 
-    Uploaded to ``<training or validation prefix><name>/<file name>`` of the data bucket.
+    Uploaded to ``<training or validation prefix><name>/<file name>`` of the data bucket; batch input
+    (``dataset_format=DatasetFormat.BATCH_RECORDS``, ``base_model``: the model the jobs run; the customization
+    type and split do not apply) to ``batch/input/<name>/<file name>``.
     ``customization_type`` and ``split`` take their enum or its value or name (``"fine-tuning"``, ``"validation"``).
     """
 
@@ -46,6 +54,13 @@ class LocalDataset:
     base_model: str
     customization_type: CustomizationType = CustomizationType.FINE_TUNING
     split: DatasetSplit = DatasetSplit.TRAINING
+    dataset_format: DatasetFormat | None = None
+    """None: a customization dataset (its format follows the model); ``BATCH_RECORDS``: batch inference input."""
+
+    @property
+    def batch(self) -> bool:
+        """Whether the file is batch inference input."""
+        return self.dataset_format is DatasetFormat.BATCH_RECORDS
 
     def __post_init__(self) -> None:
         ctype = parse_enum(CustomizationType, self.customization_type, param="LocalDataset.customization_type")
@@ -54,6 +69,8 @@ class LocalDataset:
 
     def key_prefix(self, bucket: TrainingDataBucketBase) -> str:
         """The key prefix the file is uploaded under."""
+        if self.batch:
+            return f"{BATCH_INPUT_PREFIX}{self.name}/"
         base = bucket.training_prefix if self.split is DatasetSplit.TRAINING else bucket.validation_prefix
         return f"{base}{self.name}/"
 
@@ -82,17 +99,28 @@ def validate_local_datasets(
         seen.add((dataset.name, dataset.split))
         try:
             spec = models.resolve(dataset.base_model, prop="base_model")
-            spec.require(dataset.customization_type)
+            if not dataset.batch:
+                spec.require(dataset.customization_type)
         except ValueError as exc:
             raise ValueError(f"dataset {dataset.name!r}: {exc}") from None
         try:
-            report = validate_file(
-                dataset.path,
-                base_model=spec,
-                customization_type=dataset.customization_type,
-                split=dataset.split,
-                max_errors=errors_shown,
-            )
+            if dataset.batch:
+                report = validate_file(
+                    dataset.path,
+                    base_model=spec,
+                    models=models,
+                    dataset_format=DatasetFormat.BATCH_RECORDS,
+                    body_format=native_format_of(spec.model_id),
+                    max_errors=errors_shown,
+                )
+            else:
+                report = validate_file(
+                    dataset.path,
+                    base_model=spec,
+                    customization_type=dataset.customization_type,
+                    split=dataset.split,
+                    max_errors=errors_shown,
+                )
         except OSError as exc:
             raise ValueError(f"dataset {dataset.name!r}: cannot read {dataset.path}: {exc.strerror or exc}") from None
         reports.append(report)
@@ -112,6 +140,8 @@ def _total_problems(
     counts: dict[str, dict[DatasetSplit, int]] = {}
     by_name: dict[str, LocalDataset] = {}
     for dataset, report in zip(datasets, reports, strict=True):
+        if dataset.batch:  # batch input trains nothing: no training plus validation quotas
+            continue
         counts.setdefault(dataset.name, {})[dataset.split] = report.records
         by_name.setdefault(dataset.name, dataset)
     problems = []
@@ -243,8 +273,9 @@ class LocalDatasets(Construct):
                     policy,
                     rendered,
                     "BucketDeployment copies the zipped dataset asset (key: its content hash) from the CDK "
-                    "asset bucket into the training bucket, under the dataset's training/<name>/ or "
-                    "validation/<name>/ prefix; the grants of aws-cdk-lib cover the buckets' objects.",
+                    "asset bucket into the training bucket, under the dataset's training/<name>/, "
+                    "validation/<name>/ or batch/input/<name>/ prefix; the grants of aws-cdk-lib cover the "
+                    "buckets' objects.",
                 )
         for child in stack.node.children:
             if child.node.id.startswith("Custom::CDKBucketDeployment"):

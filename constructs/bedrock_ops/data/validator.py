@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -21,7 +24,7 @@ from bedrock_ops.data._validator_asset import validator_code
 from bedrock_ops.data.kms import use_aws_managed_topic_key, via_service
 from bedrock_ops.data.training_bucket import DataBucketLike, data_bucket_of
 from bedrock_ops.data.validation import DEFAULT_MAX_ERRORS, DatasetSplit
-from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.models.facts import CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import load_models
 from constructs import Construct
 
@@ -42,8 +45,9 @@ class DatasetValidator(Construct):
     (dimensions ``BaseModel`` and ``Split``) and notifies :attr:`topic` on failure.
 
     Memory stays flat whatever the object size (10 GB for Claude 3 Haiku): the function reads the object
-    in 1 MiB chunks. Keys under ``<prefix><dataset>/`` can be validated against another base model with
-    :meth:`add_dataset`.
+    in 1 MiB chunks. Keys under ``<prefix><dataset>/`` can be validated against another base model (or as
+    reinforcement fine-tuning prompts) with :meth:`add_dataset`, and batch inference input under any other
+    prefix of the bucket with :meth:`add_batch_input`.
 
     Example::
 
@@ -97,7 +101,8 @@ class DatasetValidator(Construct):
         self.data_bucket = data_bucket
         self.base_model = spec.model_id
         self.customization_type = customization_type
-        self._rules: list[dict[str, str]] = []
+        self._rules: list[dict[str, Any]] = []
+        self._granted: list[str] = []
 
         if topic is None:
             new_topic = sns.Topic(
@@ -168,38 +173,117 @@ class DatasetValidator(Construct):
         *,
         base_model: str,
         customization_type: CustomizationType | str = CustomizationType.FINE_TUNING,
+        required_fields: Sequence[str] = (),
     ) -> None:
-        """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``
-        (``customization_type``: the enum or its value or name; default: FINE_TUNING)."""
+        """Validate keys under ``training/<name>/`` and ``validation/<name>/`` against ``base_model``.
+
+        :param customization_type: the datasets' customization type, the enum or its value or name (default:
+            FINE_TUNING; REINFORCEMENT_FINE_TUNING checks RFT prompts).
+        :param required_fields: with REINFORCEMENT_FINE_TUNING, record keys the reward function reads (default: none).
+        """
         customization_type = parse_enum(CustomizationType, customization_type, param="customization_type")
         if not name or "/" in name or "*" in name:
             raise ValueError(f"dataset name must be a non-empty key segment without '/' or '*', got {name!r}")
+        if required_fields and customization_type is not CustomizationType.REINFORCEMENT_FINE_TUNING:
+            raise ValueError(
+                f"required_fields are the reward function's record keys: they go with REINFORCEMENT_FINE_TUNING, "
+                f"not {customization_type.value}"
+            )
         spec = self._models.resolve(base_model, prop="base_model")
         spec.require(customization_type)
+        extra = {"required_fields": list(required_fields)} if required_fields else {}
         self._add_rule(
-            f"{self.data_bucket.training_prefix}{name}/", DatasetSplit.TRAINING, spec.model_id, customization_type
+            f"{self.data_bucket.training_prefix}{name}/",
+            DatasetSplit.TRAINING,
+            spec.model_id,
+            customization_type,
+            **extra,
         )
         self._add_rule(
-            f"{self.data_bucket.validation_prefix}{name}/", DatasetSplit.VALIDATION, spec.model_id, customization_type
+            f"{self.data_bucket.validation_prefix}{name}/",
+            DatasetSplit.VALIDATION,
+            spec.model_id,
+            customization_type,
+            **extra,
         )
 
-    def _add_rule(self, prefix: str, split: DatasetSplit, model: str, ctype: CustomizationType) -> None:
-        self._rules = [r for r in self._rules if r["prefix"] != prefix]
-        self._rules.append(
-            {"prefix": prefix, "split": split.value, "base_model": model, "customization_type": ctype.value}
+    def add_batch_input(self, prefix: str, *, model: str | None = None, body_format: str | None = None) -> None:
+        """Validate batch inference input (``{recordId, modelInput}`` JSONL) created under ``prefix``.
+
+        :param prefix: a key prefix of the data bucket ending in ``/``, outside the training and validation
+            prefixes (e.g. ``batch/input/``, :class:`~bedrock_ops.batch.workflow.BatchInference`'s default).
+        :param model: the model the jobs run (default: none; ``modelInput`` is then only checked to be a
+            non-empty object and no quota applies). Its batch quotas come from the knowledge base
+            (``batch_inference``; unconfirmed by default, set yours in a models file).
+        :param body_format: the request format of ``modelInput``, a key of ``batch_records.REQUIRED_KEYS``
+            (``converse`` for Converse jobs) (default: the model's native format when known).
+        """
+        from bedrock_ops.batch.requests import native_format_of
+        from bedrock_ops.data.batch_records import REQUIRED_KEYS
+        from bedrock_ops.models.queries import batch_limits
+
+        if not prefix.endswith("/") or prefix.startswith("/") or "*" in prefix:
+            raise ValueError(f"prefix must be a key prefix ending in '/', without a leading '/' or '*', got {prefix!r}")
+        bucket = self.data_bucket
+        if any(
+            prefix.startswith(p) or p.startswith(prefix) for p in (bucket.training_prefix, bucket.validation_prefix)
+        ):
+            raise ValueError(
+                f"prefix {prefix!r} overlaps the training or validation prefix; batch input goes under its own prefix"
+            )
+        if body_format is not None and body_format not in REQUIRED_KEYS:
+            raise ValueError(f"body_format must be one of {', '.join(REQUIRED_KEYS)} or None, got {body_format!r}")
+        rule: dict[str, Any] = {"prefix": prefix, "format": DatasetFormat.BATCH_RECORDS.value}
+        if model is not None:
+            spec = self._models.resolve(model, prop="model")
+            limits = {k: v for k, v in dataclasses.asdict(batch_limits(self._models, spec.model_id)).items() if v}
+            rule.update(base_model=spec.model_id, limits=limits)
+            body_format = body_format or native_format_of(spec.model_id)
+        if body_format is not None:
+            rule["body_format"] = body_format
+        self._set_rule(rule)
+        self._grant_prefix(prefix)
+        self.rule.add_event_pattern(detail={"object": {"key": [{"prefix": prefix}]}})
+
+    def _add_rule(self, prefix: str, split: DatasetSplit, model: str, ctype: CustomizationType, **extra: Any) -> None:
+        self._set_rule(
+            {"prefix": prefix, "split": split.value, "base_model": model, "customization_type": ctype.value, **extra}
         )
+
+    def _set_rule(self, rule: dict[str, Any]) -> None:
+        self._rules = [r for r in self._rules if r["prefix"] != rule["prefix"]]
+        self._rules.append(rule)
         self.handler.function.add_environment("DATASET_RULES", json.dumps(self._rules, separators=(",", ":")))
 
     # -- permissions -------------------------------------------------------------------------------
+    def _grant_prefix(self, prefix: str) -> None:
+        """Read, tag and report on objects under one more prefix (batch input)."""
+        self._grant_objects((prefix,))
+
     def _grant_handler(self) -> None:
         bucket = self.data_bucket
         role = self.handler.role
-        prefixes = (bucket.training_prefix, bucket.validation_prefix)
+        self._grant_objects((bucket.training_prefix, bucket.validation_prefix))
+        if bucket.encryption_key is not None:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="DataKeyThroughS3",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[bucket.encryption_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": via_service(self, "s3")}},
+                )
+            )
+
+    def _grant_objects(self, prefixes: Sequence[str]) -> None:
+        bucket = self.data_bucket
+        role = self.handler.role
+        first = not self._granted
+        self._granted.extend(prefixes)
         datasets = [bucket.bucket.arn_for_objects(f"{p}*") for p in prefixes]
         reports = [bucket.bucket.arn_for_objects(f"{p}*{REPORT_SUFFIX}") for p in prefixes]
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="ReadAndTagDatasets",
+                sid="ReadAndTagDatasets" if first else None,
                 actions=[
                     "s3:GetObject",
                     "s3:GetObjectVersion",
@@ -212,25 +296,16 @@ class DatasetValidator(Construct):
             )
         )
         role.add_to_principal_policy(
-            iam.PolicyStatement(sid="WriteReports", actions=["s3:PutObject"], resources=reports)
+            iam.PolicyStatement(sid="WriteReports" if first else None, actions=["s3:PutObject"], resources=reports)
         )
-        if bucket.encryption_key is not None:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="DataKeyThroughS3",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[bucket.encryption_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": via_service(self, "s3")}},
-                )
-            )
         policy = role.node.try_find_child("DefaultPolicy")
         assert policy is not None
         for arn in datasets:
             nag.acknowledge(
                 policy,
                 nag.iam5_resource_finding(self, arn),
-                "The validator reads and tags any dataset object under the training or validation prefix; "
-                "their keys are chosen by users at upload time.",
+                "The validator reads and tags any dataset object under the training, validation or batch input "
+                "prefixes it watches; their keys are chosen by users at upload time.",
             )
         for arn in reports:
             nag.acknowledge(

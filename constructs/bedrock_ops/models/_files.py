@@ -10,13 +10,14 @@ the packaged sources, unless the file gives their ``source``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bedrock_ops.models.facts import LIMIT_KEYS, CustomizationType, DatasetFormat
+from bedrock_ops.models.facts import LIMIT_KEYS, BatchLimits, CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import FACT_GROUPS, PACKAGED, ModelsFileError
 
 __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_document", "source_problems"]
@@ -24,6 +25,7 @@ __all__ = ["OVERRIDE_SOURCE", "check_document", "merged_document", "read_documen
 OVERRIDE_SOURCE = "models-file"
 _TOP: tuple[str, ...] = ("schema_version", "as_of", "description", "sources", "inference_profiles")
 _TOP += ("hyperparameter_sets", "model_import", "promotion", "models", "evaluation_tasks", "evaluation_results")
+_TOP += ("batch_inference",)
 _EVALUATION_TASKS = {"task_types": "any", "task_type_aliases": "any", "dataset_aliases": "any", "judge_metrics": "strs"}
 _EVALUATION_RESULTS = {"metric_directions": "any", "output_layout": "str", "result_suffix": "str", "scores_key": "str"}
 _EVALUATION_RESULTS |= {"score_list": "str", "score_name": "str?", "score_value": "str", "score_aggregate": "str?"}
@@ -59,6 +61,7 @@ _GROUPS: dict[str, dict[str, str]] = {
         "max_videos_per_record": "int?",
         "media_in_dataset_bucket": "bool",
     },
+    "batch_inference": dict.fromkeys((f.name for f in dataclasses.fields(BatchLimits)), "int?"),
 }
 _MODEL = {"provider": "str", "name": "str", "source": "any", "variants": "strs", "pricing_key": "str?", "note": "str?"}
 _CUSTOMIZATION = {"formats": "any", "base_model_id": "str?", "regions": "strs?", "hyperparameters": "any"}
@@ -89,7 +92,7 @@ def merged_document(path: Path) -> dict[str, Any]:
     for key, value in override.items():
         if key in ("sources", "hyperparameter_sets", "models"):
             document[key] = {**document[key], **_merge_each(document[key], value, key == "models")}
-        elif key in ("evaluation_tasks", "evaluation_results"):
+        elif key in ("evaluation_tasks", "evaluation_results", "batch_inference"):
             document[key] = _merge(document.get(key, {}), value, True)
         elif key != "as_of":
             document[key] = copy.deepcopy(value)
@@ -143,6 +146,11 @@ def check_document(
         _evaluation_tasks(document["evaluation_tasks"], name)
     if "evaluation_results" in document:
         _evaluation_results(document["evaluation_results"], name)
+    if "batch_inference" in document:
+        batch = document["batch_inference"]
+        _object(batch, name, "batch_inference")
+        _keys(batch, ("quotas", *_COMMON), name, "batch_inference")
+        _fields(batch.get("quotas", {}), _GROUPS["batch_inference"], name, "batch_inference.quotas")
     models = document.get("models", {})
     _object(models, name, "models")
     for model_id, entry in models.items():
@@ -218,7 +226,8 @@ def _evaluation_results(group: Any, name: str) -> None:
 
 
 def _formats(value: Any, name: str, where: str) -> None:
-    allowed = [f.value for f in DatasetFormat if f is not DatasetFormat.EVALUATION_PROMPTS]
+    untrained = (DatasetFormat.EVALUATION_PROMPTS, DatasetFormat.BATCH_RECORDS)
+    allowed = [f.value for f in DatasetFormat if f not in untrained]
     if not isinstance(value, list):
         raise ModelsFileError(
             f"{name}: {where} must be a list of dataset formats ({', '.join(allowed)}), got {value!r}"
@@ -329,7 +338,7 @@ def source_problems(document: Mapping[str, Any]) -> list[str]:
     cite("inference_profiles", document.get("inference_profiles", {}))
     if "evaluation_tasks" in document:
         cite("evaluation_tasks", document["evaluation_tasks"])
-    for group_name in ("model_import", "promotion", "evaluation_results"):
+    for group_name in ("model_import", "promotion", "evaluation_results", "batch_inference"):
         if group_name in document:
             cite(group_name, document[group_name])
     for set_name, entry in document.get("hyperparameter_sets", {}).items():

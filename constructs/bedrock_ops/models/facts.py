@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # a runtime import would stage it into the dataset validator 
     from bedrock_ops.models.hyperparameters import HyperparameterSpec
 
 __all__ = [
+    "BatchLimits",
     "CustomizationFacts",
     "CustomizationType",
     "DatasetFormat",
@@ -74,6 +75,10 @@ class DatasetFormat(StrEnum):
     RFT_PROMPTS = "rft-prompts"
     """``{"messages": [{"role", "content": str}], "reference_answer": any, ...}``: reinforcement fine-tuning
     prompts (OpenAI chat format) with what the reward function grades against (``bedrock_ops.data.rft_records``)."""
+    BATCH_RECORDS = "batch-records"
+    """``{"recordId"?: str, "modelInput": {...}}``: the input of a batch inference job (``CreateModelInvocationJob``),
+    the model's request body per record (``bedrock_ops.data.batch_records``). It trains no model: no model lists it,
+    and its quotas are the knowledge base's ``batch_inference`` table (:class:`BatchLimits`)."""
     EVALUATION_PROMPTS = "evaluation-prompts"
     """``{"prompt": str, "referenceResponse"?: str, "category"?: str, "modelResponses"?: [...]}``: the custom
     prompt dataset of a model evaluation job. It trains no model: no model lists it, and it is validated
@@ -105,6 +110,19 @@ class DatasetLimits:
     max_total_records: int | None = None
     max_training_file_bytes: int | None = None
     max_validation_file_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """Batch inference quotas of one model (``ModelKnowledgeBase.batch_limits``; None: not documented, not checked).
+
+    ``min_records``: records across the job's files; ``max_file_records`` / ``max_file_bytes``: one input file."""
+
+    min_records: int | None = None
+    max_file_records: int | None = None
+    max_job_records: int | None = None
+    max_file_bytes: int | None = None
+    max_job_bytes: int | None = None
 
 
 def _empty() -> Mapping[Any, Any]:
@@ -224,11 +242,16 @@ class ModelEntry:
 def detect_format(record: Mapping[str, Any]) -> DatasetFormat | None:
     """Guess the dataset format of one parsed JSONL record (None when it matches none).
 
+    A ``modelInput`` makes a batch inference record, a ``reference_answer`` an RFT prompt.
     Converse records that end with a user turn are :attr:`DatasetFormat.DISTILLATION_PROMPTS`;
     with a final assistant turn they are :attr:`DatasetFormat.CONVERSE` (also valid, labelled,
     distillation prompts: see :meth:`ModelEntry.accepts`).
     """
+    if "modelInput" in record:
+        return DatasetFormat.BATCH_RECORDS
     messages = record.get("messages")
+    if "reference_answer" in record:
+        return DatasetFormat.RFT_PROMPTS
     if isinstance(messages, list):
         first = messages[0] if messages else None
         is_converse = "schemaVersion" in record or (

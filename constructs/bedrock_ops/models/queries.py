@@ -4,12 +4,14 @@ models = load_models()
 sources_of(models, "amazon.nova-micro-v1:0")["customization.FINE_TUNING"]   # the cited pages
 teachers_of(models, "amazon.nova-micro-v1:0")                               # distillation teachers
 judges(models)                                                              # evaluator models
+batch_limits(models, "amazon.nova-micro-v1:0").max_file_records             # batch inference quotas
 evaluation_tasks(models).task_types["Classification"].metric_names          # what a task type offers
 evaluation_results(models).direction("Builtin.Toxicity")                     # "lower": which scores are better
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +21,22 @@ from bedrock_ops.models.evaluation_tasks import (
     build_evaluation_results,
     build_evaluation_tasks,
 )
-from bedrock_ops.models.facts import CustomizationType, Source
+from bedrock_ops.models.facts import BatchLimits, CustomizationType, Source
 from bedrock_ops.models.knowledge import FACT_GROUPS, ModelKnowledgeBase
 
-__all__ = ["evaluation_results", "evaluation_tasks", "judges", "sources_of", "teachers_of"]
+__all__ = ["batch_limits", "evaluation_results", "evaluation_tasks", "judges", "sources_of", "teachers_of"]
+
+
+def batch_limits(models: ModelKnowledgeBase, model_id: str) -> BatchLimits:
+    """The batch inference quotas of ``model_id`` (resolved like ``resolve``): the document's ``batch_inference``
+    table with the model's own ``batch_inference`` group over it. None: unconfirmed, not checked; the values are
+    per-account service quotas, set yours in a models file."""
+    entry = models.resolve(model_id, prop="model")
+    keys = [f.name for f in dataclasses.fields(BatchLimits)]
+    defaults = (models.document.get("batch_inference") or {}).get("quotas") or {}
+    own = (models.document.get("models", {}).get(entry.model_id) or {}).get("batch_inference") or {}
+    merged = {**defaults, **{k: v for k, v in own.items() if k in keys}}
+    return BatchLimits(**{k: merged.get(k) for k in keys})
 
 
 def sources_of(models: ModelKnowledgeBase, model_id: str) -> dict[str, tuple[Source, ...]]:
