@@ -199,3 +199,23 @@ def test_a_models_file_that_breaks_the_promotion_rules_fails_the_synth(tmp_path:
     models_file.write_text(json.dumps({"promotion": {"deployment_statuses": {"Active": "Running"}}}))
     with pytest.raises(ValueError, match=r"promotion group is incomplete or wrong"):
         StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, models_file=models_file)
+
+
+def test_a_workflow_refuses_a_stable_endpoint_of_another_base_model() -> None:
+    from bedrock_ops import CustomizationType, ModelCustomizationWorkflow, TrainingDataBucket
+    from tests.support import new_stack
+
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Titan", base_model_id="amazon.titan-text-express-v1")
+    with pytest.raises(ValueError, match=r"serving: .*amazon\.titan-text-express-v1.*amazon\.nova-micro-v1:0"):
+        ModelCustomizationWorkflow(
+            stack,
+            "Chat",
+            base_model_id="amazon.nova-micro-v1:0",
+            customization_type=CustomizationType.FINE_TUNING,
+            data_bucket=TrainingDataBucket(stack, "Data"),
+            training_data_key="training/chat/train.jsonl",
+            custom_model_name="chat",
+            serving=endpoint,
+            start_on_deploy=False,
+        )

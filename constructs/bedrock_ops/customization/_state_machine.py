@@ -1,5 +1,6 @@
 """The customization workflow's state machine: [validate dataset] -> createModelCustomizationJob.sync ->
-describe job -> completed? -> [success hooks] -> notify, or notify the failure and fail.
+describe job -> completed? -> [success hooks] -> [promote behind the stable endpoint] -> notify, or notify the
+failure and fail.
 
 State names and JSON paths are what the Step Functions engine gate (tests/gates) and the handlers read: keep them.
 """
@@ -23,6 +24,7 @@ from bedrock_ops.models.ids import ModelReference
 
 if TYPE_CHECKING:
     from bedrock_ops.customization.workflow import ModelCustomizationWorkflow
+    from bedrock_ops.serving.stable_endpoint import StableEndpoint
 
 __all__ = ["SYNC_RESOURCE", "build_state_machine"]
 
@@ -37,6 +39,7 @@ def build_state_machine(
     dataset_validator: lambda_.IFunction | None,
     validator_payload: dict[str, Any],
     success_hooks: Sequence[sfn.IChainable],
+    serving: StableEndpoint | None,
     base_model_id: str,
     teacher: ModelReference | None,
     custom_model_key: BedrockKmsKey | None,
@@ -105,11 +108,15 @@ def build_state_machine(
         error="CustomizationFailed",
         cause_path="$.report.failureMessage",
     )
+    # After a successful job: the hooks, then (with serving) the promotion behind the stable endpoint, then notify.
+    steps: list[sfn.IChainable] = list(success_hooks)
+    if serving is not None:
+        steps.append(serving.promotion_chain(workflow, "Serving", model_arn_path="$.report.customModelArn"))
     success_chain: sfn.IChainable = notify_success
-    if success_hooks:
-        chain = sfn.Chain.start(success_hooks[0])
-        for hook in success_hooks[1:]:
-            chain = chain.next(hook)
+    if steps:
+        chain = sfn.Chain.start(steps[0])
+        for step in steps[1:]:
+            chain = chain.next(step)
         success_chain = chain.next(notify_success)
     completed = (
         sfn.Choice(workflow, "JobCompleted", comment="Did Bedrock complete the job?")

@@ -72,6 +72,7 @@ from bedrock_ops.data.training_bucket import DataBucketLike, TrainingDataBucketB
 from bedrock_ops.models.facts import CustomizationType, DatasetFormat
 from bedrock_ops.models.knowledge import load_models
 from bedrock_ops.roles.service_role import BedrockJobType, BedrockServiceRole
+from bedrock_ops.serving.stable_endpoint import StableEndpoint
 from constructs import Construct
 
 __all__ = [
@@ -127,6 +128,7 @@ class ModelCustomizationWorkflow(Construct):
         dataset_validator: lambda_.IFunction | None = None,
         dataset_validator_payload: Mapping[str, Any] | None = None,
         success_hooks: Sequence[sfn.IChainable] = (),
+        serving: StableEndpoint | None = None,
         topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         start_on_deploy: bool = True,
@@ -186,6 +188,10 @@ class ModelCustomizationWorkflow(Construct):
         :param success_hooks: states run in order after a successful job (e.g. create provisioned
             throughput, start an evaluation). They find the model at ``$.report.customModelArn``
             and must keep the state input (use a ``result_path``). Default: none.
+        :param serving: a :class:`~bedrock_ops.StableEndpoint` of the same base model: after the success hooks,
+            each new model is promoted behind it (created the first time, then swapped in place or replaced; the
+            previous model is kept in its record for ``bedrock-ops rollback``), and the promotion is announced on
+            the endpoint's topic. A failed job promotes nothing. Default: none (models are only trained).
         :param topic: SNS topic for notifications. Default: a new KMS-encrypted topic.
         :param removal_policy: what deleting the stack (or replacing the job) does to trained custom
             models. Default: ``RETAIN`` (models are kept); ``DESTROY`` stops the job and deletes them.
@@ -216,10 +222,12 @@ class ModelCustomizationWorkflow(Construct):
         check_distillation(customization_type, teacher_model_id, max_response_length)
         teacher = check_teacher(models, self.model_spec, teacher_model_id) if teacher_model_id else None
         self.base_model_identifier = job_base_model_id(self.model_spec, customization_type, base_model_id)
-        tags = dict(tags or {})
-        check_counts(validation_data_keys, tags, vpc, security_groups, media_prefixes=media_prefixes, timeout=timeout)
+        check_counts(
+            validation_data_keys, tags or {}, vpc, security_groups, media_prefixes=media_prefixes, timeout=timeout
+        )
         self.customization_type = customization_type
         self.removal_policy = removal_policy
+        self.serving = _check_serving(serving, self.model_spec.model_id)
         self.custom_model_name_prefix = custom_model_name
         self.job_name_prefix = Names.unique_resource_name(
             self, max_length=MAX_NAME - HASH_SUFFIX, separator="-"
@@ -292,6 +300,7 @@ class ModelCustomizationWorkflow(Construct):
                 }
             ),
             success_hooks=success_hooks,
+            serving=self.serving,
             base_model_id=self.base_model_identifier,
             teacher=teacher,
             custom_model_key=custom_model_key,
@@ -549,3 +558,13 @@ def _job_types(
     if training_data_format is None:
         return ctype, None
     return ctype, parse_enum(DatasetFormat, training_data_format, param="training_data_format")
+
+
+def _check_serving(serving: StableEndpoint | None, model_id: str) -> StableEndpoint | None:
+    """``serving`` must serve custom models of the base model this workflow trains."""
+    if serving is not None and serving.base_model_id != model_id:
+        raise ValueError(
+            f"serving: the stable endpoint serves custom models of {serving.base_model_id}, but this workflow "
+            f"trains {model_id}: give a StableEndpoint(base_model_id={model_id!r})"
+        )
+    return serving
