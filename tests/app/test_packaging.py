@@ -19,13 +19,22 @@ CONSUMER_APP = """
 import json, bedrock_ops
 from pathlib import Path
 from aws_cdk import App, Stack
-from bedrock_ops import BedrockServiceRole, DatasetValidator, TrainingDataBucket
+from aws_cdk import Environment
+from bedrock_ops import (BedrockMonitoring, BedrockServiceRole, CustomizationType, DatasetValidator,
+                         ModelCustomizationWorkflow, StableEndpoint, TrainingDataBucket)
 app = App()
-stack = Stack(app, "Consumer")
+stack = Stack(app, "Consumer", env=Environment(region="us-east-1"))
 data = TrainingDataBucket(stack, "Data")
 BedrockServiceRole(stack, "Role", data_bucket=data)
 # stages its Lambda asset (handler + validator core) from the installed package at synth time
 DatasetValidator(stack, "Validator", data_bucket=data, base_model="amazon.nova-micro-v1:0")
+# the issue-13 journey: workflow -> serving -> monitoring in one stack
+endpoint = StableEndpoint(stack, "Endpoint", base_model_id="amazon.nova-micro-v1:0")
+ModelCustomizationWorkflow(stack, "Chat", base_model_id="amazon.nova-micro-v1:0",
+                           customization_type=CustomizationType.FINE_TUNING, data_bucket=data,
+                           training_data_key="training/chat/train.jsonl", custom_model_name="chat",
+                           serving=endpoint, start_on_deploy=False)
+BedrockMonitoring(stack, "Monitoring")
 assembly = app.synth()
 template = assembly.get_stack_by_name("Consumer").template
 # the handler runtime the wheel ships, staged beside the handler
@@ -110,6 +119,9 @@ def test_installed_wheel_synthesizes_a_consumer_app_outside_the_repo(wheel: Path
     assert output["file"].startswith(str(env_dir)), output["file"]
     assert {"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy"} <= set(output["types"])
     assert {"AWS::Lambda::Function", "AWS::Events::Rule", "AWS::SNS::Topic"} <= set(output["types"])
+    assert {"AWS::StepFunctions::StateMachine", "Custom::BedrockStableEndpoint", "AWS::CloudWatch::Alarm"} <= set(
+        output["types"]
+    )
     assert {"__init__.py", "clients.py", "errors.py", "logs.py"} <= set(output["runtime"])
 
 
