@@ -126,6 +126,28 @@ class DataConfig(_Model):
 _MODEL_NAME = r"^[0-9a-zA-Z](?:[_-]?[0-9a-zA-Z])*$"
 
 
+class JobServingConfig(_Model):
+    """Serve each model a job trains behind one stable endpoint (see ``bedrock_ops.StableEndpoint``)."""
+
+    endpoint_name: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-zA-Z][0-9a-zA-Z_-]{0,62}$",
+        description="The deployment's or throughput's name (default: derived from the job name).",
+    )
+    kind: Literal["auto", "deployment", "provisioned-throughput"] = Field(
+        default="auto",
+        description="auto: an on-demand deployment where the base model allows it, else a provisioned throughput.",
+    )
+    model_units: int = Field(default=1, ge=MODEL_UNITS.low, le=MODEL_UNITS.high, description="Throughput only.")
+    commitment: Literal["NoCommitment", "OneMonth", "SixMonths"] = Field(
+        default="NoCommitment", description="Throughput only; a term cannot be cancelled."
+    )
+    acknowledge_commitment_cost: bool = Field(default=False, description="Required (true) for OneMonth / SixMonths.")
+    custom_model_removal_policy: Literal["retain", "destroy"] = Field(
+        default="retain", description="destroy: deleting the stack deletes the current and previous custom models."
+    )
+
+
 class CustomizationJobConfig(_Model):
     """One model customization job (see ``bedrock_ops.ModelCustomizationWorkflow``)."""
 
@@ -177,6 +199,11 @@ class CustomizationJobConfig(_Model):
         ge=WORKFLOW_TIMEOUT_HOURS.low,
         le=WORKFLOW_TIMEOUT_HOURS.high,
         description="Workflow timeout; the alarm fires on timed-out executions.",
+    )
+    serving: JobServingConfig | None = Field(
+        default=None,
+        description="Promote each model the job trains behind a stable endpoint (default: none, models are only "
+        "trained).",
     )
 
     @model_validator(mode="after")

@@ -32,6 +32,7 @@ from bedrock_ops import (
     load_pricing_table,
 )
 from bedrock_ops.serving.inference_profile import ApplicationInferenceProfile
+from bedrock_ops.serving.stable_endpoint import StableEndpoint
 from constructs import Construct
 from infra.config import (
     BATCH_TASK,
@@ -165,6 +166,23 @@ class CustomizationStack(Stack):
             CfnOutput(self, "NotificationTopicArn", value=self.workflows[0].topic.topic_arn)
 
     def _workflow(self, job: CustomizationJobConfig, config: AppConfig, data: DataStack) -> ModelCustomizationWorkflow:
+        endpoint = None
+        if job.serving is not None:
+            serving = job.serving
+            endpoint = StableEndpoint(
+                self,
+                f"{job.name}Endpoint",
+                base_model_id=job.base_model,
+                kind=serving.kind,
+                endpoint_name=serving.endpoint_name or job.name,
+                model_units=serving.model_units,
+                commitment=serving.commitment,
+                acknowledge_commitment_cost=serving.acknowledge_commitment_cost,
+                custom_model_removal_policy=(
+                    RemovalPolicy.DESTROY if serving.custom_model_removal_policy == "destroy" else RemovalPolicy.RETAIN
+                ),
+                models_file=config.models_file,
+            )
         return ModelCustomizationWorkflow(
             self,
             job.name,
@@ -193,6 +211,7 @@ class CustomizationStack(Stack):
                 else None
             ),
             timeout=Duration.hours(job.timeout_hours),
+            serving=endpoint,
         )
 
 
@@ -211,6 +230,7 @@ _JOB_PROPS = {
     "base_model_id": "base_model",
     "base_model": "base_model",
     "timeout": "timeout_hours",
+    "serving": "serving",
 }
 
 

@@ -94,8 +94,35 @@ def test_default_app_has_one_workflow_per_job_and_one_topic(default_templates: l
 
     types = [resource["Type"] for resource in resources.values()]
     assert types.count("AWS::StepFunctions::StateMachine") == 2
-    assert types.count("AWS::SNS::Topic") == 1
+    assert types.count("AWS::SNS::Topic") == 2  # the workflows' topic and the stable endpoint's promotion notices
     assert types.count("AWS::CloudWatch::Alarm") == 2
+
+
+def test_the_default_chat_job_promotes_behind_a_stable_endpoint_and_creates_nothing_billable_on_deploy(
+    default_templates: list[Path],
+) -> None:
+    template = _customization_template(default_templates)
+    resources = template["Resources"]
+    assert isinstance(resources, dict)
+    (endpoint,) = [r for r in resources.values() if r["Type"] == "Custom::BedrockStableEndpoint"]
+    properties = endpoint["Properties"]
+    assert (properties["EndpointKind"], properties["EndpointName"]) == ("deployment", "service-desk-chat")
+    billable = {"Custom::BedrockCustomModelDeployment", "Custom::BedrockProvisionedThroughput"}
+    assert not [r for r in resources.values() if r["Type"] in billable]
+    chat = next(
+        json.dumps(r["Properties"]["DefinitionString"])
+        for name, r in resources.items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and name.startswith("servicedeskchat")
+    )
+    assert "NotifyPromotion" in chat
+
+
+def test_serving_of_a_job_takes_the_throughput_keys_with_their_bounds(tmp_path: Path) -> None:
+    message = _error(
+        tmp_path, base_model="amazon.nova-micro-v1:0", extra="      serving: {kind: on-demand, model_units: 0}\n"
+    )
+    assert "customization.jobs.0.serving.kind" in message and "on-demand" in message
+    assert "customization.jobs.0.serving.model_units" in message
 
 
 def test_default_jobs_start_only_by_hand(default_templates: list[Path]) -> None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -396,6 +397,16 @@ def _check_length(member: Shape, item: Any, where: str, problems: list[str]) -> 
         )
 
 
+def _bedrock_model_arn(region: str, request: Mapping[str, Any]) -> None:
+    """Give the job's custom model the ARN Bedrock gives it (``custom-model/<base model id>/<12 characters>``,
+    the pattern CreateCustomModelDeployment and CreateProvisionedModelThroughput check) instead of moto's
+    ``custom-model/<name>``."""
+    job = bedrock_backends[ACCOUNT][region].model_customization_jobs[str(request["jobName"])]
+    base = str(request["baseModelIdentifier"]).rsplit("foundation-model/", 1)[-1]
+    suffix = hashlib.sha256(str(request["customModelName"]).encode()).hexdigest()[:12]
+    job.output_model_arn = f"arn:aws:bedrock:{region}:{ACCOUNT}:custom-model/{base}/{suffix}"
+
+
 class BedrockCustomizationTask(StateTaskServiceCallback):
     """``arn:aws:states:::bedrock:createModelCustomizationJob[.sync]`` against moto's Bedrock backend."""
 
@@ -438,6 +449,7 @@ class BedrockCustomizationTask(StateTaskServiceCallback):
             **normalised_parameters
         )
         response.pop("ResponseMetadata", None)
+        _bedrock_model_arn(resource_runtime_part.region, normalised_parameters)
         self._from_boto_response(response, self._operation().output_shape)
         env.stack.append(response)
 

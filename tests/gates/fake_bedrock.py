@@ -820,3 +820,18 @@ class FakeBedrock:
         self.use_case_form = formData
         self.form_submissions.append(formData)
         return {}
+
+
+class BesideMoto:
+    """One Bedrock client for handlers that need both: the fake's endpoints and custom models, and moto's
+    backend (``moto``: a boto3 Bedrock client inside ``mock_aws``) for the rest, e.g. the customization jobs a
+    Step Functions ``.sync`` task created there."""
+
+    def __init__(self, fake: FakeBedrock, moto: Any) -> None:
+        self._fake, self._moto = fake, moto
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._fake, name)
+        except AttributeError:
+            return getattr(self._moto, name)

@@ -23,8 +23,10 @@ from moto.bedrock.models import bedrock_backends
 from bedrock_ops.customization.workflow import CustomizationHyperparameters, ModelCustomizationWorkflow
 from bedrock_ops.data.training_bucket import TrainingDataBucket
 from bedrock_ops.models.facts import CustomizationType
+from bedrock_ops.serving import promotion
 from infra.app import cdk_json_context
 from tests.gates.asl import AslEngine, Execution, JobPlan, Stack, asl_engine, stacks_of, subscribe_queue
+from tests.gates.fake_bedrock import BesideMoto, FakeBedrock
 from tests.support import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +71,20 @@ def hooks_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
 @pytest.fixture
 def app_engine(app_stacks: dict[str, Stack], monkeypatch: pytest.MonkeyPatch) -> Iterator[AslEngine]:
     with asl_engine(app_stacks, monkeypatch) as engine:
+        # service-desk-chat serves behind a stable endpoint (config serving:): its record as the stack's
+        # Custom::BedrockStableEndpoint leaves it after Create, and a Bedrock with deployments beside moto's jobs.
+        engine.bedrock_stub_client = BesideMoto(
+            FakeBedrock(polls_until_in_service=1), boto3.client("bedrock", region_name=REGION)
+        )
+        stack = engine.deployment.stack(APP_STACK)
+        (parameter,) = stack.logical_ids("AWS::SSM::Parameter")
+        config = promotion.EndpointConfig(name="service-desk-chat", base_model_id="amazon.nova-micro-v1:0")
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=str(stack.resources[parameter]["Properties"]["Name"]),
+            Value=promotion.Record(endpoint_kind="deployment", endpoint=config).dumps(),
+            Type="String",
+            Overwrite=True,
+        )
         yield engine
 
 
@@ -125,7 +141,9 @@ def test_app_workflow_success_validates_trains_and_notifies(app_engine: AslEngin
 
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     assert execution.states_entered == [
-        "Start", "ValidateDataset", "DatasetValid", "CreateJob", "DescribeJobResult", "JobCompleted", "NotifySuccess",
+        "Start", "ValidateDataset", "DatasetValid", "CreateJob", "DescribeJobResult", "JobCompleted",
+        "Promote", "StartWaiting", "FirstStatus", "EndpointActive?", "WaitForEndpoint", "CountPoll", "KeepCount",
+        "EndpointStatus", "EndpointActive?", "NotifyPromotion", "NotifySuccess",
     ]  # fmt: skip
     assert execution.state_output("ValidateDataset")["validation"]["status"] == "passed"
     job = execution.state_output("CreateJob")["job"]

@@ -24,7 +24,7 @@ from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.serving import promotion
 from infra.app import cdk_json_context
 from tests.gates.asl import AslEngine, Execution, JobPlan, Stack, asl_engine, stacks_of, subscribe_queue
-from tests.gates.fake_bedrock import FakeBedrock
+from tests.gates.fake_bedrock import BesideMoto, FakeBedrock
 from tests.support import ACCOUNT, REGION
 
 STACK = "AslGateServingJourney"
@@ -33,8 +33,8 @@ BASE_ARN = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.nova-micro-v1:0:1
 
 
 def _model_arn(name: str) -> str:
-    """The custom model a job named ``name`` trains, as Bedrock names it (``custom-model/<base>/<12 characters>``;
-    moto's backend says ``custom-model/<name>``, which CreateCustomModelDeployment's pattern refuses)."""
+    """The custom model a job named ``name`` trains (the harness gives it the ARN form Bedrock uses,
+    ``custom-model/<base>/<12 characters>``)."""
     suffix = hashlib.sha256(name.encode()).hexdigest()[:12]
     return f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.nova-micro-v1:0:128k/{suffix}"
 
@@ -68,7 +68,7 @@ def bedrock() -> FakeBedrock:
 @pytest.fixture
 def engine(stacks: dict[str, Stack], bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> Iterator[AslEngine]:
     with asl_engine(stacks, monkeypatch) as gate:
-        gate.bedrock_stub_client = _JobsInMotoEndpointsInFake(bedrock, boto3.client("bedrock", region_name=REGION))
+        gate.bedrock_stub_client = BesideMoto(bedrock, boto3.client("bedrock", region_name=REGION))
         # The record as the stack's Custom::BedrockStableEndpoint leaves it after Create.
         config = promotion.EndpointConfig(name="desk-chat", base_model_id=NOVA)
         boto3.client("ssm", region_name=REGION).put_parameter(
@@ -78,26 +78,6 @@ def engine(stacks: dict[str, Stack], bedrock: FakeBedrock, monkeypatch: pytest.M
             Overwrite=True,
         )
         yield gate
-
-
-class _JobsInMotoEndpointsInFake:
-    """One Bedrock for every handler: the fake's deployments and custom models, moto's customization jobs (which
-    the .sync task created there) for the rest."""
-
-    def __init__(self, fake: FakeBedrock, moto: Any) -> None:
-        self._fake, self._moto = fake, moto
-
-    def get_model_customization_job(self, **params: Any) -> dict[str, Any]:
-        job = dict(self._moto.get_model_customization_job(**params))
-        if "outputModelArn" in job:
-            job["outputModelArn"] = _model_arn(job["jobName"])
-        return job
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return getattr(self._fake, name)
-        except AttributeError:
-            return getattr(self._moto, name)
 
 
 def _parameter(stacks: dict[str, Stack]) -> str:
