@@ -46,6 +46,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from bedrock_ops._core import nag
 from bedrock_ops._core.enums import parse_enum
 from bedrock_ops._core.sequences import require_list
+from bedrock_ops._core.validation_step import validation_states
 from bedrock_ops.batch.requests import BatchFormat
 from bedrock_ops.data.validator import DatasetValidator
 from bedrock_ops.evaluation._model_ids import ModelTarget, TargetKind, parse_model_identifier
@@ -473,32 +474,16 @@ class BatchInference(Construct):
         """ValidateInput (the dataset validator on ``$.inputUri``) -> InputValid? -> the job, or the did-not-start
         notification with the validator's report as the error."""
         assert self.dataset_validator is not None
-        # A plain Task on the function ARN (LambdaInvoke would grant `<arn>:*`); the answer is the report summary.
-        validate = sfn.CustomState(
+        validate, invalid = validation_states(
             self,
-            "ValidateInput",
-            state_json={
-                "Type": "Task",
-                "Comment": "Validate the batch input (dataset validator Lambda, batch-records rules)",
-                "Resource": self.dataset_validator.function.function_arn,
-                "Parameters": {"uri.$": "$.inputUri"},
-                "ResultPath": "$.validation",
-            },
+            task_id="ValidateInput",
+            invalid_id="InputInvalid",
+            function_arn=self.dataset_validator.function.function_arn,
+            parameters={"uri.$": "$.inputUri"},
+            comment="Validate the batch input (dataset validator Lambda, batch-records rules)",
+            invalid_comment="The validator's summary becomes the error",
+            on_error=not_started,
         )
-        validate.add_retry(
-            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
-            interval=Duration.seconds(2),
-            max_attempts=6,
-            backoff_rate=2,
-        )
-        validate.add_catch(not_started, errors=["States.ALL"], result_path="$.error")
-        invalid = sfn.Pass(
-            self,
-            "InputInvalid",
-            comment="The validator's summary becomes the error",
-            parameters={"Error": "InputInvalid", "Cause.$": "States.JsonToString($.validation)"},
-            result_path="$.error",
-        ).next(not_started)
         passed = sfn.Condition.string_equals("$.validation.status", "passed")
         return validate.next(sfn.Choice(self, "InputValid?").when(passed, start).otherwise(invalid))
 

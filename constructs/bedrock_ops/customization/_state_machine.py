@@ -18,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from bedrock_ops._core import nag
+from bedrock_ops._core.validation_step import validation_states
 from bedrock_ops.customization._permissions import grant_sync_task
 from bedrock_ops.data.kms import BedrockKmsKey
 from bedrock_ops.models.ids import ModelReference
@@ -124,34 +125,16 @@ def build_state_machine(
         .otherwise(notify_failure.next(failed))
     )
     if dataset_validator is not None:
-        # A plain Task on the function ARN (the answer is the payload) rather than LambdaInvoke, whose
-        # grant adds `<arn>:*`: the validator often lives in another stack, where that wildcard
-        # cannot be acknowledged by id before synthesis resolves the cross-stack reference.
-        validate = sfn.CustomState(
+        validate, invalid = validation_states(
             workflow,
-            "ValidateDataset",
-            state_json={
-                "Type": "Task",
-                "Comment": "Validate the training data (dataset validator Lambda)",
-                "Resource": dataset_validator.function_arn,
-                "Parameters": validator_payload,
-                "ResultPath": "$.validation",
-            },
+            task_id="ValidateDataset",
+            invalid_id="DatasetInvalid",
+            function_arn=dataset_validator.function_arn,
+            parameters=validator_payload,
+            comment="Validate the training data (dataset validator Lambda)",
+            invalid_comment="The validator's report becomes the failure reason",
+            on_error=describe,
         )
-        validate.add_retry(
-            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
-            interval=Duration.seconds(2),
-            max_attempts=6,
-            backoff_rate=2,
-        )
-        validate.add_catch(describe, errors=["States.ALL"], result_path="$.error")
-        invalid = sfn.Pass(
-            workflow,
-            "DatasetInvalid",
-            comment="The validator's report becomes the failure reason",
-            parameters={"Error": "DatasetInvalid", "Cause.$": "States.JsonToString($.validation)"},
-            result_path="$.error",
-        ).next(describe)
         dataset_ok = (
             sfn.Choice(workflow, "DatasetValid", comment="Did the dataset pass validation?")
             .when(

@@ -32,6 +32,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from bedrock_ops._core import nag
 from bedrock_ops._core.limits import WORKFLOW_TIMEOUT_HOURS
 from bedrock_ops._core.sequences import require_list
+from bedrock_ops._core.validation_step import validation_states
 from bedrock_ops.customization.reward_function import RewardFunction
 from bedrock_ops.customization.workflow import JOB_PREFIX_TAG, MODEL_PREFIX_TAG, SYNC_RESOURCE
 from bedrock_ops.data.kms import BedrockKmsKey
@@ -333,32 +334,16 @@ class ReinforcementFineTuningWorkflow(Construct):
         """ValidateDataset (the validator Lambda on the uploaded training data) -> DatasetValid? -> the job, or the
         failure notification with the validator's report as the error."""
         assert self.dataset_validator is not None
-        # A plain Task on the function ARN, as ModelCustomizationWorkflow's (LambdaInvoke would grant `<arn>:*`).
-        validate = sfn.CustomState(
+        validate, invalid = validation_states(
             self,
-            "ValidateDataset",
-            state_json={
-                "Type": "Task",
-                "Comment": "Validate the training data (dataset validator Lambda, RFT rules)",
-                "Resource": self.dataset_validator.function.function_arn,
-                "Parameters": {"uri": training_uri},
-                "ResultPath": "$.validation",
-            },
+            task_id="ValidateDataset",
+            invalid_id="DatasetInvalid",
+            function_arn=self.dataset_validator.function.function_arn,
+            parameters={"uri": training_uri},
+            comment="Validate the training data (dataset validator Lambda, RFT rules)",
+            invalid_comment="The validator's report becomes the failure reason",
+            on_error=notify_failure,
         )
-        validate.add_retry(
-            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
-            interval=Duration.seconds(2),
-            max_attempts=6,
-            backoff_rate=2,
-        )
-        validate.add_catch(notify_failure, errors=["States.ALL"], result_path="$.error")
-        invalid = sfn.Pass(
-            self,
-            "DatasetInvalid",
-            comment="The validator's report becomes the failure reason",
-            parameters={"Error": "DatasetInvalid", "Cause.$": "States.JsonToString($.validation)"},
-            result_path="$.error",
-        ).next(notify_failure)
         passed = sfn.Condition.string_equals("$.validation.status", "passed")
         return validate.next(sfn.Choice(self, "DatasetValid").when(passed, create_job).otherwise(invalid))
 
