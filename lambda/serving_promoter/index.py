@@ -10,6 +10,11 @@ Step Functions tasks (an event without ``RequestType``):
   {"action": "status"}    -> {"status": "Creating" | "Updating" | "Active" | "Failed", "endpointArn",
                               "currentModelArn", "previousModelArn", "failureMessage"}
       (when Active, replaced throughputs waiting for deletion are deleted)
+  {"action": "record"}    -> {"endpointArn", "currentModelArn", "previousModelArn", "currentScores"}
+      (the record only: no Bedrock call; an evaluation gate reads the current model's scores here)
+  {"action": "release"}   -> {"released": [ARN, ...], "kept": [ARN, ...]}
+      (delete the endpoint and keep the record's models: what an evaluation candidate's throughput gets after
+      its evaluation, on every path; a committed throughput is kept, as on stack delete)
 A throttled or transient Bedrock/SSM error that outlasts the in-process retries raises PromotionRetryableError
 (the state machine retries it: the clientRequestToken makes a retried create buy nothing twice).
 
@@ -92,8 +97,12 @@ def task(event: Mapping[str, Any]) -> dict[str, Any]:
     name = parameter_name()
     if action == "status":
         return check_status(name)
+    if action == "record":
+        return read_only(name)
+    if action == "release":
+        return release(name)
     if action not in ("promote", "rollback"):
-        raise ValueError(f"action must be 'promote', 'rollback' or 'status', got {action!r}")
+        raise ValueError(f"action must be 'promote', 'rollback', 'status', 'record' or 'release', got {action!r}")
     record = promotion.read_record(ssm, name)
     the_rules = rules()
     scores = event.get("scores")
@@ -136,6 +145,29 @@ def check_status(name: str) -> dict[str, Any]:
         "previousModelArn": record.previous_model_arn,
         "failureMessage": state.failure_message or "",
     }
+
+
+def read_only(name: str) -> dict[str, Any]:
+    record = promotion.read_record(ssm, name)
+    return {
+        "endpointArn": record.endpoint_arn,
+        "currentModelArn": record.current_model_arn,
+        "previousModelArn": record.previous_model_arn,
+        "currentScores": dict(record.current_scores) if record.current_scores is not None else None,
+    }
+
+
+def release(name: str) -> dict[str, Any]:
+    """Delete the record's endpoint (and replaced throughputs), keep its models: the record stays usable, the
+    next promotion creates a new endpoint. Releasing an endpoint that is gone already deletes nothing."""
+    record = promotion.read_record(ssm, name)
+    emptied, done = promotion.clean_up(bedrock, record, rules(), delete_models=False)
+    for reason in done.reasons:
+        log.warning("kept", reason=reason)
+    if emptied != record:
+        promotion.write_record(ssm, name, dataclasses.replace(emptied, updated_at=promotion.now_iso()))
+    log.info("released", parameter=name, deleted=done.deleted, kept=done.kept)
+    return {"released": done.deleted, "kept": done.kept}
 
 
 # ------------------------------------------------------------------------------ CloudFormation

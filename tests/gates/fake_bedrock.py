@@ -53,11 +53,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import re
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import botocore.session
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
@@ -835,3 +838,54 @@ class BesideMoto:
             return getattr(self._fake, name)
         except AttributeError:
             return getattr(self._moto, name)
+
+
+class ScriptedEvaluations:
+    """The fake Bedrock, with each evaluation job reaching ``outcome`` after ``after_polls`` GetEvaluationJob
+    calls (its results written to S3 when it completes) and ``lose_creates`` CreateEvaluationJob responses
+    lost (the job is started, the caller sees ServiceUnavailableException). The results are ``results``
+    (the metric as the output names it -> the mean of three records, +-0.01), in moto's S3 (inside ``mock_aws``)."""
+
+    def __init__(self, fake: FakeBedrock, *, results: Mapping[str, float | None]) -> None:
+        self.fake = fake
+        self.outcome = "Completed"
+        self.failure = ""
+        self.after_polls = 2
+        self.results: Mapping[str, float | None] = results
+        self.lose_creates = 0
+        self.polls: dict[str, int] = defaultdict(int)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fake, name)
+
+    def create_evaluation_job(self, **request: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self.fake.create_evaluation_job(**request)
+        if self.lose_creates:
+            self.lose_creates -= 1
+            raise client_error("ServiceUnavailableException", "Service unavailable", "CreateEvaluationJob")
+        return response
+
+    def get_evaluation_job(self, **params: Any) -> dict[str, Any]:
+        job = self.fake.evaluation_jobs[params["jobIdentifier"]]
+        self.polls[job.arn] += 1
+        if job.status == "InProgress" and self.polls[job.arn] >= self.after_polls:
+            job.status = self.outcome
+            if self.outcome == "Completed":
+                self._write_results(job)
+        response: dict[str, Any] = self.fake.get_evaluation_job(**params)
+        if job.status in ("Failed", "Stopped") and self.failure:
+            response["failureMessages"] = [self.failure]
+        return response
+
+    def _write_results(self, job: EvaluationJob) -> None:
+        bucket, _, prefix = job.request["outputDataConfig"]["s3Uri"][5:].partition("/")
+        key = (
+            f"{prefix}{job.name}/0f1e2d3c-uuid/models/abcdefghijkl/taskTypes/Summarization/datasets/"
+            "Builtin.Gigaword/5a6b7c8d-uuid_output.jsonl"
+        )
+        lines = []
+        for i in range(3):  # three records; the mean is the value given (+-0.01 symmetric)
+            offset = (i - 1) * 0.01
+            scores = [{"metricName": m, "result": None if v is None else v + offset} for m, v in self.results.items()]
+            lines.append(json.dumps({"automatedEvaluationResult": {"scores": scores}, "inputRecord": {"prompt": i}}))
+        boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body="\n".join(lines).encode())

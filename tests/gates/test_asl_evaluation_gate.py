@@ -9,13 +9,10 @@ in the documented layout (``<output>/<job name>/<job uuid>/models/.../<file uuid
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from aws_cdk import App, Duration, Environment
 from aws_cdk import Stack as CdkStack
@@ -28,7 +25,7 @@ from bedrock_ops.evaluation.gate import EvaluationGate
 from bedrock_ops.evaluation.types import BuiltinDataset, EvaluationDataset
 from infra.app import cdk_json_context
 from tests.gates.asl import AslEngine, Execution, Stack, asl_engine, stacks_of
-from tests.gates.fake_bedrock import EvaluationJob, FakeBedrock, client_error
+from tests.gates.fake_bedrock import FakeBedrock, ScriptedEvaluations
 from tests.support import ACCOUNT, REGION, run_cfn_lint
 
 STACK = "AslEvaluationGate"
@@ -80,62 +77,12 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[App, dict[str
     return app, stacks_of(assembly), out
 
 
-class ScriptedBedrock:
-    """The fake Bedrock, with each evaluation job reaching ``outcome`` after ``after_polls`` GetEvaluationJob
-    calls (its results written to S3 when it completes) and ``lose_creates`` CreateEvaluationJob responses
-    lost (the job is started, the caller sees ServiceUnavailableException)."""
-
-    def __init__(self, fake: FakeBedrock) -> None:
-        self.fake = fake
-        self.outcome = "Completed"
-        self.failure = ""
-        self.after_polls = 2
-        self.results: Mapping[str, float | None] = PASSING
-        self.lose_creates = 0
-        self.polls: dict[str, int] = defaultdict(int)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.fake, name)
-
-    def create_evaluation_job(self, **request: Any) -> dict[str, Any]:
-        response: dict[str, Any] = self.fake.create_evaluation_job(**request)
-        if self.lose_creates:
-            self.lose_creates -= 1
-            raise client_error("ServiceUnavailableException", "Service unavailable", "CreateEvaluationJob")
-        return response
-
-    def get_evaluation_job(self, **params: Any) -> dict[str, Any]:
-        job = self.fake.evaluation_jobs[params["jobIdentifier"]]
-        self.polls[job.arn] += 1
-        if job.status == "InProgress" and self.polls[job.arn] >= self.after_polls:
-            job.status = self.outcome
-            if self.outcome == "Completed":
-                self._write_results(job)
-        response: dict[str, Any] = self.fake.get_evaluation_job(**params)
-        if job.status in ("Failed", "Stopped") and self.failure:
-            response["failureMessages"] = [self.failure]
-        return response
-
-    def _write_results(self, job: EvaluationJob) -> None:
-        bucket, _, prefix = job.request["outputDataConfig"]["s3Uri"][5:].partition("/")
-        key = (
-            f"{prefix}{job.name}/0f1e2d3c-uuid/models/abcdefghijkl/taskTypes/Summarization/datasets/"
-            "Builtin.Gigaword/5a6b7c8d-uuid_output.jsonl"
-        )
-        lines = []
-        for i in range(3):  # three records; the mean is the value given (+-0.01 symmetric)
-            offset = (i - 1) * 0.01
-            scores = [{"metricName": m, "result": None if v is None else v + offset} for m, v in self.results.items()]
-            lines.append(json.dumps({"automatedEvaluationResult": {"scores": scores}, "inputRecord": {"prompt": i}}))
-        boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=key, Body="\n".join(lines).encode())
-
-
 @pytest.fixture
 def engine(
     synthesized: tuple[App, dict[str, Stack], Path], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[AslEngine, ScriptedBedrock]]:
+) -> Iterator[tuple[AslEngine, ScriptedEvaluations]]:
     with asl_engine(synthesized[1], monkeypatch) as running:
-        bedrock = ScriptedBedrock(FakeBedrock())
+        bedrock = ScriptedEvaluations(FakeBedrock(), results=PASSING)
         running.bedrock_stub_client = bedrock
         yield running, bedrock
 
@@ -154,7 +101,7 @@ def _input(current: Mapping[str, float] | None = None) -> dict[str, Any]:
 
 
 def test_a_model_meeting_every_threshold_goes_to_on_pass_with_its_scores(
-    engine: tuple[AslEngine, ScriptedBedrock],
+    engine: tuple[AslEngine, ScriptedEvaluations],
 ) -> None:
     asl, bedrock = engine
 
@@ -173,7 +120,7 @@ def test_a_model_meeting_every_threshold_goes_to_on_pass_with_its_scores(
 
 
 def test_a_score_below_its_threshold_goes_to_on_fail_with_the_value_and_bound(
-    engine: tuple[AslEngine, ScriptedBedrock],
+    engine: tuple[AslEngine, ScriptedEvaluations],
 ) -> None:
     asl, bedrock = engine
     bedrock.results = {"Accuracy": 0.5, "Toxicity": 0.3}
@@ -190,7 +137,7 @@ def test_a_score_below_its_threshold_goes_to_on_fail_with_the_value_and_bound(
     ]
 
 
-def test_a_model_not_better_than_the_current_one_goes_to_on_fail(engine: tuple[AslEngine, ScriptedBedrock]) -> None:
+def test_a_model_not_better_than_the_current_one_goes_to_on_fail(engine: tuple[AslEngine, ScriptedEvaluations]) -> None:
     asl, _ = engine
 
     execution = _run(asl, _input({"Builtin.Accuracy": 0.8, "Builtin.Toxicity": 0.04}))
@@ -200,7 +147,7 @@ def test_a_model_not_better_than_the_current_one_goes_to_on_fail(engine: tuple[A
     assert reason == "Builtin.Accuracy 0.72 is worse than the current model's 0.8"
 
 
-def test_a_model_better_than_the_current_one_passes(engine: tuple[AslEngine, ScriptedBedrock]) -> None:
+def test_a_model_better_than_the_current_one_passes(engine: tuple[AslEngine, ScriptedEvaluations]) -> None:
     asl, _ = engine
 
     execution = _run(asl, _input({"Builtin.Accuracy": 0.65, "Builtin.Toxicity": 0.05}))
@@ -210,7 +157,7 @@ def test_a_model_better_than_the_current_one_passes(engine: tuple[AslEngine, Scr
 
 
 def test_a_failed_evaluation_job_goes_to_on_fail_with_its_failure_message(
-    engine: tuple[AslEngine, ScriptedBedrock],
+    engine: tuple[AslEngine, ScriptedEvaluations],
 ) -> None:
     asl, bedrock = engine
     bedrock.outcome, bedrock.failure, bedrock.after_polls = "Failed", "The model is not available", 3
@@ -226,7 +173,7 @@ def test_a_failed_evaluation_job_goes_to_on_fail_with_its_failure_message(
     assert "EvaluateScore" not in execution.states_entered
 
 
-def test_a_retried_start_does_not_start_a_second_job(engine: tuple[AslEngine, ScriptedBedrock]) -> None:
+def test_a_retried_start_does_not_start_a_second_job(engine: tuple[AslEngine, ScriptedEvaluations]) -> None:
     asl, bedrock = engine
     bedrock.lose_creates = 5  # every attempt of the handler's own retries: the state itself is retried
 
@@ -242,7 +189,7 @@ def test_a_retried_start_does_not_start_a_second_job(engine: tuple[AslEngine, Sc
 
 
 def test_a_job_still_running_at_the_timeout_is_stopped_and_fails_the_gate(
-    engine: tuple[AslEngine, ScriptedBedrock],
+    engine: tuple[AslEngine, ScriptedEvaluations],
 ) -> None:
     asl, bedrock = engine
     bedrock.after_polls = 10_000
@@ -257,7 +204,9 @@ def test_a_job_still_running_at_the_timeout_is_stopped_and_fails_the_gate(
     assert reason.startswith(f"evaluation job {job.name} still InProgress after 3 checks")
 
 
-def test_a_custom_model_arn_goes_to_on_fail_without_starting_a_job(engine: tuple[AslEngine, ScriptedBedrock]) -> None:
+def test_a_custom_model_arn_goes_to_on_fail_without_starting_a_job(
+    engine: tuple[AslEngine, ScriptedEvaluations],
+) -> None:
     asl, bedrock = engine
 
     execution = _run(asl, {"model": {"arn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/chat/abcdefghijkl"}})

@@ -241,5 +241,40 @@ def test_rollback_through_the_handler_swaps_current_and_previous(bedrock: FakeBe
 
 
 def test_an_unknown_task_action_names_the_allowed_ones(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
-    with pytest.raises(ValueError, match="action must be 'promote', 'rollback' or 'status', got 'deploy'"):
+    allowed = "'promote', 'rollback', 'status', 'record' or 'release'"
+    with pytest.raises(ValueError, match=f"action must be {allowed}, got 'deploy'"):
         handler.on_event({"action": "deploy"})
+
+
+def test_release_deletes_the_throughput_keeps_the_models_and_the_next_promotion_buys_a_new_one(
+    bedrock: FakeBedrock, cfn: Lifecycle
+) -> None:
+    resource = cfn.deploy(THROUGHPUT)
+    first = promote(MODEL_A)["endpointArn"]
+    answer = handler.on_event({"action": "release"})
+    assert answer == {"released": [first], "kept": []} and bedrock.live() == []
+    saved = record()
+    assert saved["endpointArn"] is None and saved["currentModelArn"] == MODEL_A
+    assert handler.on_event({"action": "release"}) == {"released": [], "kept": []}  # nothing left: nothing deleted
+    again = promote(MODEL_A)  # the same model evaluated again: a new purchase, under a new name
+    (live,) = bedrock.live()
+    assert live.arn == again["endpointArn"] != first and live.name.startswith("chat-")
+    assert MODEL_A not in bedrock.deleted_models
+    assert cfn.delete(resource).ok and bedrock.live() == []
+
+
+def test_release_keeps_a_committed_throughput(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
+    cfn.deploy({**THROUGHPUT, "Commitment": "OneMonth"})
+    bought = promote(MODEL_A)["endpointArn"]
+    answer = handler.on_event({"action": "release"})
+    assert answer == {"released": [], "kept": [bought]}
+    assert [t.arn for t in bedrock.live()] == [bought] and record()["retained"] == [bought]
+
+
+def test_the_record_action_reads_the_scores_without_calling_bedrock(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
+    cfn.deploy(PROPS)
+    promote(MODEL_A)
+    calls = len(bedrock.calls)
+    answer = handler.on_event({"action": "record"})
+    assert answer["currentModelArn"] == MODEL_A and answer["currentScores"] == {"accuracy": 0.9}
+    assert answer["previousModelArn"] is None and len(bedrock.calls) == calls

@@ -219,3 +219,190 @@ def test_a_workflow_refuses_a_stable_endpoint_of_another_base_model() -> None:
             serving=endpoint,
             start_on_deploy=False,
         )
+
+
+# ------------------------------------------------------------------------------------------ evaluation gate
+
+
+def _gate(stack: Any, must_beat_current: bool = True) -> Any:
+    from bedrock_ops import BuiltinDataset, EvaluationDataset, EvaluationGate, TrainingDataBucket
+
+    return EvaluationGate(
+        stack,
+        "Gate",
+        datasets=[EvaluationDataset(builtin=BuiltinDataset.GIGAWORD)],
+        thresholds={"Builtin.Accuracy": 0.6},
+        output_bucket=TrainingDataBucket(stack, "Data").bucket,
+        must_beat_current=must_beat_current,
+    )
+
+
+def _definition(stack: Any, chain: sfn.IChainable) -> dict[str, Any]:
+    machine = sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(chain))
+    parts = stack.resolve(machine.node.default_child.definition_string)["Fn::Join"][1]  # type: ignore[union-attr]
+    return dict(json.loads("".join(p if isinstance(p, str) else "ARN" for p in parts)))
+
+
+def test_an_evaluation_gate_needs_the_candidate_cost_acknowledgment_and_says_the_estimate() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError) as error:
+        StableEndpoint(stack, "Chat", base_model_id=NOVA, evaluation_gate=_gate(stack))
+    message = str(error.value)
+    assert message.startswith("Test/Chat: evaluation_gate evaluates every new model on a candidate provisioned")
+    assert "1 model unit(s), no commitment" in message and "/hour" in message
+    assert "for the gate's timeout of 24 hours" in message
+    assert "evaluation_results.evaluable_model_resources" in message
+    assert message.endswith("Set acknowledge_candidate_cost=True to proceed.")
+
+
+def test_a_gated_endpoint_has_a_no_commitment_candidate_throughput_sharing_its_topic() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(
+        stack,
+        "Chat",
+        base_model_id=NOVA,
+        endpoint_name="desk-chat",
+        evaluation_gate=_gate(stack),
+        candidate_model_units=2,
+        acknowledge_candidate_cost=True,
+    )
+    candidate = endpoint.candidate
+    assert candidate is not None and candidate.evaluation_gate is None
+    assert (candidate.endpoint_kind, candidate.commitment.value) == ("provisioned-throughput", "NoCommitment")
+    assert (candidate.endpoint_name, candidate.model_units, candidate.topic) == (
+        "desk-chat-candidate",
+        2,
+        endpoint.topic,
+    )
+    Template.from_stack(stack).resource_count_is("Custom::BedrockStableEndpoint", 2)
+
+
+def test_the_gated_chain_evaluates_on_the_candidate_releases_it_on_every_path_and_then_promotes() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(
+        stack, "Chat", base_model_id=NOVA, evaluation_gate=_gate(stack), acknowledge_candidate_cost=True
+    )
+    chain = endpoint.promotion_chain(stack, "Serve", model_arn_path="$.report.customModelArn")
+    assert sorted(s.id for s in chain.end_states) == ["NotifyNotPromoted", "NotifyPromotion"]  # type: ignore[attr-defined]
+    states = _definition(stack, chain)["States"]
+    evaluate = states["EvaluateCandidate"]
+    assert evaluate["Type"] == "Parallel" and evaluate["ResultPath"] == "$.evaluation"
+    assert evaluate["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.evaluationError", "Next": "ReleaseCandidateAfterError"}
+    ]
+    (branch,) = evaluate["Branches"]
+    assert branch["StartAt"] == "CandidatePromote"
+    assert branch["States"]["ReadServingRecord"]["Next"] == "GateStart"  # must_beat_current reads the record
+    gate_start = json.dumps(branch["States"]["GateStart"]["Parameters"])
+    assert '"modelArn.$": "$.promotionStatus.endpointArn"' in gate_start  # the candidate throughput, not the model
+    assert states["KeepEvaluation"]["Next"] == "ReleaseCandidate"
+    assert states["ReleaseCandidate"]["Next"] == "PromoteCandidate?"
+    for release in ("ReleaseCandidate", "ReleaseCandidateAfterError"):
+        assert states[release]["Parameters"] == {"action": "release"}
+    assert states["ReleaseCandidateAfterError"]["Next"] == "CandidateEvaluationFailed"
+    choice = states["PromoteCandidate?"]
+    assert choice["Choices"][0] == {"Variable": "$.evaluation.gate.passed", "BooleanEquals": True, "Next": "Promote"}
+    assert choice["Default"] == "NotifyNotPromoted"
+    assert states["Promote"]["Parameters"]["scores.$"] == "$.evaluation.gate.scores"
+
+
+def test_without_must_beat_current_the_gated_chain_does_not_read_the_record() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(
+        stack, "Chat", base_model_id=NOVA, evaluation_gate=_gate(stack, False), acknowledge_candidate_cost=True
+    )
+    (branch,) = _definition(stack, endpoint.promotion_chain(stack, "Serve", model_arn_path="$.m"))["States"][
+        "EvaluateCandidate"
+    ]["Branches"]
+    assert "ReadServingRecord" not in branch["States"]
+    assert branch["States"]["CandidateEndpointReady"]["Next"] == "GateStart"
+
+
+def test_scores_path_is_refused_with_a_gate_whose_scores_are_recorded() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(
+        stack, "Chat", base_model_id=NOVA, evaluation_gate=_gate(stack), acknowledge_candidate_cost=True
+    )
+    with pytest.raises(ValueError, match="scores_path: with an evaluation_gate the recorded scores are the gate's"):
+        endpoint.promotion_chain(stack, "Serve", model_arn_path="$.m", scores_path="$.s")
+
+
+def test_a_gate_that_is_not_an_evaluation_gate_is_refused() -> None:
+    with pytest.raises(TypeError, match="evaluation_gate must be an EvaluationGate, got str"):
+        StableEndpoint(new_stack(), "Chat", base_model_id=NOVA, evaluation_gate="gate", acknowledge_candidate_cost=True)  # type: ignore[arg-type]
+
+
+def test_a_knowledge_base_in_which_no_throughput_is_evaluable_refuses_the_gate(tmp_path: Path) -> None:
+    models_file = tmp_path / "models.json"
+    models_file.write_text(json.dumps({"evaluation_results": {"evaluable_model_resources": ["foundation-model"]}}))
+    stack = new_stack()
+    with pytest.raises(ValueError, match=r"evaluable_model_resources: foundation-model; a trained model is evaluated"):
+        StableEndpoint(
+            stack,
+            "Chat",
+            base_model_id=NOVA,
+            evaluation_gate=_gate(stack),
+            acknowledge_candidate_cost=True,
+            models_file=models_file,
+        )
+
+
+def test_state_prefix_lets_two_promotion_chains_share_a_state_machine() -> None:
+    stack = new_stack()
+    first = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    second = StableEndpoint(stack, "Summaries", base_model_id=TITAN)
+    chain = first.promotion_chain(stack, "ServeChat", model_arn_path="$.chat").next(
+        second.promotion_chain(stack, "ServeSummaries", model_arn_path="$.summaries", state_prefix="Summaries")
+    )
+    states = _definition(stack, chain)["States"]
+    assert {"Promote", "SummariesPromote", "NotifyPromotion", "SummariesNotifyPromotion"} <= set(states)
+    assert states["NotifyPromotion"]["Next"] == "SummariesPromote"
+
+
+def test_notify_false_ends_the_chain_at_endpoint_ready() -> None:
+    stack = new_stack()
+    chain = StableEndpoint(stack, "Chat", base_model_id=NOVA).promotion_chain(
+        stack, "Serve", model_arn_path="$.m", notify=False
+    )
+    states = _definition(stack, chain)["States"]
+    assert "NotifyPromotion" not in states and states["EndpointReady"]["Type"] == "Pass"
+
+
+def test_a_workflow_with_a_gated_endpoint_releases_the_candidate_when_an_execution_stops_and_is_nag_clean() -> None:
+    from bedrock_ops import CustomizationType, ModelCustomizationWorkflow
+
+    stack = new_stack()
+    endpoint = StableEndpoint(
+        stack, "Chat", base_model_id=NOVA, evaluation_gate=_gate(stack), acknowledge_candidate_cost=True
+    )
+    ModelCustomizationWorkflow(
+        stack,
+        "Desk",
+        base_model_id=NOVA,
+        customization_type=CustomizationType.FINE_TUNING,
+        data_bucket=endpoint.evaluation_gate.output_bucket,  # type: ignore[union-attr]
+        training_data_key="training/desk/train.jsonl",
+        custom_model_name="desk",
+        serving=endpoint,
+        start_on_deploy=False,
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.states"],
+                "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": Match.any_value()},
+            },
+            "Targets": [Match.object_like({"Input": '{"action":"release"}'})],
+        },
+    )
+    assert nag_findings(stack) == []
+
+
+def test_release_candidate_on_stop_without_a_gate_makes_no_rule() -> None:
+    stack = new_stack()
+    endpoint = StableEndpoint(stack, "Chat", base_model_id=NOVA)
+    machine = sfn.StateMachine(stack, "M", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "P")))
+    assert endpoint.release_candidate_on_stop(machine) is None
+    Template.from_stack(stack).resource_count_is("AWS::Events::Rule", 0)

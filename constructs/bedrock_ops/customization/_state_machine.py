@@ -174,6 +174,8 @@ def build_state_machine(
         comment="Runs a Bedrock model customization job and reports its outcome",
     )
     grant_sync_task(workflow, machine, base_model_id, teacher, custom_model_key)
+    if serving is not None:
+        serving.release_candidate_on_stop(machine)
     if dataset_validator is not None:
         machine.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[dataset_validator.function_arn])

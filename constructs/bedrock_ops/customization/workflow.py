@@ -191,7 +191,9 @@ class ModelCustomizationWorkflow(Construct):
         :param serving: a :class:`~bedrock_ops.StableEndpoint` of the same base model: after the success hooks,
             each new model is promoted behind it (created the first time, then swapped in place or replaced; the
             previous model is kept in its record for ``bedrock-ops rollback``), and the promotion is announced on
-            the endpoint's topic. A failed job promotes nothing. Default: none (models are only trained).
+            the endpoint's topic. A failed job promotes nothing. With the endpoint's ``evaluation_gate``, the model
+            is first evaluated on a candidate throughput, deleted afterwards (also when an execution is aborted,
+            times out or fails), and promoted only if it passed. Default: none (models are only trained).
         :param topic: SNS topic for notifications. Default: a new KMS-encrypted topic.
         :param removal_policy: what deleting the stack (or replacing the job) does to trained custom
             models. Default: ``RETAIN`` (models are kept); ``DESTROY`` stops the job and deletes them.

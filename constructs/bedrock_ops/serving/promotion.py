@@ -418,18 +418,24 @@ def plan(
         previous_scores=record.current_scores,
         updated_at=stamp,
     )
-    token = _token(parameter_name, config.name, kind, record.endpoint_arn, record.current_model_arn, target)
+    # The record's own stamp is part of the token: a retry reads the same record (same token, nothing bought
+    # twice), while a promotion after a release (same models, a newer record) is a new purchase.
+    token = _token(
+        parameter_name, config.name, kind, record.endpoint_arn, record.current_model_arn, target, record.updated_at
+    )
     tags = [{"key": config.tag_key, "value": parameter_name or config.name}]
 
     if not record.endpoint_arn:
-        create = _create_call(kind, config, target=target, token=token, tags=tags, name=config.name)
+        # An endpoint released before (its model still recorded) may still be deleting under the plain name.
+        name = config.name if record.current_model_arn is None else f"{config.name[:56]}-{token[:6]}"
+        create = _create_call(kind, config, target=target, token=token, tags=tags, name=name)
         return Plan(
             action,
             target,
             record,
             replace(after, endpoint_arn=None),
             (create,),
-            (f"no endpoint yet: create {what} {config.name} serving {target}",),
+            (f"no endpoint yet: create {what} {name} serving {target}",),
             "create",
         )
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -34,6 +36,9 @@ from bedrock_ops.observability.fleet import metrics_insights_query
 from bedrock_ops.serving import promotion
 from bedrock_ops.serving.provisioned_throughput import commitment_cost_guard, parse_commitment
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from bedrock_ops.evaluation.gate import EvaluationGate
 
 __all__ = ["EndpointKind", "IStableEndpoint", "StableEndpoint"]
 
@@ -143,6 +148,13 @@ class StableEndpoint(IStableEndpoint):
     Active and notifies ``topic``. Deleting the stack deletes the endpoint it created, except a committed
     throughput, which cannot be deleted before its term ends and is kept (logged, and said in a stack output);
     the recorded custom models are deleted only with ``custom_model_removal_policy=RemovalPolicy.DESTROY``.
+
+    With ``evaluation_gate``, a new model is evaluated before it is promoted. ``CreateEvaluationJob`` takes no
+    custom model or custom model deployment ARN (knowledge base ``evaluation_results.evaluable_model_resources``),
+    so the model is served for its evaluation by a **candidate** provisioned throughput without commitment
+    (:attr:`candidate`, a stable endpoint of its own, billed per hour while it exists: the synth needs
+    ``acknowledge_candidate_cost=True``), which the chain deletes after the evaluation on every path: passed,
+    not passed, and any error.
     """
 
     def __init__(
@@ -160,6 +172,9 @@ class StableEndpoint(IStableEndpoint):
         custom_model_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         models_file: str | Path | None = None,
         pricing_table: PricingTable | None = None,
+        evaluation_gate: EvaluationGate | None = None,
+        candidate_model_units: int = 1,
+        acknowledge_candidate_cost: bool = False,
     ) -> None:
         """
         :param base_model_id: the base model of every custom model promoted here (e.g. ``amazon.nova-micro-v1:0``),
@@ -180,6 +195,14 @@ class StableEndpoint(IStableEndpoint):
             stack delete (default: RETAIN).
         :param models_file: a models file merged over the packaged knowledge base (default: none).
         :param pricing_table: prices for the committed-throughput estimate (default: the packaged table).
+        :param evaluation_gate: evaluate each new model before promoting it (default: none, every model is
+            promoted): :meth:`promotion_chain` serves the model on a candidate throughput, runs the gate on it,
+            deletes the candidate, and promotes the model (its scores recorded, for the gate's
+            ``must_beat_current`` next time) only if it passed; otherwise it publishes "not promoted" with the
+            reasons on ``topic`` and the endpoint stays as it was.
+        :param candidate_model_units: model units of the candidate throughput, >= 1 (default: 1).
+        :param acknowledge_candidate_cost: must be True with ``evaluation_gate`` (default: False): every
+            evaluation buys a no-commitment throughput for the time it takes (the error says the estimate).
         """
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -233,6 +256,19 @@ class StableEndpoint(IStableEndpoint):
         self.parameter_name = parameter_name
         """The parameter's name (a literal: the promoter, the CLI and the grants use it)."""
         self.topic: sns.ITopic = topic or self._new_topic()
+        self.evaluation_gate = evaluation_gate
+        """The gate each new model passes before it is promoted (None: every model is promoted)."""
+        self.candidate: StableEndpoint | None = None
+        """The candidate endpoint (a no-commitment provisioned throughput) a gated model is evaluated on."""
+        if evaluation_gate is not None:
+            self.candidate = self._candidate(
+                evaluation_gate,
+                model_units=candidate_model_units,
+                acknowledged=acknowledge_candidate_cost,
+                models=models,
+                pricing_table=pricing_table,
+                models_file=models_file,
+            )
 
         handle = ProviderHandle(
             self,
@@ -291,6 +327,8 @@ class StableEndpoint(IStableEndpoint):
         scores_path: str | None = None,
         poll_interval: Duration | None = None,
         max_polls: int = DEFAULT_MAX_POLLS,
+        notify: bool = True,
+        state_prefix: str = "",
     ) -> sfn.Chain:
         """States that promote the model at ``model_arn_path`` (e.g. ``$.report.customModelArn``) into this
         endpoint: Promote (the promoter Lambda) -> wait until the endpoint is Active (Wait + Choice, at most
@@ -299,25 +337,63 @@ class StableEndpoint(IStableEndpoint):
         last poll, ends in a Fail state (error ``PromotionFailed``, Bedrock's failure message as the cause).
         Results land in ``$.promotion`` and ``$.promotionStatus``; the chain can be continued with ``.next()``.
 
-        :param scores_path: where the new model's scores are (``{metric: number}``; default: none recorded).
+        With an ``evaluation_gate``, the promotion is preceded by the evaluation (see the class): the candidate's
+        states (``Candidate...``), the gate's (``Gate...``) in ``EvaluateCandidate`` (a Parallel state), whose
+        outcome lands in ``$.evaluation`` (``{"gate": {"passed", "scores", "reasons", ...},
+        "candidateEndpointArn"}``), then ``ReleaseCandidate``; a model that did not pass ends in
+        ``NotifyNotPromoted``, an error in the evaluation in ``ReleaseCandidateAfterError`` -> Fail
+        ``CandidateEvaluationFailed``. The recorded scores are then the gate's.
+
+        :param scores_path: where the new model's scores are (``{metric: number}``; default: none recorded, or
+            the gate's scores with an ``evaluation_gate``).
+        :param notify: publish the promotion on the topic (default: True; False ends at ``EndpointReady``).
+        :param state_prefix: put before every state name, so that two chains can share a state machine
+            (default: none; a state machine holds one chain of each prefix).
         """
         if not 1 <= max_polls <= 1000:
             raise ValueError(f"max_polls must be 1-1000, got {max_polls}")
+        if self.evaluation_gate is not None:
+            if scores_path is not None:
+                raise ValueError("scores_path: with an evaluation_gate the recorded scores are the gate's")
+            return self._gated_chain(
+                scope,
+                id,
+                model_arn_path=model_arn_path,
+                poll_interval=poll_interval,
+                max_polls=max_polls,
+                notify=notify,
+                state_prefix=state_prefix,
+            )
+        chain = self._promotion_states(
+            scope,
+            id,
+            model_arn_path=model_arn_path,
+            scores_path=scores_path,
+            poll_interval=poll_interval,
+            max_polls=max_polls,
+            notify=notify,
+            state_prefix=state_prefix,
+        )
+        self._acknowledge_invoke(scope, self.promoter)
+        return chain
+
+    def _promotion_states(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_arn_path: str,
+        scores_path: str | None,
+        poll_interval: Duration | None,
+        max_polls: int,
+        notify: bool,
+        state_prefix: str,
+    ) -> sfn.Chain:
         interval = poll_interval or Duration.minutes(1)
         group = Construct(scope, id)
         payload: dict[str, Any] = {"action": "promote", "modelArn": sfn.JsonPath.string_at(model_arn_path)}
         payload["scores"] = sfn.JsonPath.object_at(scores_path) if scores_path else None
-        promote = tasks.LambdaInvoke(
-            group,
-            "Promote",
-            lambda_function=self.promoter,
-            payload=sfn.TaskInput.from_object(payload),
-            payload_response_only=True,
-            result_path="$.promotion",
-        )
-        promote.add_retry(
-            errors=["PromotionRetryableError"], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2
-        )
+        promote = self._task(group, "Promote", self.promoter, payload, "$.promotion")
         init = sfn.Pass(group, "StartWaiting", result=sfn.Result.from_number(0), result_path="$.promotionPolls")
         wait = sfn.Wait(group, "WaitForEndpoint", time=sfn.WaitTime.duration(interval))
         count = sfn.Pass(
@@ -327,17 +403,7 @@ class StableEndpoint(IStableEndpoint):
             result_path="$.promotionPollCount",
         )
         keep = sfn.Pass(group, "KeepCount", input_path="$.promotionPollCount.value", result_path="$.promotionPolls")
-        check = tasks.LambdaInvoke(
-            group,
-            "EndpointStatus",
-            lambda_function=self.promoter,
-            payload=sfn.TaskInput.from_object({"action": "status"}),
-            payload_response_only=True,
-            result_path="$.promotionStatus",
-        )
-        check.add_retry(
-            errors=["PromotionRetryableError"], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2
-        )
+        check = self._task(group, "EndpointStatus", self.promoter, {"action": "status"}, "$.promotionStatus")
         failed = sfn.Fail(
             group, "PromotionFailed", error="PromotionFailed", cause_path="$.promotionStatus.failureMessage"
         )
@@ -347,53 +413,197 @@ class StableEndpoint(IStableEndpoint):
             error="PromotionFailed",
             cause=f"the endpoint was not Active after {max_polls} status checks",
         )
-        notify = tasks.SnsPublish(
-            group,
-            "NotifyPromotion",
-            topic=self.topic,
-            subject=f"Stable endpoint {self.endpoint_name}: model promoted"[:100],
-            message=sfn.TaskInput.from_object(
-                {
-                    "endpointArn": sfn.JsonPath.string_at("$.promotionStatus.endpointArn"),
-                    "endpointKind": self.endpoint_kind,
-                    "currentModelArn": sfn.JsonPath.string_at("$.promotionStatus.currentModelArn"),
-                    "previousModelArn": sfn.JsonPath.string_at("$.promotionStatus.previousModelArn"),
-                    "changed": sfn.JsonPath.string_at("$.promotion.changed"),
-                    "parameter": self.parameter_name,
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        end: tasks.SnsPublish | sfn.Pass
+        if notify:
+            end = tasks.SnsPublish(
+                group,
+                "NotifyPromotion",
+                topic=self.topic,
+                subject=f"Stable endpoint {self.endpoint_name}: model promoted"[:100],
+                message=sfn.TaskInput.from_object(
+                    {
+                        "endpointArn": sfn.JsonPath.string_at("$.promotionStatus.endpointArn"),
+                        "endpointKind": self.endpoint_kind,
+                        "currentModelArn": sfn.JsonPath.string_at("$.promotionStatus.currentModelArn"),
+                        "previousModelArn": sfn.JsonPath.string_at("$.promotionStatus.previousModelArn"),
+                        "changed": sfn.JsonPath.string_at("$.promotion.changed"),
+                        "parameter": self.parameter_name,
+                    }
+                ),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+        else:
+            end = sfn.Pass(group, "EndpointReady")
         choice = (
             sfn.Choice(group, "EndpointActive?")
-            .when(sfn.Condition.string_equals("$.promotionStatus.status", "Active"), notify)
+            .when(sfn.Condition.string_equals("$.promotionStatus.status", "Active"), end)
             .when(sfn.Condition.string_equals("$.promotionStatus.status", "Failed"), failed)
             .when(sfn.Condition.number_greater_than_equals("$.promotionPolls", max_polls), timed_out)
             .otherwise(wait)
         )
         wait.next(count).next(keep).next(check)
         check.next(choice)
-        first_check = tasks.LambdaInvoke(
-            group,
-            "FirstStatus",
-            lambda_function=self.promoter,
-            payload=sfn.TaskInput.from_object({"action": "status"}),
-            payload_response_only=True,
-            result_path="$.promotionStatus",
-        )
-        first_check.add_retry(
-            errors=["PromotionRetryableError"], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2
-        )
+        first_check = self._task(group, "FirstStatus", self.promoter, {"action": "status"}, "$.promotionStatus")
         first_check.next(choice)
         promote.next(init).next(first_check)
-        # The state machine's role (made by the caller) gets lambda:InvokeFunction on <promoter>:* from LambdaInvoke.
+        if state_prefix:
+            sfn.State.prefix_states(group, state_prefix)
+        return sfn.Chain.custom(promote, [end], end)
+
+    def release_candidate_on_stop(self, state_machine: sfn.IStateMachine) -> events.Rule | None:
+        """Delete the evaluation candidate when an execution of ``state_machine`` (one that runs
+        :meth:`promotion_chain`) is aborted, times out or fails outside the chain's own error handling: an
+        EventBridge rule on its "Step Functions Execution Status Change" events invokes the candidate's promoter
+        with ``release``. Releasing when nothing is bought deletes nothing. Returns the rule (None without an
+        ``evaluation_gate``). :class:`~bedrock_ops.ModelCustomizationWorkflow` calls it for its own state
+        machine."""
+        if self.candidate is None:
+            return None
+        rule = events.Rule(
+            self,
+            f"ReleaseCandidate{Names.node_unique_id(state_machine.node)[-8:]}",
+            description=f"Delete stable endpoint {self.endpoint_name}'s evaluation candidate when an execution stops",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["ABORTED", "TIMED_OUT", "FAILED"],
+                    "stateMachineArn": [state_machine.state_machine_arn],
+                },
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                self.candidate.promoter,
+                event=events.RuleTargetInput.from_object({"action": "release"}),
+                retry_attempts=8,
+                max_event_age=Duration.hours(2),
+            )
+        )
+        return rule
+
+    def _gated_chain(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_arn_path: str,
+        poll_interval: Duration | None,
+        max_polls: int,
+        notify: bool,
+        state_prefix: str,
+    ) -> sfn.Chain:
+        gate, candidate = self.evaluation_gate, self.candidate
+        assert gate is not None and candidate is not None
+        group = Construct(scope, f"{id}Evaluation")
+        serve = candidate.promotion_chain(
+            group,
+            "Candidate",
+            model_arn_path=model_arn_path,
+            poll_interval=poll_interval,
+            max_polls=max_polls,
+            notify=False,
+            state_prefix="Candidate",
+        )
+        current_scores_path = None
+        if gate.must_beat_current:
+            read = self._task(group, "ReadServingRecord", self.promoter, {"action": "record"}, "$.servingRecord")
+            serve = serve.next(read)
+            current_scores_path = "$.servingRecord.currentScores"
+        # What the branch hands on: the gate's answer and the candidate it was reached on.
+        outcome = {"gate.$": "$.gate", "candidateEndpointArn.$": "$.promotionStatus.endpointArn"}
+        evaluated = serve.next(
+            gate.gate_chain(
+                group,
+                "Gate",
+                model_arn_path="$.promotionStatus.endpointArn",
+                current_scores_path=current_scores_path,
+                on_pass=sfn.Pass(group, "EvaluationPassed", parameters=outcome),
+                on_fail=sfn.Pass(group, "EvaluationNotPassed", parameters=outcome),
+            )
+        )
+        evaluate = sfn.Parallel(
+            group,
+            "EvaluateCandidate",
+            comment="Serve the new model on the candidate throughput and run the evaluation gate on it",
+            result_path="$.evaluation",
+        )
+        evaluate.branch(evaluated)
+        # The one branch's outcome, out of the Parallel state's one-element array.
+        unwrap = sfn.Pass(group, "KeepEvaluation", input_path="$.evaluation[0]", result_path="$.evaluation")
+        release = {"action": "release"}
+        after_error = self._task(group, "ReleaseCandidateAfterError", candidate.promoter, release, "$.candidateRelease")
+        after_error.next(
+            sfn.Fail(
+                group,
+                "CandidateEvaluationFailed",
+                error="CandidateEvaluationFailed",
+                cause_path="$.evaluationError.Cause",
+            )
+        )
+        evaluate.add_catch(after_error, errors=["States.ALL"], result_path="$.evaluationError")
+        released = self._task(group, "ReleaseCandidate", candidate.promoter, release, "$.candidateRelease")
+        not_promoted = tasks.SnsPublish(
+            group,
+            "NotifyNotPromoted",
+            topic=self.topic,
+            subject=f"Stable endpoint {self.endpoint_name}: model not promoted"[:100],
+            message=sfn.TaskInput.from_object(
+                {
+                    "modelArn": sfn.JsonPath.string_at(model_arn_path),
+                    "reasons": sfn.JsonPath.list_at("$.evaluation.gate.reasons"),
+                    "scores": sfn.JsonPath.object_at("$.evaluation.gate.scores"),
+                    "parameter": self.parameter_name,
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        promote = self._promotion_states(
+            scope,
+            id,
+            model_arn_path=model_arn_path,
+            scores_path="$.evaluation.gate.scores",
+            poll_interval=poll_interval,
+            max_polls=max_polls,
+            notify=notify,
+            state_prefix=state_prefix,
+        )
+        decide = (
+            sfn.Choice(group, "PromoteCandidate?")
+            .when(sfn.Condition.boolean_equals("$.evaluation.gate.passed", True), promote)
+            .otherwise(not_promoted)
+        )
+        evaluate.next(unwrap).next(released).next(decide)
+        if state_prefix:
+            sfn.State.prefix_states(group, state_prefix)
+        for function in (self.promoter, candidate.promoter, gate.function.function):
+            self._acknowledge_invoke(scope, function)
+        return sfn.Chain.custom(evaluate, [*promote.end_states, not_promoted], not_promoted)
+
+    def _task(
+        self, scope: Construct, id: str, function: lambda_.IFunction, payload: dict[str, Any], result_path: str
+    ) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            scope,
+            id,
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            result_path=result_path,
+        )
+        task.add_retry(
+            errors=["PromotionRetryableError"], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2
+        )
+        return task
+
+    def _acknowledge_invoke(self, scope: Construct, function: lambda_.IFunction) -> None:
+        # The state machine's role (made by the caller) gets lambda:InvokeFunction on <function>:* from LambdaInvoke.
         nag.acknowledge(
             Stack.of(scope),
-            nag.iam5_resource_finding(self, f"{self.promoter.function_arn}:*"),
-            "Step Functions' LambdaInvoke grants invoke on the versions and aliases (<arn>:*) of the stable "
-            "endpoint's promoter, one function",
+            nag.iam5_resource_finding(self, f"{function.function_arn}:*"),
+            "Step Functions' LambdaInvoke grants invoke on the versions and aliases (<arn>:*) of one function of "
+            "the stable endpoint (its promoter, its candidate's promoter or its evaluation gate's function)",
         )
-        return sfn.Chain.custom(promote, [notify], notify)
 
     # ------------------------------------------------------------------------------------------ importers
 
@@ -411,6 +621,77 @@ class StableEndpoint(IStableEndpoint):
         return _ImportedStableEndpoint(scope, id, name=name, kind=value.value)
 
     # ------------------------------------------------------------------------------------------ internals
+
+    def _candidate(
+        self,
+        gate: EvaluationGate,
+        *,
+        model_units: int,
+        acknowledged: bool,
+        models: ModelKnowledgeBase,
+        pricing_table: PricingTable | None,
+        models_file: str | Path | None,
+    ) -> StableEndpoint:
+        """The candidate endpoint of ``evaluation_gate``, after its cost guard."""
+        from bedrock_ops.evaluation.gate import EvaluationGate
+        from bedrock_ops.models.queries import evaluation_results
+
+        if not isinstance(gate, EvaluationGate):
+            raise TypeError(f"evaluation_gate must be an EvaluationGate, got {type(gate).__name__}")
+        evaluable = evaluation_results(models).evaluable_model_resources
+        if "provisioned-model" not in evaluable:
+            raise ValueError(
+                f"evaluation_gate: the knowledge base says CreateEvaluationJob evaluates none of a custom model's "
+                f"serving forms (evaluation_results.evaluable_model_resources: {', '.join(evaluable) or 'none'}; "
+                "a trained model is evaluated through a provisioned-model)"
+            )
+        name = None if Token.is_unresolved(self.endpoint_name) else f"{self.endpoint_name[:53]}-candidate"
+        try:
+            candidate = StableEndpoint(
+                self,
+                "Candidate",
+                base_model_id=self.base_model_id,
+                kind=EndpointKind.PROVISIONED_THROUGHPUT,
+                endpoint_name=name,
+                model_units=model_units,
+                topic=self.topic,
+                models_file=models_file,
+                pricing_table=pricing_table,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"evaluation_gate: a trained model is evaluated on a candidate provisioned throughput "
+                f"(CreateEvaluationJob takes no custom-model or custom-model-deployment ARN), but: {exc}"
+            ) from None
+        if not acknowledged:
+            raise ValueError(self._candidate_cost(gate, candidate, pricing_table or load_pricing_table()))
+        return candidate
+
+    def _candidate_cost(self, gate: EvaluationGate, candidate: StableEndpoint, table: PricingTable) -> str:
+        units = candidate.model_units
+        price = table.price(self.base_model_id)
+        hourly = None if price is None else price.provisioned_hourly_cost(Commitment.NO_COMMITMENT, units)
+        hours = gate.timeout.to_hours()
+        if hourly is None:
+            estimate = (
+                f"the pricing table (as of {table.as_of.isoformat()}) has no no-commitment rate for "
+                f"{self.base_model_id}, so the cost is unknown"
+            )
+        else:
+            rate = table.describe(price.source_of("provisioned")) if price is not None else table.as_of.isoformat()
+            estimate = (
+                f"estimated {table.currency} {hourly:,.2f}/hour ({table.region} rate {rate}), up to "
+                f"{table.currency} {hourly * hours:,.2f} for the gate's timeout of {hours:g} hours, plus the "
+                "time the throughput takes to become Active"
+            )
+        return (
+            f"{self.node.path}: evaluation_gate evaluates every new model on a candidate provisioned throughput "
+            f"({units} model unit(s), no commitment, custom models of {self.base_model_id}), billed per hour from "
+            "its creation until the workflow deletes it after the evaluation (passed, not passed or failed): "
+            f"{estimate}. CreateEvaluationJob takes no custom-model or custom-model-deployment ARN (knowledge "
+            "base evaluation_results.evaluable_model_resources), so the model needs a throughput of its own for "
+            "the evaluation. Set acknowledge_candidate_cost=True to proceed."
+        )
 
     def _new_topic(self) -> sns.Topic:
         # The AWS managed key of SNS: its key policy lets every principal of the account that may publish use it
