@@ -126,6 +126,30 @@ class DataConfig(_Model):
 _MODEL_NAME = r"^[0-9a-zA-Z](?:[_-]?[0-9a-zA-Z])*$"
 
 
+class JobGateConfig(_Model):
+    """Evaluate each model a job trains before it is promoted (see ``bedrock_ops.EvaluationGate``): on a candidate
+    no-commitment provisioned throughput, billed per hour while the evaluation runs."""
+
+    datasets: list[EvaluationDatasetConfig] = Field(min_length=1, max_length=5)
+    thresholds: dict[str, float] = Field(
+        min_length=1,
+        description="metric -> bound; at least or at most the bound per the knowledge base's metric directions.",
+    )
+    must_beat_current: bool = Field(default=False, description="Also be no worse than the model served now.")
+    evaluator_model: str | None = Field(default=None, description="A judge model: an llm-as-a-judge evaluation.")
+    judge_metrics: list[JudgeMetricConfig] = Field(default_factory=list, max_length=10)
+    inference_params: dict[str, Any] | None = Field(default=None, description="inferenceParams of the model.")
+    timeout_hours: int = Field(default=24, ge=1, le=8760, description="How long the gate waits for its job.")
+    poll_interval_minutes: int = Field(default=5, ge=1, le=1440, description="How often the job is checked.")
+
+    def judge_metrics_spec(self) -> list[JudgeMetric]:
+        """The construct's judge metric specs."""
+        return [
+            JudgeMetric(m.name, m.instructions, [(r.definition, r.value) for r in m.rating_scale])
+            for m in self.judge_metrics
+        ]
+
+
 class JobServingConfig(_Model):
     """Serve each model a job trains behind one stable endpoint (see ``bedrock_ops.StableEndpoint``)."""
 
@@ -145,6 +169,15 @@ class JobServingConfig(_Model):
     acknowledge_commitment_cost: bool = Field(default=False, description="Required (true) for OneMonth / SixMonths.")
     custom_model_removal_policy: Literal["retain", "destroy"] = Field(
         default="retain", description="destroy: deleting the stack deletes the current and previous custom models."
+    )
+    gate: JobGateConfig | None = Field(
+        default=None, description="Evaluate each new model before promoting it (default: every model is promoted)."
+    )
+    candidate_model_units: int = Field(
+        default=1, ge=MODEL_UNITS.low, le=MODEL_UNITS.high, description="Model units of the gate's candidate."
+    )
+    acknowledge_candidate_cost: bool = Field(
+        default=False, description="Required (true) with gate: each evaluation buys a no-commitment throughput."
     )
 
 

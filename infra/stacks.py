@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 
 from bedrock_ops import (
     AlarmThresholds,
@@ -19,6 +20,7 @@ from bedrock_ops import (
     DatasetFormat,
     DatasetSplit,
     DatasetValidator,
+    EvaluationGate,
     GitHubOidcDeployRoles,
     InvocationLogging,
     LocalDataset,
@@ -85,7 +87,16 @@ class DataStack(Stack):
             data_bucket=self.data_bucket,
             custom_model_key=self.key,
         )
-        CfnOutput(self, "TrainingDataBucketName", value=self.data_bucket.bucket_name)
+        # Evaluation gates of customization jobs (another stack) name the bucket by this export: across stacks,
+        # cdk-nag's finding ids depend on how a reference is exported, and an import renders as its name.
+        gated = any(j.serving is not None and j.serving.gate is not None for j in config.customization.jobs)
+        self.bucket_name_export = f"{self.stack_name}-TrainingDataBucketName" if gated else None
+        CfnOutput(
+            self,
+            "TrainingDataBucketName",
+            value=self.data_bucket.bucket_name,
+            export_name=self.bucket_name_export,
+        )
         CfnOutput(self, "DataKeyArn", value=self.key.key_arn)
         CfnOutput(self, "CustomizationRoleArn", value=self.customization_role.role_arn)
         CfnOutput(self, "EvaluationRoleArn", value=self.evaluation_role.role_arn)
@@ -169,6 +180,28 @@ class CustomizationStack(Stack):
         endpoint = None
         if job.serving is not None:
             serving = job.serving
+            gate = None
+            if serving.gate is not None:
+                spec = serving.gate
+                gate = EvaluationGate(
+                    self,
+                    f"{job.name}Gate",
+                    datasets=[d.to_dataset() for d in spec.datasets],
+                    thresholds=spec.thresholds,
+                    output_bucket=s3.Bucket.from_bucket_attributes(
+                        self,
+                        f"{job.name}GateBucket",
+                        bucket_name=Fn.import_value(str(data.bucket_name_export)),
+                        encryption_key=data.key,
+                    ),
+                    must_beat_current=spec.must_beat_current,
+                    evaluator_model=spec.evaluator_model,
+                    judge_metrics=spec.judge_metrics_spec(),
+                    inference_params=spec.inference_params,
+                    timeout=Duration.hours(spec.timeout_hours),
+                    poll_interval=Duration.minutes(spec.poll_interval_minutes),
+                    models_file=config.models_file,
+                )
             endpoint = StableEndpoint(
                 self,
                 f"{job.name}Endpoint",
@@ -182,6 +215,9 @@ class CustomizationStack(Stack):
                     RemovalPolicy.DESTROY if serving.custom_model_removal_policy == "destroy" else RemovalPolicy.RETAIN
                 ),
                 models_file=config.models_file,
+                evaluation_gate=gate,
+                candidate_model_units=serving.candidate_model_units,
+                acknowledge_candidate_cost=serving.acknowledge_candidate_cost,
             )
         return ModelCustomizationWorkflow(
             self,
@@ -229,6 +265,11 @@ _JOB_PROPS = {
     "customization_type": "customization_type",
     "base_model_id": "base_model",
     "base_model": "base_model",
+    "acknowledge_candidate_cost": "serving.acknowledge_candidate_cost",
+    "thresholds": "serving.gate.thresholds",
+    "datasets": "serving.gate.datasets",
+    "evaluator_model": "serving.gate.evaluator_model",
+    "poll_interval": "serving.gate.poll_interval_minutes",
     "timeout": "timeout_hours",
     "serving": "serving",
 }

@@ -170,3 +170,49 @@ def test_profile_only_teacher_as_a_model_id_names_the_profile_to_use(tmp_path: P
     message = _error(tmp_path, base_model="amazon.nova-micro-v1:0", ctype="DISTILLATION", extra=extra)
 
     assert "give the profile, e.g. 'us.amazon.nova-premier-v1:0'" in message
+
+
+GATE = """      serving:
+        gate:
+          datasets: [{builtin: Builtin.Gigaword}]
+          thresholds: {Builtin.Accuracy: 0.6}
+"""
+
+
+def test_a_serving_gate_needs_datasets_and_thresholds(tmp_path: Path) -> None:
+    message = _error(tmp_path, base_model="amazon.nova-micro-v1:0", extra="      serving: {gate: {thresholds: {}}}\n")
+    assert "customization.jobs.0.serving.gate.datasets" in message
+    assert "customization.jobs.0.serving.gate.thresholds" in message
+
+
+def test_a_serving_gate_without_the_candidate_cost_acknowledgment_names_the_key_and_the_estimate(
+    tmp_path: Path,
+) -> None:
+    from infra.app import build_app, new_app
+
+    path = tmp_path / "jobs.yaml"
+    path.write_text(JOB.format(base_model="amazon.nova-micro-v1:0", customization_type="FINE_TUNING", extra=GATE))
+    with pytest.raises(ConfigError) as info:
+        build_app(load_config(path), new_app(str(tmp_path / "out")))
+    message = str(info.value)
+    assert message.startswith(f"{path}: customization.jobs.0.serving.acknowledge_candidate_cost: evaluation_gate")
+    assert "USD" in message and "/hour" in message
+
+
+def test_the_all_features_chat_job_evaluates_on_a_candidate_before_promoting(all_features_assembly: object) -> None:
+    from aws_cdk import cx_api
+
+    assert isinstance(all_features_assembly, cx_api.CloudAssembly)
+    (stack,) = [s for s in all_features_assembly.stacks_recursively if s.stack_name.endswith("-customization")]
+    resources = stack.template["Resources"]
+    endpoints = [r["Properties"] for r in resources.values() if r["Type"] == "Custom::BedrockStableEndpoint"]
+    assert sorted((e["EndpointName"], e["EndpointKind"], e["Commitment"]) for e in endpoints) == [
+        ("service-desk-chat", "deployment", "NoCommitment"),
+        ("service-desk-chat-candidate", "provisioned-throughput", "NoCommitment"),
+    ]
+    chat = next(
+        json.dumps(r["Properties"]["DefinitionString"])
+        for name, r in resources.items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and name.startswith("servicedeskchat")
+    )
+    assert "EvaluateCandidate" in chat and "ReleaseCandidate" in chat and "NotifyNotPromoted" in chat

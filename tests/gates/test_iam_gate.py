@@ -71,6 +71,7 @@ def test_the_gate_reads_every_app_and_many_statements(template_sets: TemplateSet
         "examples/observability",
         "examples/stable_endpoint",
         "examples/train_and_serve",
+        "examples/train_evaluate_and_serve",
     }
     kinds = {s.kind for stacks in template_sets.values() for s in iam.statements(stacks)}
     assert {

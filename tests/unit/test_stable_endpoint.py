@@ -252,7 +252,7 @@ def test_an_evaluation_gate_needs_the_candidate_cost_acknowledgment_and_says_the
     assert "1 model unit(s), no commitment" in message and "/hour" in message
     assert "for the gate's timeout of 24 hours" in message
     assert "evaluation_results.evaluable_model_resources" in message
-    assert message.endswith("Set acknowledge_candidate_cost=True to proceed.")
+    assert message.endswith("serving.acknowledge_candidate_cost: true) to proceed.")
 
 
 def test_a_gated_endpoint_has_a_no_commitment_candidate_throughput_sharing_its_topic() -> None:
@@ -406,3 +406,20 @@ def test_release_candidate_on_stop_without_a_gate_makes_no_rule() -> None:
     machine = sfn.StateMachine(stack, "M", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "P")))
     assert endpoint.release_candidate_on_stop(machine) is None
     Template.from_stack(stack).resource_count_is("AWS::Events::Rule", 0)
+
+
+def test_an_acknowledged_gate_says_at_synth_what_each_evaluation_costs() -> None:
+    from aws_cdk.assertions import Annotations
+
+    stack = new_stack()
+    StableEndpoint(
+        stack,
+        "Chat",
+        base_model_id=NOVA,
+        endpoint_name="desk-chat",
+        evaluation_gate=_gate(stack),
+        acknowledge_candidate_cost=True,
+    )
+    (info,) = Annotations.from_stack(stack).find_info("*", Match.string_like_regexp("candidate provisioned"))
+    assert str(info.entry.data).startswith("desk-chat: each evaluation buys a candidate provisioned throughput")
+    assert "/hour" in str(info.entry.data)

@@ -38,6 +38,8 @@ def _render(value: Any) -> str:
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::ImportValue":  # cdk-nag flattens an import to the export's name
+            return _render(arg)
         if fn == "Fn::Sub" and isinstance(arg, str):  # e.g. the bootstrap asset bucket of an account-agnostic stack
             return re.sub(r"\$\{([^}]+)\}", r"<\1>", arg)
         if fn == "Fn::Join":

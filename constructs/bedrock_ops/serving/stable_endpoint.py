@@ -283,7 +283,8 @@ class StableEndpoint(IStableEndpoint):
             code=promoter_code(models_file),
         )
         self.promoter: lambda_.IFunction = handle.on_event_function.function
-        """The promoter Lambda (Step Functions tasks ``promote`` / ``rollback`` / ``status``)."""
+        """The promoter Lambda (Step Functions tasks ``promote`` / ``rollback`` / ``status`` / ``record`` /
+        ``release``)."""
         destroy = custom_model_removal_policy is RemovalPolicy.DESTROY
         self._grant_promoter(handle.on_event_role, stack, destroy)
         self.resource = handle.resource(
@@ -663,34 +664,40 @@ class StableEndpoint(IStableEndpoint):
                 f"evaluation_gate: a trained model is evaluated on a candidate provisioned throughput "
                 f"(CreateEvaluationJob takes no custom-model or custom-model-deployment ARN), but: {exc}"
             ) from None
+        estimate = self._candidate_estimate(gate, candidate, pricing_table or load_pricing_table())
         if not acknowledged:
-            raise ValueError(self._candidate_cost(gate, candidate, pricing_table or load_pricing_table()))
+            raise ValueError(
+                f"{self.node.path}: evaluation_gate evaluates every new model on a candidate provisioned "
+                f"throughput ({candidate.model_units} model unit(s), no commitment, custom models of "
+                f"{self.base_model_id}), billed per hour from its creation until the workflow deletes it after "
+                f"the evaluation (passed, not passed or failed): {estimate}. CreateEvaluationJob takes no "
+                "custom-model or custom-model-deployment ARN (knowledge base "
+                "evaluation_results.evaluable_model_resources), so the model needs a throughput of its own for "
+                "the evaluation. Set acknowledge_candidate_cost=True (config key "
+                "customization.jobs[].serving.acknowledge_candidate_cost: true) to proceed."
+            )
+        Annotations.of(self).add_info(
+            f"{self.endpoint_name}: each evaluation buys a candidate provisioned throughput (no commitment), "
+            f"deleted after it: {estimate}"
+        )
         return candidate
 
-    def _candidate_cost(self, gate: EvaluationGate, candidate: StableEndpoint, table: PricingTable) -> str:
-        units = candidate.model_units
+    def _candidate_estimate(self, gate: EvaluationGate, candidate: StableEndpoint, table: PricingTable) -> str:
+        """What one evaluation's candidate costs, from the pricing table's no-commitment rate."""
         price = table.price(self.base_model_id)
-        hourly = None if price is None else price.provisioned_hourly_cost(Commitment.NO_COMMITMENT, units)
-        hours = gate.timeout.to_hours()
-        if hourly is None:
-            estimate = (
+        hourly = (
+            None if price is None else price.provisioned_hourly_cost(Commitment.NO_COMMITMENT, candidate.model_units)
+        )
+        if price is None or hourly is None:
+            return (
                 f"the pricing table (as of {table.as_of.isoformat()}) has no no-commitment rate for "
                 f"{self.base_model_id}, so the cost is unknown"
             )
-        else:
-            rate = table.describe(price.source_of("provisioned")) if price is not None else table.as_of.isoformat()
-            estimate = (
-                f"estimated {table.currency} {hourly:,.2f}/hour ({table.region} rate {rate}), up to "
-                f"{table.currency} {hourly * hours:,.2f} for the gate's timeout of {hours:g} hours, plus the "
-                "time the throughput takes to become Active"
-            )
+        hours = gate.timeout.to_hours()
         return (
-            f"{self.node.path}: evaluation_gate evaluates every new model on a candidate provisioned throughput "
-            f"({units} model unit(s), no commitment, custom models of {self.base_model_id}), billed per hour from "
-            "its creation until the workflow deletes it after the evaluation (passed, not passed or failed): "
-            f"{estimate}. CreateEvaluationJob takes no custom-model or custom-model-deployment ARN (knowledge "
-            "base evaluation_results.evaluable_model_resources), so the model needs a throughput of its own for "
-            "the evaluation. Set acknowledge_candidate_cost=True to proceed."
+            f"estimated {table.currency} {hourly:,.2f}/hour ({table.region} rate "
+            f"{table.describe(price.source_of('provisioned'))}), up to {table.currency} {hourly * hours:,.2f} for "
+            f"the gate's timeout of {hours:g} hours, plus the time the throughput takes to become Active"
         )
 
     def _new_topic(self) -> sns.Topic:
