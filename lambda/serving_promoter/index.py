@@ -4,17 +4,21 @@ Promotion itself is ``bedrock_ops.serving.promotion`` (staged into this asset wi
 ``promotion`` group); this module reads the record from the SSM parameter ``PARAMETER_NAME`` and writes it back.
 
 Step Functions tasks (an event without ``RequestType``):
-  {"action": "promote", "modelArn": ARN, "scores": {...} | null}
+  {"action": "promote", "modelArn": ARN, "scores": {...} | null, "owner": execution ARN (optional)}
       -> {"endpointArn", "endpointKind", "currentModelArn", "previousModelArn", "changed", "steps"}
+      With "owner" (an evaluation candidate): the record is marked as serving that execution, and an endpoint
+      that serves another execution is not touched (CandidateBusy).
   {"action": "rollback"}  -> the same, promoting the record's previousModelArn
   {"action": "status"}    -> {"status": "Creating" | "Updating" | "Active" | "Failed", "endpointArn",
                               "currentModelArn", "previousModelArn", "failureMessage"}
       (when Active, replaced throughputs waiting for deletion are deleted)
   {"action": "record"}    -> {"endpointArn", "currentModelArn", "previousModelArn", "currentScores"}
       (the record only: no Bedrock call; an evaluation gate reads the current model's scores here)
-  {"action": "release"}   -> {"released": [ARN, ...], "kept": [ARN, ...]}
+  {"action": "release", "owner": execution ARN (optional)}
+      -> {"released": [ARN, ...], "kept": [ARN, ...]} (+ "skipped": why, when another execution owns it)
       (delete the endpoint and keep the record's models: what an evaluation candidate's throughput gets after
-      its evaluation, on every path; a committed throughput is kept, as on stack delete)
+      its evaluation, on every path; a committed throughput is kept, as on stack delete; with "owner", only an
+      endpoint of that execution or of none is deleted)
 A throttled or transient Bedrock/SSM error that outlasts the in-process retries raises PromotionRetryableError
 (the state machine retries it: the clientRequestToken makes a retried create buy nothing twice).
 
@@ -50,6 +54,10 @@ clients = RetryingClients()
 
 class PromotionRetryableError(Exception):
     """A throttled or transient service error that outlasted the handler's retries: retry the task."""
+
+
+class CandidateBusy(Exception):
+    """The evaluation candidate serves another execution's model: this one may not move or delete it."""
 
 
 class _Service:
@@ -99,11 +107,19 @@ def task(event: Mapping[str, Any]) -> dict[str, Any]:
         return check_status(name)
     if action == "record":
         return read_only(name)
+    owner = event.get("owner")
+    if owner is not None and (not isinstance(owner, str) or not owner):
+        raise ValueError(f"owner must be an execution ARN, got {owner!r}")
     if action == "release":
-        return release(name)
+        return release(name, owner)
     if action not in ("promote", "rollback"):
         raise ValueError(f"action must be 'promote', 'rollback', 'status', 'record' or 'release', got {action!r}")
     record = promotion.read_record(ssm, name)
+    if owner is not None and record.endpoint_arn and record.owner not in (None, owner):
+        raise CandidateBusy(
+            f"{name}: endpoint {record.endpoint_arn} is serving {record.current_model_arn} for execution "
+            f"{record.owner}; start this execution again when that one has ended (it deletes the endpoint then)"
+        )
     the_rules = rules()
     scores = event.get("scores")
     if scores is not None and not isinstance(scores, dict):
@@ -117,8 +133,12 @@ def task(event: Mapping[str, Any]) -> dict[str, Any]:
         base_model_of=promotion.base_model_lookup(bedrock),
         parameter_name=name,
     )
+    if owner is not None:
+        the_plan = dataclasses.replace(the_plan, after=dataclasses.replace(the_plan.after, owner=owner))
     log.info("plan", action=action, mode=the_plan.mode, steps=list(the_plan.steps))
     after = promotion.apply(the_plan, bedrock=bedrock, ssm=ssm, parameter_name=name, rules=the_rules)
+    if owner is not None and not the_plan.changed and record.owner != owner:
+        promotion.write_record(ssm, name, dataclasses.replace(record, owner=owner))
     return {
         "endpointArn": after.endpoint_arn,
         "endpointKind": after.endpoint_kind,
@@ -157,13 +177,19 @@ def read_only(name: str) -> dict[str, Any]:
     }
 
 
-def release(name: str) -> dict[str, Any]:
+def release(name: str, owner: str | None) -> dict[str, Any]:
     """Delete the record's endpoint (and replaced throughputs), keep its models: the record stays usable, the
-    next promotion creates a new endpoint. Releasing an endpoint that is gone already deletes nothing."""
+    next promotion creates a new endpoint. Releasing an endpoint that is gone already deletes nothing; with
+    ``owner``, an endpoint that serves another execution is left alone."""
     record = promotion.read_record(ssm, name)
+    if owner is not None and record.owner not in (None, owner):
+        reason = f"endpoint {record.endpoint_arn} serves execution {record.owner}, not {owner}"
+        log.info("not released", parameter=name, reason=reason)
+        return {"released": [], "kept": [], "skipped": reason}
     emptied, done = promotion.clean_up(bedrock, record, rules(), delete_models=False)
     for reason in done.reasons:
         log.warning("kept", reason=reason)
+    emptied = dataclasses.replace(emptied, owner=None)
     if emptied != record:
         promotion.write_record(ssm, name, dataclasses.replace(emptied, updated_at=promotion.now_iso()))
     log.info("released", parameter=name, deleted=done.deleted, kept=done.kept)

@@ -237,12 +237,40 @@ def test_an_execution_that_stops_releases_the_candidate_through_its_rule(
     (candidate_promoter,) = template.logical_ids("AWS::Lambda::Function", "CandidatePromoterOnEventFunction")
     assert target["Arn"] == {"Fn::GetAtt": [candidate_promoter, "Arn"]}
 
-    # An execution stopped while its candidate was in service: the candidate's promoter bought it; the rule's
-    # event (its Input) deletes it and keeps the candidate's record usable for the next evaluation.
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"detail-executionArn": "$.detail.executionArn"}
+
+    def rule_input(execution_arn: str) -> Any:  # what EventBridge sends for that execution's status change
+        return json.loads(transformer["InputTemplate"].replace("<detail-executionArn>", json.dumps(execution_arn)))
+
+    # An execution stopped while its candidate was in service (bought for it by the candidate's promoter): the
+    # rule's event for another execution leaves the candidate alone, the event for its own deletes it and keeps
+    # the candidate's record usable for the next evaluation.
+    stopped = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:chat:desk-1"
     promoter = _function_arn(engine, stacks, "CandidatePromoterOnEventFunction")
-    engine.lambdas.call(promoter, {"action": "promote", "modelArn": _model_arn("desk-1"), "scores": None})
+    engine.lambdas.call(promoter, {"action": "promote", "modelArn": _model_arn("desk-1"), "owner": stopped})
     assert len(bedrock.fake.live()) == 1
-    answer = engine.lambdas.call(promoter, json.loads(target["Input"]))
+    other = engine.lambdas.call(promoter, rule_input(f"{stopped}-other"))
+    assert other["released"] == [] and "serves execution" in other["skipped"] and len(bedrock.fake.live()) == 1
+    answer = engine.lambdas.call(promoter, rule_input(stopped))
     assert bedrock.fake.live() == [] and answer["released"] == [bedrock.fake.purchases()[0].arn]
-    assert engine.lambdas.call(promoter, json.loads(target["Input"])) == {"released": [], "kept": []}
-    assert _record(stacks, "CandidateRecord")["currentModelArn"] == _model_arn("desk-1")
+    assert engine.lambdas.call(promoter, rule_input(stopped)) == {"released": [], "kept": []}
+    saved = _record(stacks, "CandidateRecord")
+    assert saved["currentModelArn"] == _model_arn("desk-1") and saved["owner"] is None
+
+
+def test_a_second_execution_leaves_the_candidate_of_the_first_alone_and_fails_saying_why(
+    engine: AslEngine, stacks: dict[str, Stack], bedrock: ScriptedEvaluations
+) -> None:
+    first = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:chat:desk-1"
+    promoter = _function_arn(engine, stacks, "CandidatePromoterOnEventFunction")
+    engine.lambdas.call(promoter, {"action": "promote", "modelArn": _model_arn("desk-1"), "owner": first})
+    (evaluating,) = bedrock.fake.live()
+
+    execution = _train(engine, stacks, "desk-2")
+
+    assert (execution.status, execution.error) == ("FAILED", "CandidateEvaluationFailed")
+    assert "CandidateBusy" in execution.cause and first in execution.cause
+    assert bedrock.fake.live() == [evaluating] and evaluating.model_arn() == _model_arn("desk-1")
+    assert bedrock.fake.started_jobs() == [] and bedrock.fake.live_deployments() == []
+    assert _record(stacks, "CandidateRecord")["owner"] == first

@@ -278,3 +278,26 @@ def test_the_record_action_reads_the_scores_without_calling_bedrock(bedrock: Fak
     answer = handler.on_event({"action": "record"})
     assert answer["currentModelArn"] == MODEL_A and answer["currentScores"] == {"accuracy": 0.9}
     assert answer["previousModelArn"] is None and len(bedrock.calls) == calls
+
+
+def test_an_owned_endpoint_is_neither_moved_nor_released_for_another_execution(
+    bedrock: FakeBedrock, cfn: Lifecycle
+) -> None:
+    cfn.deploy(THROUGHPUT)
+    first, second = "arn:aws:states:us-east-1:123456789012:execution:m:first", "arn:aws:states:...:second"
+    bought = handler.on_event({"action": "promote", "modelArn": MODEL_A, "owner": first})["endpointArn"]
+    assert record()["owner"] == first
+    with pytest.raises(handler.CandidateBusy, match=f"serving {MODEL_A} for execution {first}"):
+        handler.on_event({"action": "promote", "modelArn": MODEL_B, "owner": second})
+    assert handler.on_event({"action": "release", "owner": second})["skipped"].endswith(f"{first}, not {second}")
+    assert [t.arn for t in bedrock.live()] == [bought] and bedrock.live()[0].model_arn() == MODEL_A
+    # A retry of the first execution's own promotion changes nothing; its release deletes the throughput.
+    assert handler.on_event({"action": "promote", "modelArn": MODEL_A, "owner": first})["changed"] is False
+    assert handler.on_event({"action": "release", "owner": first})["released"] == [bought]
+    assert record()["owner"] is None and bedrock.live() == []
+
+
+def test_an_owner_that_is_not_an_execution_arn_is_refused(bedrock: FakeBedrock, cfn: Lifecycle) -> None:
+    cfn.deploy(THROUGHPUT)
+    with pytest.raises(ValueError, match="owner must be an execution ARN, got 42"):
+        handler.on_event({"action": "release", "owner": 42})

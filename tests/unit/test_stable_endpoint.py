@@ -298,7 +298,9 @@ def test_the_gated_chain_evaluates_on_the_candidate_releases_it_on_every_path_an
     assert states["KeepEvaluation"]["Next"] == "ReleaseCandidate"
     assert states["ReleaseCandidate"]["Next"] == "PromoteCandidate?"
     for release in ("ReleaseCandidate", "ReleaseCandidateAfterError"):
-        assert states[release]["Parameters"] == {"action": "release"}
+        # Only this execution's candidate: a release never deletes what another execution evaluates on.
+        assert states[release]["Parameters"] == {"action": "release", "owner.$": "$$.Execution.Id"}
+    assert branch["States"]["CandidatePromote"]["Parameters"]["owner.$"] == "$$.Execution.Id"
     assert states["ReleaseCandidateAfterError"]["Next"] == "CandidateEvaluationFailed"
     choice = states["PromoteCandidate?"]
     assert choice["Choices"][0] == {"Variable": "$.evaluation.gate.passed", "BooleanEquals": True, "Next": "Promote"}
@@ -394,7 +396,16 @@ def test_a_workflow_with_a_gated_endpoint_releases_the_candidate_when_an_executi
                 "source": ["aws.states"],
                 "detail": {"status": ["ABORTED", "TIMED_OUT", "FAILED"], "stateMachineArn": Match.any_value()},
             },
-            "Targets": [Match.object_like({"Input": '{"action":"release"}'})],
+            "Targets": [
+                Match.object_like(
+                    {
+                        "InputTransformer": {
+                            "InputPathsMap": {"detail-executionArn": "$.detail.executionArn"},
+                            "InputTemplate": '{"action":"release","owner":<detail-executionArn>}',
+                        }
+                    }
+                )
+            ],
         },
     )
     assert nag_findings(stack) == []

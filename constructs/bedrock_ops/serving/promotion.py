@@ -9,12 +9,13 @@ The state of an endpoint is one SSM String parameter holding a JSON **record**::
      "currentModelArn": str | null, "previousModelArn": str | null,
      "currentScores": {metric: number} | null, "previousScores": {...} | null, "updatedAt": ISO-8601,
      "endpoint": {"name", "modelUnits", "commitment", "baseModelId", "customModelRemovalPolicy", "tagKey"},
-     "pendingDeletion": [ARN, ...], "retained": [ARN, ...]}
+     "pendingDeletion": [ARN, ...], "retained": [ARN, ...], "owner": execution ARN | null}
 
 ``endpoint`` is the endpoint's configuration (written by the stack); ``pendingDeletion`` holds replaced
 throughputs deleted once their successor is Active (:func:`retire`); ``retained`` the committed throughputs that
-are never deleted. What Bedrock allows (which model changes update in place, the status values, that a committed
-throughput cannot be deleted) comes from the model knowledge base's ``promotion`` group (:class:`Rules`).
+are never deleted; ``owner`` the execution an evaluation candidate serves (absent from older records: null).
+What Bedrock allows (which model changes update in place, the status values, that a committed throughput cannot
+be deleted) comes from the model knowledge base's ``promotion`` group (:class:`Rules`).
 
 :func:`plan` says what a promotion or rollback will do, in words and as API calls, without calling anything that
 changes state; :func:`apply` does it; :func:`status` maps the endpoint's state to Creating / Updating / Active /
@@ -180,6 +181,7 @@ class Record:
     endpoint: EndpointConfig | None = None
     pending_deletion: tuple[str, ...] = ()
     retained: tuple[str, ...] = ()
+    owner: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -194,6 +196,7 @@ class Record:
             "endpoint": self.endpoint.to_json() if self.endpoint else None,
             "pendingDeletion": list(self.pending_deletion),
             "retained": list(self.retained),
+            "owner": self.owner,
         }
 
     def dumps(self) -> str:
@@ -213,7 +216,7 @@ class Record:
         kind = raw.get("endpointKind")
         if kind is not None and kind not in KINDS:
             raise PromotionError(f"{where}: endpointKind must be one of {', '.join(KINDS)} or null, got {kind!r}")
-        for key in ("endpointArn", "currentModelArn", "previousModelArn", "updatedAt"):
+        for key in ("endpointArn", "currentModelArn", "previousModelArn", "updatedAt", "owner"):
             if raw.get(key) is not None and not isinstance(raw[key], str):
                 raise PromotionError(f"{where}: {key} must be a string or null, got {raw[key]!r}")
         return cls(
@@ -227,6 +230,7 @@ class Record:
             endpoint=EndpointConfig.from_json(raw.get("endpoint"), where),
             pending_deletion=tuple(_arns(raw.get("pendingDeletion"), f"{where}: pendingDeletion")),
             retained=tuple(_arns(raw.get("retained"), f"{where}: retained")),
+            owner=raw.get("owner"),
         )
 
 

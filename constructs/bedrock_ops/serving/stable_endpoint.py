@@ -154,7 +154,8 @@ class StableEndpoint(IStableEndpoint):
     so the model is served for its evaluation by a **candidate** provisioned throughput without commitment
     (:attr:`candidate`, a stable endpoint of its own, billed per hour while it exists: the synth needs
     ``acknowledge_candidate_cost=True``), which the chain deletes after the evaluation on every path: passed,
-    not passed, and any error.
+    not passed, and any error. One evaluation runs at a time: the candidate serves one execution (its record's
+    ``owner``), and another that reaches the evaluation meanwhile fails (``CandidateBusy``) without touching it.
     """
 
     def __init__(
@@ -389,11 +390,14 @@ class StableEndpoint(IStableEndpoint):
         max_polls: int,
         notify: bool,
         state_prefix: str,
+        owned: bool = False,
     ) -> sfn.Chain:
         interval = poll_interval or Duration.minutes(1)
         group = Construct(scope, id)
         payload: dict[str, Any] = {"action": "promote", "modelArn": sfn.JsonPath.string_at(model_arn_path)}
         payload["scores"] = sfn.JsonPath.object_at(scores_path) if scores_path else None
+        if owned:  # the endpoint serves this execution only (an evaluation candidate)
+            payload["owner"] = sfn.JsonPath.execution_id
         promote = self._task(group, "Promote", self.promoter, payload, "$.promotion")
         init = sfn.Pass(group, "StartWaiting", result=sfn.Result.from_number(0), result_path="$.promotionPolls")
         wait = sfn.Wait(group, "WaitForEndpoint", time=sfn.WaitTime.duration(interval))
@@ -455,7 +459,8 @@ class StableEndpoint(IStableEndpoint):
         """Delete the evaluation candidate when an execution of ``state_machine`` (one that runs
         :meth:`promotion_chain`) is aborted, times out or fails outside the chain's own error handling: an
         EventBridge rule on its "Step Functions Execution Status Change" events invokes the candidate's promoter
-        with ``release``. Releasing when nothing is bought deletes nothing. Returns the rule (None without an
+        with ``release`` for that execution: a candidate serving another execution is left alone, and releasing
+        when nothing is bought deletes nothing. Returns the rule (None without an
         ``evaluation_gate``). :class:`~bedrock_ops.ModelCustomizationWorkflow` calls it for its own state
         machine."""
         if self.candidate is None:
@@ -476,7 +481,9 @@ class StableEndpoint(IStableEndpoint):
         rule.add_target(
             targets.LambdaFunction(
                 self.candidate.promoter,
-                event=events.RuleTargetInput.from_object({"action": "release"}),
+                event=events.RuleTargetInput.from_object(
+                    {"action": "release", "owner": events.EventField.from_path("$.detail.executionArn")}
+                ),
                 retry_attempts=8,
                 max_event_age=Duration.hours(2),
             )
@@ -497,14 +504,16 @@ class StableEndpoint(IStableEndpoint):
         gate, candidate = self.evaluation_gate, self.candidate
         assert gate is not None and candidate is not None
         group = Construct(scope, f"{id}Evaluation")
-        serve = candidate.promotion_chain(
+        serve = candidate._promotion_states(
             group,
             "Candidate",
             model_arn_path=model_arn_path,
+            scores_path=None,
             poll_interval=poll_interval,
             max_polls=max_polls,
             notify=False,
             state_prefix="Candidate",
+            owned=True,
         )
         current_scores_path = None
         if gate.must_beat_current:
@@ -532,7 +541,7 @@ class StableEndpoint(IStableEndpoint):
         evaluate.branch(evaluated)
         # The one branch's outcome, out of the Parallel state's one-element array.
         unwrap = sfn.Pass(group, "KeepEvaluation", input_path="$.evaluation[0]", result_path="$.evaluation")
-        release = {"action": "release"}
+        release = {"action": "release", "owner": sfn.JsonPath.execution_id}
         after_error = self._task(group, "ReleaseCandidateAfterError", candidate.promoter, release, "$.candidateRelease")
         after_error.next(
             sfn.Fail(
