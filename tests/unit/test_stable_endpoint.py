@@ -434,3 +434,35 @@ def test_an_acknowledged_gate_says_at_synth_what_each_evaluation_costs() -> None
     (info,) = Annotations.from_stack(stack).find_info("*", Match.string_like_regexp("candidate provisioned"))
     assert str(info.entry.data).startswith("desk-chat: each evaluation buys a candidate provisioned throughput")
     assert "/hour" in str(info.entry.data)
+
+
+def test_the_stop_rule_lives_in_the_state_machines_stack_so_that_stacks_do_not_depend_on_each_other() -> None:
+    from aws_cdk import App, Environment, Stack
+
+    from bedrock_ops import CustomizationType, ModelCustomizationWorkflow, TrainingDataBucket
+    from tests.support import ACCOUNT, REGION
+
+    serving = new_stack("Serving")
+    app = serving.node.root
+    assert isinstance(app, App)
+    training = Stack(app, "Training", env=Environment(account=ACCOUNT, region=REGION))
+    endpoint = StableEndpoint(
+        serving, "Chat", base_model_id=NOVA, evaluation_gate=_gate(serving), acknowledge_candidate_cost=True
+    )
+    ModelCustomizationWorkflow(
+        training,
+        "Desk",
+        base_model_id=NOVA,
+        customization_type=CustomizationType.FINE_TUNING,
+        data_bucket=TrainingDataBucket(training, "Data"),
+        training_data_key="training/desk/train.jsonl",
+        custom_model_name="desk",
+        serving=endpoint,
+        start_on_deploy=False,
+    )
+    assembly = app.synth()
+    stacks_depended_on = {d.id for d in assembly.get_stack_artifact(training.artifact_id).dependencies}
+    assert "Serving" in stacks_depended_on
+    assert "Training" not in {d.id for d in assembly.get_stack_artifact(serving.artifact_id).dependencies}
+    Template.from_stack(serving).resource_count_is("AWS::Events::Rule", 0)
+    Template.from_stack(training).resource_count_is("AWS::Lambda::Permission", 1)

@@ -465,9 +465,11 @@ class StableEndpoint(IStableEndpoint):
         machine."""
         if self.candidate is None:
             return None
+        # In the state machine's stack (which refers to this endpoint's stack already, never the reverse); the
+        # target's invoke permission goes beside the rule.
         rule = events.Rule(
-            self,
-            f"ReleaseCandidate{Names.node_unique_id(state_machine.node)[-8:]}",
+            state_machine,
+            f"ReleaseCandidate{Names.node_unique_id(self.node)[-8:]}",
             description=f"Delete stable endpoint {self.endpoint_name}'s evaluation candidate when an execution stops",
             event_pattern=events.EventPattern(
                 source=["aws.states"],
