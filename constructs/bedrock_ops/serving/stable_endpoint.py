@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_cdk import Annotations, CfnOutput, Duration, Names, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -420,22 +420,17 @@ class StableEndpoint(IStableEndpoint):
         )
         end: tasks.SnsPublish | sfn.Pass
         if notify:
-            end = tasks.SnsPublish(
+            end = self._notice(
                 group,
                 "NotifyPromotion",
-                topic=self.topic,
-                subject=f"Stable endpoint {self.endpoint_name}: model promoted"[:100],
-                message=sfn.TaskInput.from_object(
-                    {
-                        "endpointArn": sfn.JsonPath.string_at("$.promotionStatus.endpointArn"),
-                        "endpointKind": self.endpoint_kind,
-                        "currentModelArn": sfn.JsonPath.string_at("$.promotionStatus.currentModelArn"),
-                        "previousModelArn": sfn.JsonPath.string_at("$.promotionStatus.previousModelArn"),
-                        "changed": sfn.JsonPath.string_at("$.promotion.changed"),
-                        "parameter": self.parameter_name,
-                    }
-                ),
-                result_path=sfn.JsonPath.DISCARD,
+                "model promoted",
+                {
+                    "endpointArn": sfn.JsonPath.string_at("$.promotionStatus.endpointArn"),
+                    "endpointKind": self.endpoint_kind,
+                    "currentModelArn": sfn.JsonPath.string_at("$.promotionStatus.currentModelArn"),
+                    "previousModelArn": sfn.JsonPath.string_at("$.promotionStatus.previousModelArn"),
+                    "changed": sfn.JsonPath.string_at("$.promotion.changed"),
+                },
             )
         else:
             end = sfn.Pass(group, "EndpointReady")
@@ -468,7 +463,7 @@ class StableEndpoint(IStableEndpoint):
         # In the state machine's stack (which refers to this endpoint's stack already, never the reverse); the
         # target's invoke permission goes beside the rule.
         rule = events.Rule(
-            state_machine,
+            cast(Construct, state_machine),  # every IStateMachine is a construct
             f"ReleaseCandidate{Names.node_unique_id(self.node)[-8:]}",
             description=f"Delete stable endpoint {self.endpoint_name}'s evaluation candidate when an execution stops",
             event_pattern=events.EventPattern(
@@ -555,20 +550,15 @@ class StableEndpoint(IStableEndpoint):
         )
         evaluate.add_catch(after_error, errors=["States.ALL"], result_path="$.evaluationError")
         released = self._task(group, "ReleaseCandidate", candidate.promoter, release, "$.candidateRelease")
-        not_promoted = tasks.SnsPublish(
+        not_promoted = self._notice(
             group,
             "NotifyNotPromoted",
-            topic=self.topic,
-            subject=f"Stable endpoint {self.endpoint_name}: model not promoted"[:100],
-            message=sfn.TaskInput.from_object(
-                {
-                    "modelArn": sfn.JsonPath.string_at(model_arn_path),
-                    "reasons": sfn.JsonPath.list_at("$.evaluation.gate.reasons"),
-                    "scores": sfn.JsonPath.object_at("$.evaluation.gate.scores"),
-                    "parameter": self.parameter_name,
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
+            "model not promoted",
+            {
+                "modelArn": sfn.JsonPath.string_at(model_arn_path),
+                "reasons": sfn.JsonPath.list_at("$.evaluation.gate.reasons"),
+                "scores": sfn.JsonPath.object_at("$.evaluation.gate.scores"),
+            },
         )
         promote = self._promotion_states(
             scope,
@@ -591,6 +581,17 @@ class StableEndpoint(IStableEndpoint):
         for function in (self.promoter, candidate.promoter, gate.function.function):
             self._acknowledge_invoke(scope, function)
         return sfn.Chain.custom(evaluate, [*promote.end_states, not_promoted], not_promoted)
+
+    def _notice(self, scope: Construct, id: str, what: str, message: dict[str, Any]) -> tasks.SnsPublish:
+        """A notice on the endpoint's topic: ``message`` and the record parameter's name, as JSON."""
+        return tasks.SnsPublish(
+            scope,
+            id,
+            topic=self.topic,
+            subject=f"Stable endpoint {self.endpoint_name}: {what}"[:100],
+            message=sfn.TaskInput.from_object({**message, "parameter": self.parameter_name}),
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
     def _task(
         self, scope: Construct, id: str, function: lambda_.IFunction, payload: dict[str, Any], result_path: str
