@@ -20,3 +20,9 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """The sleeps a handler's retries asked for (``stubbed`` records them instead of sleeping)."""
+    return []

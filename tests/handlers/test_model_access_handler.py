@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.handlers.stubs import stubbed
 from tests.support import load_handler
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -19,19 +19,9 @@ handler = load_handler("model_access")
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-east-1")
-    handler.clients.override("bedrock", client)
-    monkeypatch.setattr(handler.clients.retry, "sleep", sleeps.append)
-    with Stubber(client) as stubber:
+    with stubbed(handler, monkeypatch, sleeps) as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    handler.clients.clear()
 
 
 def props(**overrides: Any) -> dict[str, Any]:

@@ -6,10 +6,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from tests.handlers.stubs import stubbed
 from tests.support import load_handler
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdef123456"
@@ -23,20 +23,10 @@ handler = load_handler("provisioned_throughput")
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-east-1")
-    handler.clients.override("bedrock", client)
-    monkeypatch.setattr(handler.clients.retry, "sleep", sleeps.append)
     monkeypatch.setattr(handler, "_now", lambda: NOW)
-    with Stubber(client) as stubber:
+    with stubbed(handler, monkeypatch, sleeps) as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    handler.clients.clear()
 
 
 def props(**overrides: Any) -> dict[str, Any]:

@@ -7,10 +7,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from tests.handlers.stubs import stubbed
 from tests.support import load_handler
 
 deployment = load_handler("custom_model_deployment")
@@ -23,30 +23,15 @@ NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def east(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-east-1")
-    deployment.clients.override("bedrock", client)
-    monkeypatch.setattr(deployment.clients.retry, "sleep", sleeps.append)
-    with Stubber(client) as stubber:
+    with stubbed(deployment, monkeypatch, sleeps) as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    deployment.clients.clear()
 
 
 @pytest.fixture
 def west(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-west-2")
-    copy.clients.override("bedrock@us-west-2", client)
-    monkeypatch.setattr(copy.clients.retry, "sleep", sleeps.append)
-    with Stubber(client) as stubber:
+    with stubbed(copy, monkeypatch, sleeps, region="us-west-2", key="bedrock@us-west-2") as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    copy.clients.clear()
 
 
 def event(request_type: str, props: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -179,13 +164,8 @@ IMPORT_PROPS = {
 
 @pytest.fixture
 def importer(monkeypatch: pytest.MonkeyPatch, sleeps: list[float]) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-east-1")
-    imports.clients.override("bedrock", client)
-    monkeypatch.setattr(imports.clients.retry, "sleep", sleeps.append)
-    with Stubber(client) as stubber:
+    with stubbed(imports, monkeypatch, sleeps) as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    imports.clients.clear()
 
 
 def test_import_create_retries_throttling_then_starts_one_job(importer: Stubber, sleeps: list[float]) -> None:

@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.handlers.stubs import stubbed
 from tests.support import load_handler
 
 handler = load_handler("use_case_form")
@@ -25,13 +25,8 @@ FORM = {
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("bedrock", region_name="us-east-1")
-    handler.clients.override("bedrock", client)
-    monkeypatch.setattr(handler.clients.retry, "sleep", lambda _s: None)
-    with Stubber(client) as stubber:
+    with stubbed(handler, monkeypatch) as stubber:
         yield stubber
-        stubber.assert_no_pending_responses()
-    handler.clients.clear()
 
 
 def event(request_type: str, form: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
