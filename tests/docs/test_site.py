@@ -82,3 +82,13 @@ def test_the_guides_show_the_example_apps_they_include(site: tuple[subprocess.Co
     page = (out / "guides" / "train-and-serve" / "index.html").read_text()
     assert "DistilledServiceDesk" in page  # a construct id of examples/model_customization.py only
     assert [str(p.relative_to(out)) for p in out.rglob("*.html") if "--8&lt;--" in p.read_text()] == []
+
+
+def test_served_models_show_the_grants_and_metrics_they_inherit(
+    site: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, out = site
+    anchors = {anchor for page in (out / "api").rglob("*.html") for anchor in _ID.findall(page.read_text())}
+    for owner in ("ProvisionedThroughput", "CustomModelDeployment"):
+        for member in ("grant_invoke", "metric", "metric_invocation_latency", "metric_invocation_throttles"):
+            assert f"bedrock_ops.{owner}.{member}" in anchors, (owner, member)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Names, Stack, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
@@ -17,6 +16,7 @@ from bedrock_ops._core.providers import singleton_provider
 from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
+from bedrock_ops.serving._invocable import InvocableModel
 from constructs import Construct
 
 __all__ = ["CustomModelDeployment", "ICustomModelDeployment"]
@@ -28,7 +28,7 @@ _CUSTOM_MODEL_ARN = re.compile(
 _MODEL_ARN_ATTRIBUTES = ("custom_model_arn", "output_model_arn", "model_arn")
 
 
-class ICustomModelDeployment(Construct):
+class ICustomModelDeployment(InvocableModel):
     """A custom model deployment, created here or imported with :meth:`CustomModelDeployment.from_deployment_arn`:
     what callers invoke (``deployment_arn`` is the ``modelId`` of InvokeModel / Converse)."""
 
@@ -37,53 +37,11 @@ class ICustomModelDeployment(Construct):
     metrics_model_id: str
     """The ``ModelId`` dimension of its ``AWS/Bedrock`` metrics."""
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the deployment (InvokeModel and InvokeModelWithResponseStream, which also
-        authorize Converse and ConverseStream) on the deployment ARN only: the Service Authorization Reference
-        lists ``custom-model-deployment`` as a resource type of both actions."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-            resource_arns=[self.deployment_arn],
-        )
+    def _invoke_arn(self) -> str:
+        return self.deployment_arn
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """An ``AWS/Bedrock`` metric of this deployment (dimension ModelId = ``metrics_model_id``)."""
-        options: dict[str, Any] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock",
-            metric_name=metric_name,
-            dimensions_map={"ModelId": self.metrics_model_id},
-            **options,
-        )
-
-    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
-        """Invocations (Sum over 5 minutes)."""
-        return self.metric("Invocations", **props)
-
-    def metric_invocation_latency(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationLatency in milliseconds (Average over 5 minutes)."""
-        return self.metric("InvocationLatency", **{"statistic": "Average", **props})
-
-    def metric_invocation_client_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationClientErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationClientErrors", **props)
-
-    def metric_invocation_server_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationServerErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationServerErrors", **props)
-
-    def metric_invocation_throttles(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationThrottles (Sum over 5 minutes)."""
-        return self.metric("InvocationThrottles", **props)
-
-    def metric_input_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """InputTokenCount (Sum over 5 minutes)."""
-        return self.metric("InputTokenCount", **props)
-
-    def metric_output_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """OutputTokenCount (Sum over 5 minutes)."""
-        return self.metric("OutputTokenCount", **props)
+    def _metrics_model_id(self) -> str:
+        return self.metrics_model_id
 
 
 class CustomModelDeployment(ICustomModelDeployment):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, CustomResource, Duration, Names, RemovalPolicy, Stack, Token
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 
 from bedrock_ops._core import nag
@@ -21,6 +20,7 @@ from bedrock_ops.cost.pricing import HOURS_PER_MONTH, Commitment, PricingTable, 
 from bedrock_ops.models.facts import ModelEntry
 from bedrock_ops.models.ids import ReferenceKind
 from bedrock_ops.models.knowledge import ModelKnowledgeBase, load_models
+from bedrock_ops.serving._invocable import InvocableModel
 from constructs import Construct
 
 __all__ = ["IProvisionedThroughput", "ProvisionedThroughput", "commitment_cost_guard", "parse_commitment"]
@@ -31,58 +31,18 @@ _FOUNDATION_MODEL_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*::foundat
 _MODEL_ARN_ATTRIBUTES = ("custom_model_arn", "output_model_arn", "model_arn")
 
 
-class IProvisionedThroughput(Construct):
+class IProvisionedThroughput(InvocableModel):
     """A provisioned throughput, created here or imported with :meth:`ProvisionedThroughput.from_provisioned_model_arn`:
     what callers invoke (``provisioned_model_arn`` is the ``modelId`` of InvokeModel / Converse) and its metrics."""
 
     provisioned_model_arn: str
     """ARN of the provisioned model: the ``modelId`` of InvokeModel / Converse and the ``ModelId`` of its metrics."""
 
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke the provisioned model (InvokeModel, streaming, Converse)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-            resource_arns=[self.provisioned_model_arn],
-        )
+    def _invoke_arn(self) -> str:
+        return self.provisioned_model_arn
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """An ``AWS/Bedrock`` metric of this provisioned model (dimension ModelId = its ARN)."""
-        options: dict[str, Any] = {"statistic": "Sum", "period": Duration.minutes(5), **props}
-        return cloudwatch.Metric(
-            namespace="AWS/Bedrock",
-            metric_name=metric_name,
-            dimensions_map={"ModelId": self.provisioned_model_arn},
-            **options,
-        )
-
-    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
-        """Invocations (Sum over 5 minutes)."""
-        return self.metric("Invocations", **props)
-
-    def metric_invocation_latency(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationLatency in milliseconds (Average over 5 minutes)."""
-        return self.metric("InvocationLatency", **{"statistic": "Average", **props})
-
-    def metric_invocation_client_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationClientErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationClientErrors", **props)
-
-    def metric_invocation_server_errors(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationServerErrors (Sum over 5 minutes)."""
-        return self.metric("InvocationServerErrors", **props)
-
-    def metric_invocation_throttles(self, **props: Any) -> cloudwatch.Metric:
-        """InvocationThrottles (Sum over 5 minutes): the throughput's model units are saturated."""
-        return self.metric("InvocationThrottles", **props)
-
-    def metric_input_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """InputTokenCount (Sum over 5 minutes)."""
-        return self.metric("InputTokenCount", **props)
-
-    def metric_output_token_count(self, **props: Any) -> cloudwatch.Metric:
-        """OutputTokenCount (Sum over 5 minutes)."""
-        return self.metric("OutputTokenCount", **props)
+    def _metrics_model_id(self) -> str:
+        return self.provisioned_model_arn
 
 
 class ProvisionedThroughput(IProvisionedThroughput):
