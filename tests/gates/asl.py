@@ -18,8 +18,9 @@ What the harness provides, and why:
   job to Completed / Failed / Stopped in moto's backend after a number of polls) and injects faults.
 * Lambda invocations: Docker is not available, so moto cannot run functions. Only the Invoke call is
   replaced (:meth:`LambdaLayer.invoke`): the function must exist in moto, and its code is run in-process
-  as the Lambda Python runtime would (environment from the template, JSON in and out, an exception becomes
-  ``FunctionError: Unhandled`` with ``errorType``/``errorMessage``). The CDK provider framework's own
+  as the Lambda Python runtime would (environment from the template, seen on the invoking thread only:
+  :class:`FunctionEnviron`; JSON in and out; an exception becomes ``FunctionError: Unhandled`` with
+  ``errorType``/``errorMessage``). The CDK provider framework's own
   functions (Node.js) are ported in :mod:`tests.gates.asl` (``_framework_*``, after aws-cdk-lib's
   ``custom-resources/lib/provider-framework/runtime/framework.js`` and ``cfn-response.js``); CloudFormation's
   pre-signed response URL is replaced by :attr:`AslEngine.cfn_responses`.
@@ -48,7 +49,7 @@ import traceback
 import uuid
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -691,6 +692,62 @@ _CREATORS: dict[str, Callable[[Deployment, Stack, str, Mapping[str, Any]], dict[
 # -------------------------------------------------------------------------------------------- Lambda
 
 
+class FunctionEnviron(MutableMapping[str, str]):
+    """``os.environ`` while an engine runs: the process environment, and on a thread that is running a Lambda
+    function (:meth:`LambdaLayer.call`) that function's environment over it, as each function has its own.
+
+    The variables are never written into the process environment: moto runs executions in threads, and botocore
+    lists ``os.environ`` each time a client is created (``urllib.request.getproxies``); a variable that another
+    thread removes between that listing and its read raises ``KeyError`` in whichever thread was creating the
+    client (moto's Lambda task, the harness's, the test's). A function's variables are seen on its own thread
+    only; a function called by a function (the provider framework's) sees both, its own over its caller's.
+    """
+
+    def __init__(self, process: MutableMapping[str, str]) -> None:
+        self.process = process
+        self._local = threading.local()
+
+    def _layers(self) -> list[dict[str, str]]:
+        layers: list[dict[str, str]] | None = getattr(self._local, "layers", None)
+        if layers is None:
+            layers = self._local.layers = []
+        return layers
+
+    @contextlib.contextmanager
+    def function(self, variables: Mapping[str, Any]) -> Iterator[None]:
+        """The environment of one invocation, on this thread, for the duration of the block."""
+        layers = self._layers()
+        layers.append({name: str(value) for name, value in variables.items()})
+        try:
+            yield
+        finally:
+            layers.pop()
+
+    def _holder(self, name: str) -> MutableMapping[str, str]:
+        return next((layer for layer in reversed(self._layers()) if name in layer), self.process)
+
+    def __getitem__(self, name: str) -> str:
+        return self._holder(name)[name]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._holder(name)[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._holder(name)[name]
+
+    def __iter__(self) -> Iterator[str]:
+        names = dict.fromkeys(list(self.process))
+        for layer in self._layers():
+            names.update(dict.fromkeys(layer))
+        return iter(list(names))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def copy(self) -> dict[str, str]:
+        return dict(self)
+
+
 @dataclass
 class Invocation:
     """One Lambda invocation the harness served: which function, its event and what it answered."""
@@ -728,7 +785,6 @@ class LambdaLayer:
         self.engine = engine
         self.invocations: list[Invocation] = []
         self._modules: dict[str, ModuleType] = {}
-        self._env_lock = threading.RLock()  # the framework functions call user functions
 
     def invoke(self, parameters: Mapping[str, Any], region: str, state_credentials: Any = None) -> dict[str, Any]:
         """Replacement of moto's ``lambda_eval_utils._invoke_lambda_function``: the same answer shape."""
@@ -752,7 +808,7 @@ class LambdaLayer:
         self.invocations.append(record)
         environment = self.engine.deployment.resolve(stack, props.get("Environment", {}).get("Variables", {}))
         try:
-            with self._environment(environment):
+            with self.engine.environ.function(environment):
                 if handler in FRAMEWORK_HANDLERS:
                     result = _FRAMEWORK[handler](self.engine, environment, event)
                 else:
@@ -796,20 +852,6 @@ class LambdaLayer:
             self._modules[name] = load_handler(name)
             self.engine.bind(self._modules[name])
         return self._modules[name]
-
-    @contextlib.contextmanager
-    def _environment(self, variables: Mapping[str, Any]) -> Iterator[None]:
-        with self._env_lock:
-            saved = {name: os.environ.get(name) for name in variables}
-            os.environ.update({name: str(value) for name, value in variables.items()})
-            try:
-                yield
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
 
 
 # ---------------------------------------------------------- the CDK provider framework (framework.js)
@@ -964,6 +1006,7 @@ class AslEngine:
         self.lambdas = LambdaLayer(self)
         self.cfn_responses: list[dict[str, Any]] = []
         self.bedrock_stub_client: Any = None
+        self.environ = FunctionEnviron(os.environ)
         self._patch(monkeypatch)
 
     def bind(self, module: ModuleType) -> None:
@@ -978,6 +1021,7 @@ class AslEngine:
 
         monkeypatch.setattr(state_task_factory, "state_task_service_for", service_for)
         monkeypatch.setattr(lambda_eval_utils, "_invoke_lambda_function", self.lambdas.invoke)
+        monkeypatch.setattr(os, "environ", self.environ)
         sdk_client_for = boto_client_for  # the function the AWS SDK integration module imported
 
         def aws_sdk_client(service: str, region: str, state_credentials: Any = None) -> Any:
@@ -1012,22 +1056,36 @@ class AslEngine:
         return str(sfn.start_execution(**kwargs)["executionArn"])
 
     def run(self, state_machine_arn: str, execution_input: Mapping[str, Any], name: str | None = None) -> Execution:
-        """Start an execution and wait (in real time: moto runs it in a thread) until it ends."""
+        """Start an execution and wait (in real time: moto runs it in threads) until it ends."""
         return self.wait(self.start(state_machine_arn, execution_input, name))
 
     def executions(self, state_machine_arn: str) -> list[str]:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         return [e["executionArn"] for e in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]]
 
-    def wait(self, execution_arn: str, timeout: float = 20.0) -> Execution:
+    def wait(self, execution_arn: str, timeout: float = 20.0, limit: float = 300.0) -> Execution:
+        """The execution once it has ended. ``timeout`` (real seconds) bounds the time without progress (no new
+        history event), ``limit`` the whole wait: on a loaded machine an execution that progresses can take
+        longer than ``timeout`` (the provider waiter's 37 attempts). One that does not end is stopped before
+        :class:`TimeoutError` is raised, so that it cannot run on into the next test's engine (after this engine,
+        moto's retrier sleeps for real, then calls whichever harness is patched in)."""
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline, progress = start + timeout, 0
         while True:
             described = sfn.describe_execution(executionArn=execution_arn)
             if described["status"] != "RUNNING":
                 break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout} s")
+            now = time.monotonic()
+            if now > deadline:
+                events = len(sfn.get_execution_history(executionArn=execution_arn)["events"])
+                if events <= progress or now - start > limit:
+                    sfn.stop_execution(executionArn=execution_arn, error="Harness.Timeout")
+                    raise TimeoutError(
+                        f"{execution_arn} still RUNNING after {now - start:.0f} s ({events} history events; "
+                        f"none in the last {timeout} s, or over {limit} s in all): stopped"
+                    )
+                deadline, progress = now + timeout, events
             time.sleep(0.005)
         events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         return Execution(

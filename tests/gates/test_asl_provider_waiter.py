@@ -154,6 +154,7 @@ def test_waiter_times_out_into_the_framework_timeout_handler(engine: AslEngine, 
 
     assert execution.status == "SUCCEEDED"
     assert execution.states_entered == ["framework-isComplete-task", "framework-onTimeout-task"]
+    assert [e for e, _ in execution.task_errors()] == ["Error"] * 37  # every attempt a cfnResponse.Retry
     assert engine.lambdas.count("index.is_complete") == 37
     assert sum(engine.clock.sleeps) == 36 * 30
     (response,) = engine.cfn_responses
