@@ -344,7 +344,8 @@ class StableEndpoint(IStableEndpoint):
         outcome lands in ``$.evaluation`` (``{"gate": {"passed", "scores", "reasons", ...},
         "candidateEndpointArn"}``), then ``ReleaseCandidate``; a model that did not pass ends in
         ``NotifyNotPromoted``, an error in the evaluation in ``ReleaseCandidateAfterError`` -> Fail
-        ``CandidateEvaluationFailed``. The recorded scores are then the gate's.
+        ``CandidateEvaluationFailed``. The recorded scores are then the gate's. A state machine of your own that
+        runs this chain should also get :meth:`release_candidate_on_stop` (the workflow's gets it).
 
         :param scores_path: where the new model's scores are (``{metric: number}``; default: none recorded, or
             the gate's scores with an ``evaluation_gate``).
