@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -86,6 +86,28 @@ class RetryingClients(Clients):
     def call(self, service: str, operation: str, /, *, retry_codes: frozenset[str] | None = None, **params: Any) -> Any:
         """``operation`` of ``service`` with ``params``."""
         return self.retry.call(getattr(self.get(service), operation), retry_codes=retry_codes, **params)
+
+    def items(
+        self,
+        service: str,
+        operation: str,
+        key: str,
+        /,
+        *,
+        token: str = "nextToken",
+        next_token: str = "nextToken",
+        **params: Any,
+    ) -> Iterator[Any]:
+        """Every item under ``key`` of every page of ``operation``: the next page is asked for with ``token`` set
+        to the page's ``next_token`` (Bedrock: ``nextToken`` both; S3 ListObjectsV2: ``ContinuationToken`` /
+        ``NextContinuationToken``) until a page has none."""
+        while True:
+            page = self.call(service, operation, **params)
+            yield from page.get(key) or ()
+            marker = page.get(next_token)
+            if not marker:
+                return
+            params = {**params, token: marker}
 
     def find(self, service: str, operation: str, /, *, missing: frozenset[str] = NOT_FOUND, **params: Any) -> Any:
         """Like :meth:`call`, but ``None`` when the service answers with an error code in ``missing``."""

@@ -117,15 +117,8 @@ def start(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _existing_job(name: str) -> dict[str, Any] | None:
-    params: dict[str, Any] = {"nameContains": name, "maxResults": 100}
-    while True:
-        page = clients.call("bedrock", "list_evaluation_jobs", **params)
-        for summary in page.get("jobSummaries", []):
-            if summary.get("jobName") == name:
-                return dict(summary)
-        if not page.get("nextToken"):
-            return None
-        params["nextToken"] = page["nextToken"]
+    summaries = clients.items("bedrock", "list_evaluation_jobs", "jobSummaries", nameContains=name, maxResults=100)
+    return next((dict(s) for s in summaries if s.get("jobName") == name), None)
 
 
 # ------------------------------------------------------------------------------------------------ check
@@ -174,14 +167,16 @@ def _split_uri(uri: str) -> tuple[str, str]:
 
 def result_keys(bucket: str, prefix: str, suffix: str) -> list[str]:
     """The result files under ``prefix`` (every page of ListObjectsV2)."""
-    keys: list[str] = []
-    params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    while True:
-        page = clients.call("s3", "list_objects_v2", **params)
-        keys.extend(str(o["Key"]) for o in page.get("Contents", []) if str(o["Key"]).endswith(suffix))
-        if not page.get("IsTruncated"):
-            return sorted(keys)
-        params["ContinuationToken"] = page["NextContinuationToken"]
+    objects = clients.items(
+        "s3",
+        "list_objects_v2",
+        "Contents",
+        token="ContinuationToken",
+        next_token="NextContinuationToken",
+        Bucket=bucket,
+        Prefix=prefix,
+    )
+    return sorted(key for key in (str(o["Key"]) for o in objects) if key.endswith(suffix))
 
 
 def aggregate(lines: list[tuple[str, str]], fmt: Mapping[str, Any], known: set[str]) -> dict[str, float]:

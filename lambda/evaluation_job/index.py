@@ -81,15 +81,8 @@ def _typed(value: Any, key: str = "") -> Any:
 
 def _existing_job(name: str) -> dict[str, Any] | None:
     """The job named ``name`` (ListEvaluationJobs), None when there is none."""
-    params: dict[str, Any] = {"nameContains": name, "maxResults": 100}
-    while True:
-        page = clients.call("bedrock", "list_evaluation_jobs", **params)
-        for summary in page.get("jobSummaries", []):
-            if summary.get("jobName") == name:
-                return dict(summary)
-        if not page.get("nextToken"):
-            return None
-        params["nextToken"] = page["nextToken"]
+    summaries = clients.items("bedrock", "list_evaluation_jobs", "jobSummaries", nameContains=name, maxResults=100)
+    return next((dict(s) for s in summaries if s.get("jobName") == name), None)
 
 
 def on_create(event: dict[str, Any]) -> dict[str, Any]:

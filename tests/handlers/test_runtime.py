@@ -32,16 +32,71 @@ def _error(code: str, message: str = "no") -> ClientError:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def stubbed(sleeps: list[float]) -> tuple[RetryingClients, Stubber]:
     clients = RetryingClients(retry=Retry(max_attempts=3, sleep=sleeps.append))
     client = boto3.client("bedrock", region_name="us-east-1")
     clients.override("bedrock", client)
     return clients, Stubber(client)
+
+
+# --- paging -----------------------------------------------------------------------------------------
+
+
+def test_items_follows_next_token_through_every_page_keeping_the_filters(
+    stubbed: tuple[RetryingClients, Stubber], sleeps: list[float]
+) -> None:
+    clients, stub = stubbed
+    summary = {
+        "jobArn": "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abcdefghijkl",
+        "jobName": "a",
+        "status": "Completed",
+        "creationTime": "2026-12-01T00:00:00Z",
+        "jobType": "Automated",
+        "evaluationTaskTypes": ["General"],
+        "modelIdentifiers": [],
+    }
+    stub.add_response("list_evaluation_jobs", {"jobSummaries": [summary], "nextToken": "t1"}, {"nameContains": "a"})
+    stub.add_client_error("list_evaluation_jobs", "ThrottlingException")
+    stub.add_response(
+        "list_evaluation_jobs",
+        {"jobSummaries": [{**summary, "jobName": "ab"}]},
+        {"nameContains": "a", "nextToken": "t1"},
+    )
+    with stub:
+        names = [
+            s["jobName"] for s in clients.items("bedrock", "list_evaluation_jobs", "jobSummaries", nameContains="a")
+        ]
+    assert names == ["a", "ab"] and len(sleeps) == 1  # each page through the retries
+    stub.assert_no_pending_responses()
+
+
+def test_items_takes_the_token_names_of_s3() -> None:
+    clients = RetryingClients(retry=Retry(max_attempts=1))
+    client = boto3.client("s3", region_name="us-east-1")
+    clients.override("s3", client)
+    stub = Stubber(client)
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": "p/1"}], "IsTruncated": True, "NextContinuationToken": "c1"},
+        {"Bucket": "b", "Prefix": "p/"},
+    )
+    stub.add_response(
+        "list_objects_v2",
+        {"Contents": [{"Key": "p/2"}], "IsTruncated": False},
+        {"Bucket": "b", "Prefix": "p/", "ContinuationToken": "c1"},
+    )
+    with stub:
+        objects = clients.items(
+            "s3",
+            "list_objects_v2",
+            "Contents",
+            token="ContinuationToken",
+            next_token="NextContinuationToken",
+            Bucket="b",
+            Prefix="p/",
+        )
+        assert [o["Key"] for o in objects] == ["p/1", "p/2"]
+    stub.assert_no_pending_responses()
 
 
 # --- retry ------------------------------------------------------------------------------------------
