@@ -144,10 +144,7 @@ class JobGateConfig(_Model):
 
     def judge_metrics_spec(self) -> list[JudgeMetric]:
         """The construct's judge metric specs."""
-        return [
-            JudgeMetric(m.name, m.instructions, [(r.definition, r.value) for r in m.rating_scale])
-            for m in self.judge_metrics
-        ]
+        return [m.spec() for m in self.judge_metrics]
 
 
 class JobServingConfig(_Model):
@@ -440,6 +437,10 @@ class JudgeMetricConfig(_Model):
     instructions: str = Field(min_length=1, max_length=5000, description="The judge's prompt ({{prediction}}...).")
     rating_scale: list[RatingConfig] = Field(default_factory=list, max_length=10)
 
+    def spec(self) -> JudgeMetric:
+        """The construct's judge metric spec."""
+        return JudgeMetric(self.name, self.instructions, [(r.definition, r.value) for r in self.rating_scale])
+
 
 class EvaluationConfig(_Model):
     """A Bedrock model evaluation job started when the app deploys (outcome published to SNS)."""
@@ -500,10 +501,7 @@ class EvaluationConfig(_Model):
 
     def judge_metrics_spec(self) -> list[JudgeMetric]:
         """The construct's judge metric specs."""
-        return [
-            JudgeMetric(m.name, m.instructions, [(r.definition, r.value) for r in m.rating_scale])
-            for m in self.judge_metrics
-        ]
+        return [m.spec() for m in self.judge_metrics]
 
     def human_metrics_spec(self) -> list[HumanMetric]:
         """The construct's human metric specs."""

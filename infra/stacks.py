@@ -90,7 +90,7 @@ class DataStack(Stack):
         # Evaluation gates of customization jobs (another stack) name the bucket by this export: across stacks,
         # cdk-nag's finding ids depend on how a reference is exported, and an import renders as its name.
         gated = any(j.serving is not None and j.serving.gate is not None for j in config.customization.jobs)
-        self.bucket_name_export = f"{self.stack_name}-TrainingDataBucketName" if gated else None
+        self.bucket_name_export: str | None = f"{self.stack_name}-TrainingDataBucketName" if gated else None
         CfnOutput(
             self,
             "TrainingDataBucketName",
@@ -183,6 +183,7 @@ class CustomizationStack(Stack):
             gate = None
             if serving.gate is not None:
                 spec = serving.gate
+                assert data.bucket_name_export is not None  # the data stack exports the name when a job is gated
                 gate = EvaluationGate(
                     self,
                     f"{job.name}Gate",
@@ -191,7 +192,7 @@ class CustomizationStack(Stack):
                     output_bucket=s3.Bucket.from_bucket_attributes(
                         self,
                         f"{job.name}GateBucket",
-                        bucket_name=Fn.import_value(str(data.bucket_name_export)),
+                        bucket_name=Fn.import_value(data.bucket_name_export),
                         encryption_key=data.key,
                     ),
                     must_beat_current=spec.must_beat_current,
