@@ -398,14 +398,20 @@ def _check_length(member: Shape, item: Any, where: str, problems: list[str]) -> 
         )
 
 
+def trained_model_arn(custom_model_name: str, base_model_id: str, region: str = REGION) -> str:
+    """The ARN the harness gives the custom model a job named ``custom_model_name`` trains from
+    ``base_model_id``: Bedrock's form, ``custom-model/<base model id>/<12 characters>``."""
+    suffix = hashlib.sha256(custom_model_name.encode()).hexdigest()[:12]
+    return f"arn:aws:bedrock:{region}:{ACCOUNT}:custom-model/{base_model_id}/{suffix}"
+
+
 def _bedrock_model_arn(region: str, request: Mapping[str, Any]) -> None:
-    """Give the job's custom model the ARN Bedrock gives it (``custom-model/<base model id>/<12 characters>``,
-    the pattern CreateCustomModelDeployment and CreateProvisionedModelThroughput check) instead of moto's
+    """Give the job's custom model the ARN Bedrock gives it (:func:`trained_model_arn`, the pattern
+    CreateCustomModelDeployment and CreateProvisionedModelThroughput check) instead of moto's
     ``custom-model/<name>``."""
     job = bedrock_backends[ACCOUNT][region].model_customization_jobs[str(request["jobName"])]
     base = str(request["baseModelIdentifier"]).rsplit("foundation-model/", 1)[-1]
-    suffix = hashlib.sha256(str(request["customModelName"]).encode()).hexdigest()[:12]
-    job.output_model_arn = f"arn:aws:bedrock:{region}:{ACCOUNT}:custom-model/{base}/{suffix}"
+    job.output_model_arn = trained_model_arn(str(request["customModelName"]), base, region)
 
 
 class BedrockCustomizationTask(StateTaskServiceCallback):

@@ -10,7 +10,6 @@ fake Bedrock (throughputs, deployments, evaluation jobs writing their results to
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +30,7 @@ from bedrock_ops import (
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.serving import promotion
 from infra.app import cdk_json_context
-from tests.gates.asl import AslEngine, Execution, Stack, asl_engine, stacks_of, subscribe_queue
+from tests.gates.asl import AslEngine, Execution, Stack, asl_engine, stacks_of, subscribe_queue, trained_model_arn
 from tests.gates.fake_bedrock import BesideMoto, FakeBedrock, ScriptedEvaluations
 from tests.support import ACCOUNT, REGION
 
@@ -43,8 +42,8 @@ NAMES = ("desk-1", "desk-2", "desk-3")
 
 
 def _model_arn(name: str) -> str:
-    suffix = hashlib.sha256(name.encode()).hexdigest()[:12]
-    return f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.nova-micro-v1:0:128k/{suffix}"
+    """The custom model a job named ``name`` trains from Nova Micro (128k), as the harness names it."""
+    return trained_model_arn(name, "amazon.nova-micro-v1:0:128k")
 
 
 @pytest.fixture(scope="module")

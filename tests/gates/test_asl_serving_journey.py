@@ -9,7 +9,6 @@ the CLI runs) moves the endpoint back; a failed job promotes nothing and buys no
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +22,16 @@ from bedrock_ops import ModelCustomizationWorkflow, StableEndpoint, TrainingData
 from bedrock_ops.models.facts import CustomizationType
 from bedrock_ops.serving import promotion
 from infra.app import cdk_json_context
-from tests.gates.asl import AslEngine, Execution, JobPlan, Stack, asl_engine, stacks_of, subscribe_queue
+from tests.gates.asl import (
+    AslEngine,
+    Execution,
+    JobPlan,
+    Stack,
+    asl_engine,
+    stacks_of,
+    subscribe_queue,
+    trained_model_arn,
+)
 from tests.gates.fake_bedrock import BesideMoto, FakeBedrock
 from tests.support import ACCOUNT, REGION
 
@@ -33,10 +41,8 @@ BASE_ARN = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.nova-micro-v1:0:1
 
 
 def _model_arn(name: str) -> str:
-    """The custom model a job named ``name`` trains (the harness gives it the ARN form Bedrock uses,
-    ``custom-model/<base>/<12 characters>``)."""
-    suffix = hashlib.sha256(name.encode()).hexdigest()[:12]
-    return f"arn:aws:bedrock:{REGION}:{ACCOUNT}:custom-model/amazon.nova-micro-v1:0:128k/{suffix}"
+    """The custom model a job named ``name`` trains from Nova Micro (128k), as the harness names it."""
+    return trained_model_arn(name, "amazon.nova-micro-v1:0:128k")
 
 
 @pytest.fixture(scope="module")
